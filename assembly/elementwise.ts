@@ -1,0 +1,48 @@
+// Elementwise maps over float32 arrays: the vector math applied to whole buffers. They serve the exposed
+// primitives (fl.sigmoid) and let test/vmath.test.ts check every vmath function, vector body and scalar tail.
+import {
+  expF32, expF32x4, logF32, logF32x4, log1pF32, log1pF32x4, sigmoidF32, sigmoidF32x4,
+  softplusF32, softplusF32x4, powF32, powF32x4, splitHighF32,
+} from './vmath';
+
+// One loop shape for every map: f32x4 body where the build has SIMD, the scalar twin for the tail (or all).
+// @ts-ignore: decorator
+@inline function mapLoop(src: usize, dst: usize, n: usize, kind: i32, y: f32): void {
+  let i: usize = 0;
+  const yHi = splitHighF32(y);
+  const yLo = y - yHi;
+  if (ASC_FEATURE_SIMD) {
+    const yV = f32x4.splat(y);
+    const yHiV = f32x4.splat(yHi);
+    const yLoV = f32x4.splat(yLo);
+    for (; i + 4 <= n; i += 4) {
+      const x = v128.load(src + (i << 2));
+      let r: v128;
+      if (kind == 0) r = expF32x4(x);
+      else if (kind == 1) r = logF32x4(x);
+      else if (kind == 2) r = log1pF32x4(x);
+      else if (kind == 3) r = sigmoidF32x4(x);
+      else if (kind == 4) r = softplusF32x4(x);
+      else r = powF32x4(x, yV, yHiV, yLoV);
+      v128.store(dst + (i << 2), r);
+    }
+  }
+  for (; i < n; i++) {
+    const x = load<f32>(src + (i << 2));
+    let r: f32;
+    if (kind == 0) r = expF32(x);
+    else if (kind == 1) r = logF32(x);
+    else if (kind == 2) r = log1pF32(x);
+    else if (kind == 3) r = sigmoidF32(x);
+    else if (kind == 4) r = softplusF32(x);
+    else r = powF32(x, y, yHi, yLo);
+    store<f32>(dst + (i << 2), r);
+  }
+}
+
+export function mapExp(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 0, 0); }
+export function mapLog(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 1, 0); }
+export function mapLog1p(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 2, 0); }
+export function mapSigmoid(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 3, 0); }
+export function mapSoftplus(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 4, 0); }
+export function mapPow(src: usize, dst: usize, n: usize, y: f32): void { mapLoop(src, dst, n, 5, y); }

@@ -1,0 +1,9 @@
+// The module's exports: one per kernel entry point. Kernels take raw pointers into linear memory and counts,
+// write through pointers, and return a status or nothing; the facade (src/) owns memory and validation.
+export { sigmoidFocal } from './sigmoid';
+export { mapExp, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow } from './elementwise';
+
+/** First byte the facade may use for its arena: everything below belongs to the module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,285 @@
+// Vector math shared by the loss kernels: exp, log, log1p, sigmoid, softplus, pow on f32x4, each beside its
+// scalar twin. A twin performs the same float32 operations in the same order as its vector form, so the SIMD
+// build, the scalar build and the loop tails give bit-identical results (tested in test/vmath.test.ts).
+// Domains and error bounds (measured against float64 over the whole float32 range, see test/vmath.test.ts):
+//   exp      all x; overflow to +inf above 88.72, graceful subnormals, 0 below -103.9   <= 2 ulp
+//   log      x >= 0 (subnormals included); log(0) = -inf, log(+inf) = +inf             <= 2 ulp
+//   log1p    x >= -1; log1p(-1) = -inf, log1p(+inf) = +inf                              <= 3 ulp
+//   sigmoid  all x                                                                       <= 3 ulp
+//   softplus all x                                                                       <= 3 ulp
+//   pow      x >= 0, finite y; pow(x, 0) = 1 (0^0 = 1, as torch.pow), pow(0, y > 0) = 0  <= 3 ulp + |y log2 x| * 2^-24
+
+// ---- constants ------------------------------------------------------------------------------------------
+// exp: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2/2; ln2 split so that k * LN2_HI is exact for |k| < 2^15.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+// e^r = 1 + r + r^2 P(r) on |r| <= 0.3466: minimax coefficients from Cephes expf.c (S. Moshier), ~1 ulp.
+const EXP_P0: f32 = 1.9875691500e-4;
+const EXP_P1: f32 = 1.3981999507e-3;
+const EXP_P2: f32 = 8.3334519073e-3;
+const EXP_P3: f32 = 4.1665795894e-2;
+const EXP_P4: f32 = 1.6666665459e-1;
+const EXP_P5: f32 = 5.0000001201e-1;
+const EXP_MAX: f32 = 88.8; // above: the 2^k scaling overflows to +inf by itself
+const EXP_MIN: f32 = -104.0; // below: e^x < 2^-150, rounds to 0; clamping keeps k in the two-step scaling range
+
+// log: x = 2^k m with m in [sqrt(1/2), sqrt(2)), f = m - 1, s = f / (2 + f), log(m) = f - hfsq + s (hfsq + R(s^2)).
+// R is the fdlibm e_logf.c minimax polynomial (|error| < 2^-34 on the reduced range); LN2 split as there.
+const LOG_LG1: f32 = 0.66666662693;
+const LOG_LG2: f32 = 0.40000972152;
+const LOG_LG3: f32 = 0.28498786688;
+const LOG_LG4: f32 = 0.24279078841;
+const LOG_LN2_HI: f32 = 6.9313812256e-01;
+const LOG_LN2_LO: f32 = 9.0580006145e-06;
+const SQRT_HALF_BITS: i32 = 0x3f3504f3; // bits of sqrt(1/2): the mantissa is renormalized around it
+const ONE_BITS: i32 = 0x3f800000;
+const MIN_NORMAL: f32 = 1.17549435e-38;
+const TWO_POW_23: f32 = 8388608.0;
+const INF: f32 = Infinity;
+
+// ---- scalar helpers that mirror the vector instructions exactly ------------------------------------------
+// f32x4.pmin/pmax are "b < a ? b : a" / "a < b ? b : a"; f32.min/max differ on -0, so the twins use these.
+// @ts-ignore: decorator
+@inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
+// @ts-ignore: decorator
+@inline function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
+// 2^k for k in [-126, 127] from the exponent bits.
+// @ts-ignore: decorator
+@inline function pow2iF32(k: i32): f32 { return reinterpret<f32>((k + 127) << 23); }
+// @ts-ignore: decorator
+@inline function pow2iF32x4(k: v128): v128 { return i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23); }
+
+// ---- exp --------------------------------------------------------------------------------------------------
+// Scaling by 2^k in two halves keeps each factor a normal number, so results that are subnormal round once.
+// @ts-ignore: decorator
+@inline export function expF32(x: f32): f32 {
+  x = pmaxF32(pminF32(x, EXP_MAX), EXP_MIN);
+  const kf: f32 = nearest<f32>(x * LOG2E);
+  const r: f32 = (x - kf * LN2_HI) - kf * LN2_LO;
+  let p: f32 = EXP_P0;
+  p = p * r + EXP_P1;
+  p = p * r + EXP_P2;
+  p = p * r + EXP_P3;
+  p = p * r + EXP_P4;
+  p = p * r + EXP_P5;
+  const y: f32 = (p * (r * r) + r) + 1.0;
+  const k = <i32>kf;
+  const k1 = k >> 1;
+  return y * pow2iF32(k1) * pow2iF32(k - k1);
+}
+
+// @ts-ignore: decorator
+@inline export function expF32x4(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+  const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI))), f32x4.mul(kf, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P5));
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const k = i32x4.trunc_sat_f32x4_s(kf);
+  const k1 = i32x4.shr_s(k, 1);
+  return f32x4.mul(f32x4.mul(y, pow2iF32x4(k1)), pow2iF32x4(i32x4.sub(k, k1)));
+}
+
+// ---- log --------------------------------------------------------------------------------------------------
+// Natural log of m in [sqrt(1/2), sqrt(2)) as (head, tail) pieces summed by the callers with k ln2.
+// @ts-ignore: decorator
+@inline function logMantissaF32(m: f32, k: f32): f32 {
+  const f: f32 = m - 1.0;
+  const s: f32 = f / (2.0 + f);
+  const z: f32 = s * s;
+  const w: f32 = z * z;
+  const t1: f32 = w * (LOG_LG2 + w * LOG_LG4);
+  const t2: f32 = z * (LOG_LG1 + w * LOG_LG3);
+  const hfsq: f32 = 0.5 * f * f;
+  return (((s * (hfsq + (t2 + t1)) + k * LOG_LN2_LO) - hfsq) + f) + k * LOG_LN2_HI;
+}
+
+// @ts-ignore: decorator
+@inline function logMantissaF32x4(m: v128, k: v128): v128 {
+  const f = f32x4.sub(m, f32x4.splat(1.0));
+  const s = f32x4.div(f, f32x4.add(f32x4.splat(2.0), f));
+  const z = f32x4.mul(s, s);
+  const w = f32x4.mul(z, z);
+  const t1 = f32x4.mul(w, f32x4.add(f32x4.splat(LOG_LG2), f32x4.mul(w, f32x4.splat(LOG_LG4))));
+  const t2 = f32x4.mul(z, f32x4.add(f32x4.splat(LOG_LG1), f32x4.mul(w, f32x4.splat(LOG_LG3))));
+  const hfsq = f32x4.mul(f32x4.mul(f32x4.splat(0.5), f), f);
+  let y = f32x4.add(f32x4.mul(s, f32x4.add(hfsq, f32x4.add(t2, t1))), f32x4.mul(k, f32x4.splat(LOG_LN2_LO)));
+  y = f32x4.add(f32x4.sub(y, hfsq), f);
+  return f32x4.add(y, f32x4.mul(k, f32x4.splat(LOG_LN2_HI)));
+}
+
+// @ts-ignore: decorator
+@inline export function logF32(x: f32): f32 {
+  const tiny = x < MIN_NORMAL;
+  const xs: f32 = select<f32>(x * TWO_POW_23, x, tiny);
+  const ix = reinterpret<i32>(xs) + (ONE_BITS - SQRT_HALF_BITS);
+  const k: f32 = <f32>(((ix >> 23) - 127) - select<i32>(23, 0, tiny));
+  const m: f32 = reinterpret<f32>((ix & 0x007fffff) + SQRT_HALF_BITS);
+  let y: f32 = logMantissaF32(m, k);
+  y = select<f32>(-INF, y, x == 0);
+  return select<f32>(INF, y, x == INF);
+}
+
+// @ts-ignore: decorator
+@inline export function logF32x4(x: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO_POW_23)), x, tiny);
+  const ix = i32x4.add(xs, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
+  const kBias = v128.bitselect(i32x4.splat(23), i32x4.splat(0), tiny);
+  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(127)), kBias));
+  const m = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRT_HALF_BITS));
+  let y = logMantissaF32x4(m, k);
+  y = v128.bitselect(f32x4.splat(-INF), y, f32x4.eq(x, f32x4.splat(0)));
+  return v128.bitselect(f32x4.splat(INF), y, f32x4.eq(x, f32x4.splat(INF)));
+}
+
+// ---- log1p ------------------------------------------------------------------------------------------------
+// log1p(x) = log(u) + (x - (u - 1)) / u with u = 1 + x rounded: the quotient restores what the rounding of u
+// lost (Goldberg 1991, Theorem 4), so tiny x keep full relative precision; u - 1 is exact by Sterbenz.
+// @ts-ignore: decorator
+@inline export function log1pF32(x: f32): f32 {
+  const u: f32 = 1.0 + x;
+  let y: f32 = logF32(u) + (x - (u - 1.0)) / u;
+  y = select<f32>(-INF, y, u == 0);
+  return select<f32>(INF, y, x == INF);
+}
+
+// @ts-ignore: decorator
+@inline export function log1pF32x4(x: v128): v128 {
+  const u = f32x4.add(f32x4.splat(1.0), x);
+  let y = f32x4.add(logF32x4(u), f32x4.div(f32x4.sub(x, f32x4.sub(u, f32x4.splat(1.0))), u));
+  y = v128.bitselect(f32x4.splat(-INF), y, f32x4.eq(u, f32x4.splat(0)));
+  return v128.bitselect(f32x4.splat(INF), y, f32x4.eq(x, f32x4.splat(INF)));
+}
+
+// log1p(e) for e in [0, 1], the only range the loss kernels need (e = exp(-|x|)): u = 1 + e is in [1, 2], so the
+// exponent is 0 or 1 and no subnormal or special case can occur; same operations as log1pF32 on that range.
+// @ts-ignore: decorator
+@inline export function log1pUnitF32(e: f32): f32 {
+  const u: f32 = 1.0 + e;
+  const ix = reinterpret<i32>(u) + (ONE_BITS - SQRT_HALF_BITS);
+  const k: f32 = <f32>((ix >> 23) - 127);
+  const m: f32 = reinterpret<f32>((ix & 0x007fffff) + SQRT_HALF_BITS);
+  return logMantissaF32(m, k) + (e - (u - 1.0)) / u;
+}
+
+// @ts-ignore: decorator
+@inline export function log1pUnitF32x4(e: v128): v128 {
+  const u = f32x4.add(f32x4.splat(1.0), e);
+  const ix = i32x4.add(u, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
+  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(127)));
+  const m = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRT_HALF_BITS));
+  return f32x4.add(logMantissaF32x4(m, k), f32x4.div(f32x4.sub(e, f32x4.sub(u, f32x4.splat(1.0))), u));
+}
+
+// ---- sigmoid and softplus -----------------------------------------------------------------------------------
+// Both from e = exp(-|x|) in (0, 1], which never overflows: sigmoid(|x|) = 1 / (1 + e), sigmoid(-|x|) = e / (1 + e),
+// softplus(-|x|) = log1p(e), softplus(|x|) = |x| + log1p(e).
+// @ts-ignore: decorator
+@inline export function sigmoidF32(x: f32): f32 {
+  const e: f32 = expF32(-abs<f32>(x));
+  const hi: f32 = 1.0 / (1.0 + e);
+  return select<f32>(hi, e * hi, x > 0);
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoidF32x4(x: v128): v128 {
+  const e = expF32x4(f32x4.neg(f32x4.abs(x)));
+  const hi = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), e));
+  return v128.bitselect(hi, f32x4.mul(e, hi), f32x4.gt(x, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline export function softplusF32(x: f32): f32 {
+  const ax: f32 = abs<f32>(x);
+  const l: f32 = log1pUnitF32(expF32(-ax));
+  return select<f32>(ax + l, l, x > 0);
+}
+
+// @ts-ignore: decorator
+@inline export function softplusF32x4(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const l = log1pUnitF32x4(expF32x4(f32x4.neg(ax)));
+  return v128.bitselect(f32x4.add(ax, l), l, f32x4.gt(x, f32x4.splat(0)));
+}
+
+// ---- pow ----------------------------------------------------------------------------------------------------
+// x^y = 2^(y log2 x) for x >= 0. With x = 2^k m, y k is formed exactly as yHi k + yLo k (yHi keeps 12 significant
+// bits of y, k has at most 8), so the only rounding in the exponent is that of y log2(m) with |log2 m| <= 1/2:
+// the result keeps ~1e-7 relative accuracy even where y log2 x is large (plain exp(y log x) loses |y log2 x| ulp).
+// Callers pass yHi = splitHigh(y) and yLo = y - yHi, computed once per call.
+const LOG2E_F32: f32 = 1.44269504088896341;
+const LN2_F32: f32 = 0.693147180559945309;
+
+// @ts-ignore: decorator
+@inline export function splitHighF32(y: f32): f32 { return reinterpret<f32>(reinterpret<i32>(y) & 0xfffff000); }
+
+// @ts-ignore: decorator
+@inline export function powF32(x: f32, y: f32, yHi: f32, yLo: f32): f32 {
+  const tiny = x < MIN_NORMAL;
+  const xs: f32 = select<f32>(x * TWO_POW_23, x, tiny);
+  const ix = reinterpret<i32>(xs) + (ONE_BITS - SQRT_HALF_BITS);
+  const k: f32 = <f32>(((ix >> 23) - 127) - select<i32>(23, 0, tiny));
+  const m: f32 = reinterpret<f32>((ix & 0x007fffff) + SQRT_HALF_BITS);
+  const log2m: f32 = logMantissaF32(m, 0) * LOG2E_F32;
+  const a: f32 = yHi * k;
+  const b: f32 = yLo * k + y * log2m;
+  const s: f32 = a + b;
+  const nf: f32 = nearest<f32>(pmaxF32(pminF32(s, 1024.0), -1024.0));
+  const r: f32 = ((a - nf) + b) * LN2_F32;
+  let p: f32 = EXP_P0;
+  p = p * r + EXP_P1;
+  p = p * r + EXP_P2;
+  p = p * r + EXP_P3;
+  p = p * r + EXP_P4;
+  p = p * r + EXP_P5;
+  const e: f32 = (p * (r * r) + r) + 1.0;
+  const n: i32 = <i32>pmaxF32(pminF32(nf, 130.0), -160.0);
+  const n1: i32 = n >> 1;
+  let z: f32 = e * pow2iF32(n1) * pow2iF32(n - n1);
+  // |y log2 x| beyond the clamp: r above is meaningless, the answer is 0 or +inf.
+  z = select<f32>(0, z, s < -160.0);
+  z = select<f32>(INF, z, s > 130.0);
+  // x = 0: 0 for y > 0, +inf for y < 0; x = +inf the reverse; y = 0: 1 whatever x (torch.pow(0, 0) = 1).
+  z = select<f32>(select<f32>(0, INF, y > 0), z, x == 0);
+  z = select<f32>(select<f32>(INF, 0, y > 0), z, x == INF);
+  return select<f32>(1.0, z, y == 0);
+}
+
+// @ts-ignore: decorator
+@inline export function powF32x4(x: v128, y: v128, yHi: v128, yLo: v128): v128 {
+  const tiny = f32x4.lt(x, f32x4.splat(MIN_NORMAL));
+  const xs = v128.bitselect(f32x4.mul(x, f32x4.splat(TWO_POW_23)), x, tiny);
+  const ix = i32x4.add(xs, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
+  const kBias = v128.bitselect(i32x4.splat(23), i32x4.splat(0), tiny);
+  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(127)), kBias));
+  const m = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRT_HALF_BITS));
+  const log2m = f32x4.mul(logMantissaF32x4(m, f32x4.splat(0)), f32x4.splat(LOG2E_F32));
+  const a = f32x4.mul(yHi, k);
+  const b = f32x4.add(f32x4.mul(yLo, k), f32x4.mul(y, log2m));
+  const s = f32x4.add(a, b);
+  const nf = f32x4.nearest(f32x4.pmax(f32x4.pmin(s, f32x4.splat(1024.0)), f32x4.splat(-1024.0)));
+  const r = f32x4.mul(f32x4.add(f32x4.sub(a, nf), b), f32x4.splat(LN2_F32));
+  let p = f32x4.splat(EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P5));
+  const e = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const n = i32x4.trunc_sat_f32x4_s(f32x4.pmax(f32x4.pmin(nf, f32x4.splat(130.0)), f32x4.splat(-160.0)));
+  const n1 = i32x4.shr_s(n, 1);
+  let z = f32x4.mul(f32x4.mul(e, pow2iF32x4(n1)), pow2iF32x4(i32x4.sub(n, n1)));
+  z = v128.bitselect(f32x4.splat(0), z, f32x4.lt(s, f32x4.splat(-160.0)));
+  z = v128.bitselect(f32x4.splat(INF), z, f32x4.gt(s, f32x4.splat(130.0)));
+  const yPos = f32x4.gt(y, f32x4.splat(0));
+  z = v128.bitselect(v128.bitselect(f32x4.splat(0), f32x4.splat(INF), yPos), z, f32x4.eq(x, f32x4.splat(0)));
+  z = v128.bitselect(v128.bitselect(f32x4.splat(INF), f32x4.splat(0), yPos), z, f32x4.eq(x, f32x4.splat(INF)));
+  return v128.bitselect(f32x4.splat(1.0), z, f32x4.eq(y, f32x4.splat(0)));
+}

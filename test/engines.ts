@@ -1,0 +1,28 @@
+// The builds every kernel test runs on: the SIMD and scalar release builds through the public API, and the
+// debug build (assertions kept, abort messages decoded by the loader) through the internal loader.
+import { readFileSync } from 'node:fs';
+import { createFocal, type Focal } from '../src/index.js';
+import { loadEngineFromBytes, type Engine } from '../src/engine.js';
+
+export const builds = [
+  { name: 'simd', create: (): Promise<Focal> => createFocal({ simd: true }) },
+  { name: 'scalar', create: (): Promise<Focal> => createFocal({ simd: false }) },
+] as const;
+
+/** The raw engine (kernels and arena) of a build, for tests of the vector math itself. */
+export async function rawEngine(build: 'simd' | 'scalar' | 'debug'): Promise<Engine> {
+  const bytes = readFileSync(new URL(`../build/${build}.wasm`, import.meta.url));
+  return loadEngineFromBytes(bytes, build !== 'scalar');
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so every failure reproduces. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
