@@ -1,6 +1,9 @@
 // The arena: one staging area in the engine's linear memory, after the module's static data. Inputs of any
 // length stream through fixed-size slots chunk by chunk, so the memory never grows with N; it grows only when a
 // call needs wider slots (a softmax row longer than a chunk), and then every view is rebuilt.
+// Reductions: the kernel adds a chunk into four float64 lanes; the facade combines them per chunk in a fixed
+// order and adds the chunk sums in chunk order. CHUNK is a constant, so a sum never depends on the build, the
+// runtime, or on how a caller (or a worker pool splitting at chunk boundaries) cuts the input.
 import type { Floats } from './validate.js';
 
 /** Elements per staging slot: 64 KiB of float32, a multiple of 4 so the reduction lanes line up across chunks. */

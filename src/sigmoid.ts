@@ -81,9 +81,10 @@ function run(engine: Engine, p: SigmoidPlan, withGrad: boolean): { loss: number 
   // d(mean)/dx_i = dloss_i/dx_i / divisor; the kernel multiplies it in as it writes.
   const gradScale = reduction === 'mean' && p.divisor > 0 ? 1 / p.divisor : 1;
   const mode = gammaMode(p.gamma);
-  arena.clearLanes(acc);
+  let total = 0;
   for (let from = 0; from < n; from += CHUNK) {
     const count = Math.min(CHUNK, n - from);
+    arena.clearLanes(acc);
     arena.copyIn(p.logits, from, count, logitsAt, 'logits');
     arena.copyIn(p.targets, from, count, targetsAt, 'targets');
     if (p.weights) arena.copyIn(p.weights, from, count, weightsAt, 'options.weights');
@@ -98,8 +99,9 @@ function run(engine: Engine, p: SigmoidPlan, withGrad: boolean): { loss: number 
     }
     if (lossOut) arena.copyOut(lossAt, count, lossOut, from);
     if (grad) arena.copyOut(gradAt, count, grad, from);
+    // Chunk sums are added in chunk order: a worker pool that splits at chunk boundaries gets the same total.
+    total += arena.sumLanes(acc);
   }
-  const total = arena.sumLanes(acc);
   const loss = lossOut ?? (reduction === 'sum' ? total : p.divisor > 0 ? total / p.divisor : 0);
   return { loss, grad };
 }
