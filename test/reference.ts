@@ -37,7 +37,8 @@ export function sigmoidFocalRef(x: number, t: number, { alpha, gamma }: SigmoidF
   const loss = alphaT * mod * ce;
   const ratio = q > 0 ? (p * pc) / q : 0; // p (1-p) / (1-p_t), in [0, 1]
   const dMod = gamma === 0 ? 0 : gamma * mod * ratio * (1 - 2 * t);
-  const grad = alphaT * (dMod * ce + mod * (p - t));
+  const pMinusT = (1 - t) * p - t * pc; // = p - t, without the 1 - p cancellation of the literal form
+  const grad = alphaT * (dMod * ce + mod * pMinusT);
   return { loss, grad };
 }
 
@@ -92,4 +93,21 @@ export function worstRelativeError(
     }
   }
   return { error, index };
+}
+
+/**
+ * The size of the terms that make up the sigmoid focal gradient, for judging soft targets: near p = t the
+ * gradient is a difference of terms of this size, so float32 inputs can only give it to ~1e-7 of this, not of
+ * its (vanishing) value. For x > 0 the engine forms p - t as (1-t) - sigmoid(-x), otherwise sigmoid(x) - t.
+ */
+export function sigmoidFocalGradMagnitude(x: number, t: number, { alpha, gamma }: SigmoidFocalRefOptions): number {
+  const p = sigmoid(x);
+  const pc = sigmoid(-x);
+  const ce = t * softplus(-x) + (1 - t) * softplus(x);
+  const q = t * pc + (1 - t) * p;
+  const alphaT = alpha === null || alpha < 0 ? 1 : alpha * t + (1 - alpha) * (1 - t);
+  const mod = gamma === 0 ? 1 : Math.pow(q, gamma);
+  const ratio = q > 0 ? (p * pc) / q : 0;
+  const sides = x > 0 ? 1 - t + pc : t + p;
+  return alphaT * mod * (gamma * ratio * Math.abs(1 - 2 * t) * ce + sides);
 }
