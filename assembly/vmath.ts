@@ -43,7 +43,7 @@ const INF: f32 = Infinity;
 // @ts-ignore: decorator
 @inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
 // @ts-ignore: decorator
-@inline function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
+@inline export function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
 // 2^k for k in [-126, 127] from the exponent bits.
 // @ts-ignore: decorator
 @inline function pow2iF32(k: i32): f32 { return reinterpret<f32>((k + 127) << 23); }
@@ -158,24 +158,36 @@ const INF: f32 = Infinity;
   return v128.bitselect(f32x4.splat(INF), y, f32x4.eq(x, f32x4.splat(INF)));
 }
 
-// log1p(e) for e in [0, 1], the only range the loss kernels need (e = exp(-|x|)): u = 1 + e is in [1, 2], so the
-// exponent is 0 or 1 and no subnormal or special case can occur; same operations as log1pF32 on that range.
+// log1p(e) for e in [0, 1], the only range the loss kernels need (e = exp(-|x|)), given u = 1 + e and its
+// reciprocal, which the kernels have already formed for the sigmoid: u is in [1, 2], so the exponent is 0 or 1,
+// no subnormal or special case can occur, and the correction costs a multiply instead of a division.
 // @ts-ignore: decorator
-@inline export function log1pUnitF32(e: f32): f32 {
-  const u: f32 = 1.0 + e;
+@inline export function log1pUnitRecipF32(e: f32, u: f32, invU: f32): f32 {
   const ix = reinterpret<i32>(u) + (ONE_BITS - SQRT_HALF_BITS);
   const k: f32 = <f32>((ix >> 23) - 127);
   const m: f32 = reinterpret<f32>((ix & 0x007fffff) + SQRT_HALF_BITS);
-  return logMantissaF32(m, k) + (e - (u - 1.0)) / u;
+  return logMantissaF32(m, k) + (e - (u - 1.0)) * invU;
+}
+
+// @ts-ignore: decorator
+@inline export function log1pUnitRecipF32x4(e: v128, u: v128, invU: v128): v128 {
+  const ix = i32x4.add(u, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
+  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(127)));
+  const m = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRT_HALF_BITS));
+  return f32x4.add(logMantissaF32x4(m, k), f32x4.mul(f32x4.sub(e, f32x4.sub(u, f32x4.splat(1.0))), invU));
+}
+
+// log1p(e) for e in [0, 1] alone: forms u and 1/u itself.
+// @ts-ignore: decorator
+@inline export function log1pUnitF32(e: f32): f32 {
+  const u: f32 = 1.0 + e;
+  return log1pUnitRecipF32(e, u, 1.0 / u);
 }
 
 // @ts-ignore: decorator
 @inline export function log1pUnitF32x4(e: v128): v128 {
   const u = f32x4.add(f32x4.splat(1.0), e);
-  const ix = i32x4.add(u, i32x4.splat(ONE_BITS - SQRT_HALF_BITS));
-  const k = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_s(ix, 23), i32x4.splat(127)));
-  const m = i32x4.add(v128.and(ix, i32x4.splat(0x007fffff)), i32x4.splat(SQRT_HALF_BITS));
-  return f32x4.add(logMantissaF32x4(m, k), f32x4.div(f32x4.sub(e, f32x4.sub(u, f32x4.splat(1.0))), u));
+  return log1pUnitRecipF32x4(e, u, f32x4.div(f32x4.splat(1.0), u));
 }
 
 // ---- sigmoid and softplus -----------------------------------------------------------------------------------
