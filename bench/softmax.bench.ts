@@ -1,0 +1,80 @@
+// Softmax focal loss: the engine (SIMD and scalar builds) beside the plain TypeScript loop and tfjs (cpu, wasm),
+// at N x C = 1e5 x 10, 1e5 x 80, 1e4 x 1000 (issue 5), forward ('mean') and forward+gradient, mmcv defaults
+// (gamma 2, no alpha). ns/element is per logit (N x C). `npx tsx bench/softmax.bench.ts` runs this family alone;
+// bench/index.ts runs it in its own process.
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { createFocal } from '../src/index.js';
+import { QUICK, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender } from './harness.js';
+import { softmaxPeers } from './peers/index.js';
+import { wasmFeatures } from './peers/tfjs.js';
+import { formatReport, machine, writeResults, type CopyIn, type FamilyResult, type Pass, type Row } from './table.js';
+
+const FAMILY = 'softmax';
+/** [rows, classes]: the issue's sizes (1e4 rows at C = 1000 keeps the logits at 1e7, 40 MB). */
+const SIZES = [[1e5, 10], [1e5, 80], [1e4, 1000]].map(([rows, classes]) => [scaled(rows!), classes!] as const);
+const GAMMA = 2;
+/** Agreement tolerance (loss relative, gradient normwise), as the sigmoid suite: 100x the engine's promise. */
+const TOLERANCE = 1e-4;
+
+/** Logits ~ 2·N(0, 1) per class, row-major; class indices uniform over C. */
+function data(rows: number, classes: number): { logits: Float32Array; targets: Int32Array } {
+  const random = rng(0x50f7 + classes);
+  const logits = new Float32Array(rows * classes);
+  for (let k = 0; k < logits.length; k++) logits[k] = 2 * normal(random);
+  const targets = Int32Array.from({ length: rows }, () => Math.floor(random() * classes));
+  return { logits, targets };
+}
+
+export async function run(): Promise<FamilyResult> {
+  const engines = [
+    { impl: 'engine SIMD' as const, fl: await createFocal({ simd: true }) },
+    { impl: 'engine scalar' as const, fl: await createFocal({ simd: false }) },
+  ];
+  const notes = [
+    `logits 2·N(0,1), uniform class indices, gamma ${GAMMA}, no alpha, reduction 'mean'; ` +
+      'ns/element per logit (N×C); engine and plain TS write the N×C gradient into a caller-owned Float32Array',
+    `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+  ];
+  try {
+    notes.push(await wasmFeatures());
+  } catch (e) {
+    notes.push(`tfjs-wasm unavailable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const rows: Row[] = [];
+  const copyIn: CopyIn[] = [];
+  for (const [rowCount, classes] of SIZES) {
+    const elements = rowCount * classes;
+    const size = `${sizeLabel(rowCount)}×${classes}`;
+    process.stderr.write(`${FAMILY} ${size}\n`);
+    const { logits, targets } = data(rowCount, classes);
+    copyIn.push(await measureCopyIn(FAMILY, size, elements, [logits]));
+    for (const pass of ['forward', 'forward+grad'] as Pass[]) {
+      const withGrad = pass === 'forward+grad';
+      const contenders: Contender[] = engines.map(({ impl, fl }) => {
+        const gradOut = withGrad ? new Float32Array(elements) : undefined;
+        const options = { classes, gamma: GAMMA, alpha: null, gradOut };
+        return {
+          impl,
+          check: withGrad
+            ? () => {
+              const { loss, grad } = fl.softmaxFocalLossWithGrad(logits, targets, options);
+              return { loss: loss as number, grad };
+            }
+            : () => ({ loss: fl.softmaxFocalLoss(logits, targets, options) as number }),
+        };
+      });
+      contenders.push(...softmaxPeers(logits, targets, { classes, gamma: GAMMA }, pass));
+      rows.push(...await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders));
+    }
+  }
+  return { family: FAMILY, rows, copyIn, notes };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const m = machine(QUICK);
+  const result = await run();
+  m.loadEnd = os.loadavg()[0]!;
+  console.log(formatReport(m, [result]));
+  console.log(`\nJSON: ${writeResults(m, [result])}`);
+}
