@@ -24,10 +24,13 @@ export class Arena {
   readonly base: number;
   private f32View: Float32Array;
   private f64View: Float64Array;
+  /** End of the views handed out by `alloc`; the staging slots start here. */
+  private allocTop: number;
 
   constructor(memory: WebAssembly.Memory, heapBase: number) {
     this.memory = memory;
     this.base = Math.ceil(heapBase / ACC_BYTES) * ACC_BYTES;
+    this.allocTop = this.base + ACC_BYTES;
     this.f32View = new Float32Array(memory.buffer);
     this.f64View = new Float64Array(memory.buffer);
   }
@@ -48,14 +51,65 @@ export class Arena {
     return this.f64View;
   }
 
-  /** Lays out `count` float32 slots of `elements` each (at least one chunk) after the reduction lanes. */
+  /**
+   * Lays out `count` float32 slots of `elements` each (at least one chunk) after the reduction lanes and the
+   * caller-owned views of `alloc`.
+   */
   stage(count: number, elements = CHUNK): Staging {
     const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
     const acc = this.base;
+    const first = this.allocTop;
     const slots: number[] = [];
-    for (let s = 0; s < count; s++) slots.push(acc + ACC_BYTES + s * width * 4);
-    this.reserve(ACC_BYTES + count * width * 4);
+    for (let s = 0; s < count; s++) slots.push(first + s * width * 4);
+    this.reserve(first - this.base + count * width * 4);
     return { acc, slots, elements: width };
+  }
+
+  /**
+   * Float32Arrays of the given lengths inside linear memory for the caller to fill: the kernels read them (and
+   * write output views) in place, with no copy. One call grows the memory at most once, and a grow detaches
+   * every earlier view (it then reads as empty), so a caller allocates all it needs in one call.
+   */
+  alloc(counts: readonly number[]): Float32Array[] {
+    const starts: number[] = [];
+    let top = this.allocTop;
+    for (const count of counts) {
+      starts.push(top);
+      top += Math.ceil((count * 4) / 64) * 64;
+    }
+    // Room for the views and the staging slots after them: ten one-chunk slots, more than any family stages
+    // (softmax takes nine), so only rows or class-weight tables wider than a chunk can grow it later.
+    const need = top - this.base + 10 * CHUNK * 4;
+    if (this.base + need > this.memory.buffer.byteLength) this.reserve(need);
+    this.allocTop = top;
+    return counts.map((count, k) => new Float32Array(this.memory.buffer, starts[k]!, count));
+  }
+
+  /** Releases every view `alloc` gave out; they must not be used afterwards. */
+  freeAll(): void {
+    this.allocTop = this.base + ACC_BYTES;
+  }
+
+  /** Whether `values` is a view of this engine's memory (from `alloc`), which kernels can use in place. */
+  owns(values: unknown): values is Float32Array {
+    return values instanceof Float32Array && values.buffer === this.memory.buffer;
+  }
+
+  /** The address a kernel reads src[from, from + count) at: in place for an `alloc` view, else copied to `slot`. */
+  input(src: Floats, from: number, count: number, slot: number, name: string): number {
+    if (this.owns(src)) return src.byteOffset + from * 4;
+    this.copyIn(src, from, count, slot, name);
+    return slot;
+  }
+
+  /** The address a kernel writes dst[from, ...) at: in place for an `alloc` view, else `slot` (see `output`). */
+  outputAt(dst: Float32Array, from: number, slot: number): number {
+    return this.owns(dst) ? dst.byteOffset + from * 4 : slot;
+  }
+
+  /** Moves what a kernel wrote at `ptr` into dst at `to`, unless it wrote there in place. */
+  output(ptr: number, count: number, dst: Float32Array, to: number): void {
+    if (!this.owns(dst)) this.copyOut(ptr, count, dst, to);
   }
 
   /** Makes [base, base + bytes) addressable, growing the memory when it is too small. */
