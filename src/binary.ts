@@ -93,9 +93,10 @@ function run(engine: Engine, p: BinaryPlan, withGrad: boolean): { loss: number |
   const grad = withGrad ? p.gradOut ?? new Float32Array(n) : undefined;
   const gradScale = reduction === 'mean' && p.divisor > 0 ? 1 / p.divisor : 1;
   const mode = gammaMode(p.gamma);
-  arena.clearLanes(acc);
+  let total = 0;
   for (let from = 0; from < n; from += CHUNK) {
     const count = Math.min(CHUNK, n - from);
+    arena.clearLanes(acc);
     arena.copyIn(p.probs, from, count, probsAt, 'probs');
     arena.copyIn(p.targets, from, count, targetsAt, 'targets');
     if (p.weights) arena.copyIn(p.weights, from, count, weightsAt, 'options.weights');
@@ -110,8 +111,8 @@ function run(engine: Engine, p: BinaryPlan, withGrad: boolean): { loss: number |
     }
     if (lossOut) arena.copyOut(lossAt, count, lossOut, from);
     if (grad) arena.copyOut(gradAt, count, grad, from);
+    total += arena.sumLanes(acc); // per chunk, in chunk order, as src/sigmoid.ts
   }
-  const total = arena.sumLanes(acc);
   const loss = lossOut ?? (reduction === 'sum' ? total : p.divisor > 0 ? total / p.divisor : 0);
   return { loss, grad };
 }

@@ -2,8 +2,9 @@
 // length stream through fixed-size slots chunk by chunk, so the memory never grows with N; it grows only when a
 // call needs wider slots (a softmax row longer than a chunk), and then every view is rebuilt.
 // Reductions: the kernel adds a chunk into four float64 lanes; the facade combines them per chunk in a fixed
-// order and adds the chunk sums in chunk order. CHUNK is a constant, so a sum never depends on the build, the
-// runtime, or on how a caller (or a worker pool splitting at chunk boundaries) cuts the input.
+// order and adds the chunk sums in chunk order. CHUNK is a constant, so a sum never depends on the build or the
+// runtime, and a worker pool that returns per-chunk sums and adds them in chunk order reproduces it exactly
+// (adding the sums of multi-chunk pieces instead regroups the additions: equal to ~1e-15, not bit for bit).
 import type { Floats } from './validate.js';
 
 /** Elements per staging slot: 64 KiB of float32, a multiple of 4 so the reduction lanes line up across chunks. */

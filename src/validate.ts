@@ -13,7 +13,7 @@ export function show(value: unknown): string {
   if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (ArrayBuffer.isView(value)) return `${/^[AEIO]/.test(value.constructor.name) ? 'an' : 'a'} ${value.constructor.name}`;
   if (typeof value === 'object') return `an ${value.constructor?.name ?? 'object'}`;
   return `a ${typeof value}`;
 }
@@ -65,8 +65,9 @@ export function alphaOption(value: unknown, name: string, fallback: number | nul
 export function gammaOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const gamma = checkNumber(value, name);
-  if (!(gamma >= 0) || !Number.isFinite(gamma)) {
-    throw new RangeError(`${name} = ${show(gamma)}: expected a finite number >= 0`);
+  // The kernels take gamma as float32: a gamma beyond float32 range (1e39) would reach them as Infinity (NaN losses).
+  if (!(gamma >= 0) || !Number.isFinite(Math.fround(gamma))) {
+    throw new RangeError(`${name} = ${show(gamma)}: expected a finite number >= 0 (within float32 range)`);
   }
   return gamma;
 }
@@ -86,6 +87,10 @@ export function normalizerOption(value: unknown, name: string, reduction: Reduct
   const normalizer = checkNumber(value, name);
   if (!(normalizer > 0) || !Number.isFinite(normalizer)) {
     throw new RangeError(`${name} = ${show(normalizer)}: expected a finite number > 0`);
+  }
+  // The gradient is scaled by 1 / normalizer in float32: below ~2.9e-39 that is Infinity (NaN, -Infinity gradients).
+  if (!Number.isFinite(Math.fround(1 / normalizer))) {
+    throw new RangeError(`${name} = ${show(normalizer)}: expected a finite number >= 2.94e-39 (1 / normalizer must be a finite float32)`);
   }
   if (reduction !== 'mean') {
     throw new RangeError(`${name} = ${show(normalizer)}: a normalizer applies to reduction 'mean' only, not '${reduction}'`);
