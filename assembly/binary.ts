@@ -7,9 +7,11 @@
 // (the clip passes the gradient on [lo, hi], as tf.clip_by_value does, and blocks it outside). d q^gamma / dq is
 // infinite at q = 0 for gamma < 1 (and beyond float32 for subnormal q): q^(gamma-1) is taken at max(q, 2^-126),
 // so the result stays finite.
-import { logF32, logF32x4, log1pF32, log1pF32x4, powF32, powF32x4, splitHighF32 } from './vmath';
+import {
+  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4,
+  powModeF32, powModeF32x4, splitHighF32,
+} from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
-import { GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO } from './sigmoid';
 
 const MIN_NORMAL: f32 = 1.17549435e-38;
 
@@ -17,25 +19,6 @@ const MIN_NORMAL: f32 = 1.17549435e-38;
 @inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
 // @ts-ignore: decorator
 @inline function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
-
-// q^gamma (same modes as sigmoid.ts).
-// @ts-ignore: decorator
-@inline function modulatingF32(q: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
-  if (mode == GAMMA_ZERO) return 1.0;
-  if (mode == GAMMA_ONE) return q;
-  if (mode == GAMMA_TWO) return q * q;
-  if (mode == GAMMA_HALF) return sqrt<f32>(q);
-  return powF32(q, gamma, gHi, gLo);
-}
-
-// @ts-ignore: decorator
-@inline function modulatingF32x4(q: v128, mode: i32, gamma: v128, gHi: v128, gLo: v128): v128 {
-  if (mode == GAMMA_ZERO) return f32x4.splat(1.0);
-  if (mode == GAMMA_ONE) return q;
-  if (mode == GAMMA_TWO) return f32x4.mul(q, q);
-  if (mode == GAMMA_HALF) return f32x4.sqrt(q);
-  return powF32x4(q, gamma, gHi, gLo);
-}
 
 // gamma q^(gamma-1), the derivative of q^gamma, with q >= the least normal float (qg) where it would be infinite.
 // @ts-ignore: decorator
@@ -109,7 +92,7 @@ export function binaryFocal(
       const tc = f32x4.sub(one, t);
       const ce = f32x4.neg(f32x4.add(f32x4.mul(t, logF32x4(pc)), f32x4.mul(tc, log1pF32x4(f32x4.neg(pc)))));
       const q = f32x4.add(f32x4.mul(t, f32x4.sub(one, p)), f32x4.mul(tc, p));
-      const mod = modulatingF32x4(q, gammaMode, gammaV, gHiV, gLoV);
+      const mod = powModeF32x4(q, gammaMode, gammaV, gHiV, gLoV);
       let loss = f32x4.mul(mod, ce);
       let scale = one;
       if (hasAlpha) scale = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
@@ -149,7 +132,7 @@ export function binaryFocal(
     const tc: f32 = 1.0 - t;
     const ce: f32 = -(t * logF32(pc) + tc * log1pF32(-pc));
     const q: f32 = t * (1.0 - p) + tc * p;
-    const mod = modulatingF32(q, gammaMode, gamma, gHi, gLo);
+    const mod = powModeF32(q, gammaMode, gamma, gHi, gLo);
     let loss: f32 = mod * ce;
     let scale: f32 = 1.0;
     if (hasAlpha) scale = alpha * t + alphaNeg * tc;

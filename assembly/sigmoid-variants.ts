@@ -7,10 +7,10 @@
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  expF32, expF32x4, log1pUnitF32, log1pUnitF32x4, powF32, powF32x4, splitHighF32,
+  expF32, expF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, powF32,
+  powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
-import { GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO } from './sigmoid';
 
 const FOCAL: i32 = 0;
 const STAR: i32 = 1;
@@ -24,25 +24,6 @@ export const IOU_WEIGHTED: i32 = 2; // varifocal: positives weighted by their ta
 export const REDUCED: i32 = 4; // focal: smp's reduced focal term
 export const NORMALIZED: i32 = 8; // focal: scale by invS and add dfCoef * d(focal term)/dx
 export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': the coefficient is -loss_i / S^2
-
-// y^e for y >= 0 by mode (the facade picks the mode from e, as for sigmoidFocal's gamma).
-// @ts-ignore: decorator
-@inline function powModeF32(y: f32, mode: i32, e: f32, eHi: f32, eLo: f32): f32 {
-  if (mode == GAMMA_ZERO) return 1.0;
-  if (mode == GAMMA_ONE) return y;
-  if (mode == GAMMA_TWO) return y * y;
-  if (mode == GAMMA_HALF) return sqrt<f32>(y);
-  return powF32(y, e, eHi, eLo);
-}
-
-// @ts-ignore: decorator
-@inline function powModeF32x4(y: v128, mode: i32, e: v128, eHi: v128, eLo: v128): v128 {
-  if (mode == GAMMA_ZERO) return f32x4.splat(1.0);
-  if (mode == GAMMA_ONE) return y;
-  if (mode == GAMMA_TWO) return f32x4.mul(y, y);
-  if (mode == GAMMA_HALF) return f32x4.sqrt(y);
-  return powF32x4(y, e, eHi, eLo);
-}
 
 /**
  * The shared loop. Per element: `keep` unless mask[i] == 0 or (HAS_IGNORE and t == ignoreValue); an element not

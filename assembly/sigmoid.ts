@@ -8,34 +8,10 @@
 // The gradient uses q^gamma r instead of gamma q^(gamma-1) dq: no q^(gamma-1) appears, so gamma in (0, 1) stays
 // finite as p_t -> 1 (for t = 1 this is DESIGN.md's dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
 import {
-  expF32, expF32x4, log1pUnitRecipF32, log1pUnitRecipF32x4, pmaxF32, powF32, powF32x4, splitHighF32,
+  expF32, expF32x4, GAMMA_ZERO, log1pUnitRecipF32, log1pUnitRecipF32x4, pmaxF32, powModeF32, powModeF32x4,
+  splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
-
-// How q^gamma is formed; the facade picks the mode from gamma.
-export const GAMMA_ZERO: i32 = 0;
-export const GAMMA_ONE: i32 = 1;
-export const GAMMA_TWO: i32 = 2;
-export const GAMMA_HALF: i32 = 3;
-export const GAMMA_GENERAL: i32 = 4;
-
-// @ts-ignore: decorator
-@inline function modulatingF32(q: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
-  if (mode == GAMMA_ZERO) return 1.0;
-  if (mode == GAMMA_ONE) return q;
-  if (mode == GAMMA_TWO) return q * q;
-  if (mode == GAMMA_HALF) return sqrt<f32>(q);
-  return powF32(q, gamma, gHi, gLo);
-}
-
-// @ts-ignore: decorator
-@inline function modulatingF32x4(q: v128, mode: i32, gamma: v128, gHi: v128, gLo: v128): v128 {
-  if (mode == GAMMA_ZERO) return f32x4.splat(1.0);
-  if (mode == GAMMA_ONE) return q;
-  if (mode == GAMMA_TWO) return f32x4.mul(q, q);
-  if (mode == GAMMA_HALF) return f32x4.sqrt(q);
-  return powF32x4(q, gamma, gHi, gLo);
-}
 
 // One vector of four elements: loads, loss, gradient stores; returns the weighted losses for the reduction.
 // @ts-ignore: decorator
@@ -62,7 +38,7 @@ export const GAMMA_GENERAL: i32 = 4;
   const tc = f32x4.sub(one, t);
   const ce = f32x4.add(f32x4.add(f32x4.mul(t, f32x4.sub(ax, reluX)), f32x4.mul(tc, reluX)), l);
   const q = f32x4.add(f32x4.mul(t, pc), f32x4.mul(tc, p));
-  const mod = modulatingF32x4(q, gammaMode, gammaV, gHiV, gLoV);
+  const mod = powModeF32x4(q, gammaMode, gammaV, gHiV, gLoV);
   let loss = f32x4.mul(mod, ce);
   let scale = one;
   if (hasAlpha) scale = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
@@ -170,7 +146,7 @@ export function sigmoidFocal(
     const tc: f32 = 1.0 - t;
     const ce = (t * (ax - reluX) + tc * reluX) + l;
     const q = t * pc + tc * p;
-    const mod = modulatingF32(q, gammaMode, gamma, gHi, gLo);
+    const mod = powModeF32(q, gammaMode, gamma, gHi, gLo);
     let loss = mod * ce;
     let scale: f32 = 1.0;
     if (hasAlpha) scale = alpha * t + alphaNeg * tc;

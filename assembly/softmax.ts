@@ -9,8 +9,10 @@
 // rewritten without u^(gamma-1), so gamma in (0, 1) stays finite as p_y -> 1. A row whose other classes sit 60
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
-import { expF32, expF32x4, log1pF32, logF32, powF32, powF32x4, splitHighF32 } from './vmath';
-import { GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO } from './sigmoid';
+import {
+  expF32, expF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, logF32, powF32, powF32x4,
+  powModeF32, powModeF32x4, splitHighF32,
+} from './vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------
 // ROW_SLACK: in the SIMD build the passes take the last classes % 4 of a row as one masked vector, so they read
@@ -248,25 +250,6 @@ let rowLargest: f32 = 0;
   return (s0 + s1) + (s2 + s3);
 }
 
-// u^gamma; the facade picks the mode from gamma (same modes as sigmoid.ts).
-// @ts-ignore: decorator
-@inline function modulatingF32(u: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
-  if (mode == GAMMA_ZERO) return 1.0;
-  if (mode == GAMMA_ONE) return u;
-  if (mode == GAMMA_TWO) return u * u;
-  if (mode == GAMMA_HALF) return sqrt<f32>(u);
-  return powF32(u, gamma, gHi, gLo);
-}
-
-// @ts-ignore: decorator
-@inline function modulatingF32x4(u: v128, mode: i32, gamma: v128, gHi: v128, gLo: v128): v128 {
-  if (mode == GAMMA_ZERO) return f32x4.splat(1.0);
-  if (mode == GAMMA_ONE) return u;
-  if (mode == GAMMA_TWO) return f32x4.mul(u, u);
-  if (mode == GAMMA_HALF) return f32x4.sqrt(u);
-  return powF32x4(u, gamma, gHi, gLo);
-}
-
 /**
  * log1p(r) for r >= 0 given invS = 1 / (1 + r) rounded: log(u) + (r - (u - 1)) / u with u = 1 + r, as
  * vmath's log1pF32, the correction multiplied by the reciprocal the row needs anyway instead of divided.
@@ -350,7 +333,7 @@ export function softmaxFocal(
       pY = eY * invS;
       u = <f32>rm * invS;
     }
-    const mod = modulatingF32(u, gammaMode, gamma, gHi, gLo);
+    const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
     const loss: f32 = (mod * ce) * scale;
     addRowToLane(acc, rowBase + i, <f64>loss);
     if (lossOut) store<f32>(lossOut + (i << 2), loss);
@@ -493,7 +476,7 @@ export function softmaxFocalSoft(
         const ce = f32x4.sub(logSV, d);
         const p = f32x4.mul(ev, invSV);
         const u = v128.bitselect(topV, f32x4.sub(one, p), f32x4.eq(x, mV));
-        const mod = modulatingF32x4(u, gammaMode, gammaV, gHiV, gLoV);
+        const mod = powModeF32x4(u, gammaMode, gammaV, gHiV, gLoV);
         const l = f32x4.mul(f32x4.mul(mod, ce), a);
         lossLo = f64x2.add(lossLo, f64x2.promote_low_f32x4(l));
         lossHi = f64x2.add(lossHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(l, l, 2, 3, 0, 1)));
@@ -536,7 +519,7 @@ export function softmaxFocalSoft(
       const ce: f32 = logS - d;
       const p: f32 = ej * invS;
       const u: f32 = select<f32>(top, 1.0 - p, x == m);
-      const mod = modulatingF32(u, gammaMode, gamma, gHi, gLo);
+      const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
       const l: f32 = (mod * ce) * a;
       const lane = j & 3;
       if (lane == 0) l0 += <f64>l;

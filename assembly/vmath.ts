@@ -295,3 +295,30 @@ const LN2_F32: f32 = 0.693147180559945309;
   z = v128.bitselect(v128.bitselect(f32x4.splat(INF), f32x4.splat(0), yPos), z, f32x4.eq(x, f32x4.splat(INF)));
   return v128.bitselect(f32x4.splat(1.0), z, f32x4.eq(y, f32x4.splat(0)));
 }
+
+// ---- x^gamma for the focal modulating factor -----------------------------------------------------------------
+// The loss kernels raise 1 - p_t (or p, or |t - p|) to the focusing exponent; the facade picks the mode from gamma
+// once per call, so the common exponents skip pow (0: 1, 1: x, 2: x x, 1/2: sqrt x, exact to 0.5 ulp).
+export const GAMMA_ZERO: i32 = 0;
+export const GAMMA_ONE: i32 = 1;
+export const GAMMA_TWO: i32 = 2;
+export const GAMMA_HALF: i32 = 3;
+export const GAMMA_GENERAL: i32 = 4;
+
+// @ts-ignore: decorator
+@inline export function powModeF32(x: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
+  if (mode == GAMMA_ZERO) return 1.0;
+  if (mode == GAMMA_ONE) return x;
+  if (mode == GAMMA_TWO) return x * x;
+  if (mode == GAMMA_HALF) return sqrt<f32>(x);
+  return powF32(x, gamma, gHi, gLo);
+}
+
+// @ts-ignore: decorator
+@inline export function powModeF32x4(x: v128, mode: i32, gamma: v128, gHi: v128, gLo: v128): v128 {
+  if (mode == GAMMA_ZERO) return f32x4.splat(1.0);
+  if (mode == GAMMA_ONE) return x;
+  if (mode == GAMMA_TWO) return f32x4.mul(x, x);
+  if (mode == GAMMA_HALF) return f32x4.sqrt(x);
+  return powF32x4(x, gamma, gHi, gLo);
+}
