@@ -1,5 +1,6 @@
 // Binary focal loss from probabilities (Keras BinaryFocalCrossentropy, from_logits = false, semantics): options
 // are validated into a plan, then the inputs stream through the arena chunk by chunk into assembly/binary.ts.
+import { binaryCompat, type Compat } from './compat.js';
 import type { Engine } from './engine.js';
 import { CHUNK } from './memory.js';
 import { gammaMode } from './sigmoid.js';
@@ -26,6 +27,9 @@ export interface BinaryFocalOptions {
   epsilon?: number;
   /** With 'none': a caller-owned Float32Array (length >= N) to write the losses into, returned as the loss. */
   out?: Float32Array;
+  /** 'keras': Keras' defaults (alpha null: no class balancing); options given beside it override them. The other
+   * presets take logits: a RangeError here (use sigmoidFocalLoss). */
+  compat?: Compat;
 }
 
 export interface BinaryFocalGradOptions extends BinaryFocalOptions {
@@ -118,12 +122,14 @@ function run(engine: Engine, p: BinaryPlan, withGrad: boolean): { loss: number |
 }
 
 export function binaryFocalLoss(engine: Engine, probs: unknown, targets: unknown, options: unknown): number | Float32Array {
+  options = binaryCompat(options); // compat: 'keras' (Keras' defaults under the options given)
   return run(engine, plan(probs, targets, options, false), false).loss;
 }
 
 export function binaryFocalLossWithGrad(
   engine: Engine, probs: unknown, targets: unknown, options: unknown,
 ): { loss: number | Float32Array; grad: Float32Array } {
+  options = binaryCompat(options);
   const { loss, grad } = run(engine, plan(probs, targets, options, true), true);
   return { loss, grad: grad! };
 }

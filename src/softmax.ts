@@ -4,6 +4,10 @@
 import type { Engine } from './engine.js';
 import type { Staging } from './memory.js';
 import { gammaMode } from './sigmoid.js';
+import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from './compat.js';
+import {
+  layoutChunk, layoutIndex, layoutOption, layoutSlotElements, stageRows, unstageRows, type ClassLayout,
+} from './layout.js';
 import {
   alphaOption, checkFloats, checkLength, checkOptions, gammaOption, isFloats, normalizerOption, outputOption,
   reductionOption, show, weightsOption,
@@ -32,6 +36,17 @@ export interface SoftmaxFocalOptions {
   normalizer?: number;
   /** With 'none': a caller-owned Float32Array (length >= N) to write the row losses into, returned as the loss. */
   out?: Float32Array;
+  /** The logits' shape, any rank (e.g. [N, C, H, W]), with `classAxis`: the classes lie on that axis, not last.
+   * Class-index targets then have the shape without the class axis (one per position, in that order), soft targets
+   * and the gradient the logits' shape; 'none' gives one loss per position. No transposed copy is made. */
+  shape?: readonly number[];
+  /** The class axis of `shape`, in [-rank, rank) (negative counts from the end). Default -1 (class last). */
+  classAxis?: number;
+  /** A Python library's semantics: 'kornia' | 'keras' | 'mmcv' | 'monai' set alpha's convention (kornia and MONAI:
+   * a scalar alpha gives class 0 1 - alpha, the others alpha), the 'mean' divisor and the defaults (README's compat
+   * table). Options given beside it override its defaults. 'torchvision', 'mmdet', 'smp': a RangeError (no softmax
+   * focal loss there). */
+  compat?: Compat;
 }
 
 export interface SoftmaxFocalGradOptions extends SoftmaxFocalOptions {
@@ -56,6 +71,8 @@ interface SoftmaxPlan {
   gamma: number;
   ignoreIndex: number;
   smoothing: number;
+  /** Classes on an axis other than the last (options.shape / classAxis), or undefined for N x C rows. */
+  layout: ClassLayout | undefined;
   reduction: Reduction;
   divisor: number;
   out: Float32Array | undefined;
@@ -138,8 +155,9 @@ function plan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, with
         `(a Float32Array or Float64Array of N x C), got ${show(targetsArg)}`,
     );
   }
-  const options = checkOptions(optionsArg);
-  let classes = classesOption(options.classes, 'options.classes');
+  const { options, compat } = softmaxCompat(checkOptions(optionsArg)); // a preset's defaults under the options given
+  const layout = layoutOption(options, logits.length, labels?.length);
+  let classes = layout?.classes ?? classesOption(options.classes, 'options.classes');
   let rows: number;
   if (labels) {
     if (classes === undefined) {
@@ -162,7 +180,7 @@ function plan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, with
     rows = rowCount(logits.length, classes, 'logits');
     checkLength(soft!, 'targets', rows * classes, `soft targets: ${rows} rows x ${classes} classes, as logits`);
   }
-  const { alpha, alphas } = softmaxAlphaOption(options.alpha, 'options.alpha', classes);
+  const { alpha, alphas } = softmaxAlphaOption(softmaxCompatAlpha(compat, options.alpha, classes), 'options.alpha', classes);
   const gamma = gammaOption(options.gamma, 'options.gamma', 2);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex');
   const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing');
@@ -177,10 +195,12 @@ function plan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, with
     ? outputOption(options.gradOut, 'options.gradOut', rows * classes, [...inputs, [out, 'options.out']])
     : undefined;
   let divisor = 1;
-  if (reduction === 'mean') divisor = normalizer ?? (labels ? countedRows(labels, ignoreIndex) : rows);
+  if (reduction === 'mean') {
+    divisor = normalizer ?? softmaxCompatDivisor(compat, rows, classes) ?? (labels ? countedRows(labels, ignoreIndex) : rows);
+  }
   return {
     rows, classes, logits, labels, soft, weights, alpha, alphas, gamma, ignoreIndex, smoothing, reduction, divisor,
-    out, gradOut,
+    out, gradOut, layout,
   };
 }
 
@@ -216,7 +236,8 @@ function locateInvalid(p: SoftmaxPlan, from: number, count: number): RangeError 
     const ignored = p.labels !== undefined && y === p.ignoreIndex; // the kernel skips these rows, in range or not
     const inRange = !ignored && y >= 0 && y < C;
     if (inRange) {
-      for (let j = r * C; j < (r + 1) * C; j++) {
+      for (let c = 0; c < C; c++) {
+        const j = p.layout ? layoutIndex(p.layout, r, c) : r * C + c;
         const v = p.logits[j] as number;
         if (!Number.isFinite(Math.fround(v))) {
           return new RangeError(`logits[${j}] = ${show(v)}: expected a finite number (within float32 range)`);
@@ -228,7 +249,8 @@ function locateInvalid(p: SoftmaxPlan, from: number, count: number): RangeError 
       );
     }
     if (p.soft) {
-      for (let j = r * C; j < (r + 1) * C; j++) {
+      for (let c = 0; c < C; c++) {
+        const j = p.layout ? layoutIndex(p.layout, r, c) : r * C + c;
         const t = Math.fround(p.soft[j]!);
         if (!(t >= 0 && t <= 1)) {
           return new RangeError(`targets[${j}] = ${show(p.soft[j])}: expected a value in [0, 1] (row ${r} of the soft targets)`);
@@ -248,7 +270,10 @@ function locateInvalid(p: SoftmaxPlan, from: number, count: number): RangeError 
 function run(engine: Engine, p: SoftmaxPlan, withGrad: boolean): { loss: number | Float32Array; grad?: Float32Array } {
   const { arena, kernels } = engine;
   const { rows, classes: C, reduction } = p;
-  const staging: Staging = arena.stage(8, C + ROW_SLACK);
+  // A layout takes a 9th slot (the raw block) and longer slots (see layoutSlotElements).
+  const staging: Staging = p.layout
+    ? arena.stage(9, layoutSlotElements(p.layout, ROW_SLACK))
+    : arena.stage(8, C + ROW_SLACK);
   const { acc, slots } = staging;
   const [logitsAt, labelsAt, weightsAt, lossAt, gradAt, scratchAt, alphasAt, softAt] = slots as [
     number, number, number, number, number, number, number, number,
@@ -265,11 +290,15 @@ function run(engine: Engine, p: SoftmaxPlan, withGrad: boolean): { loss: number 
   const lo = Math.fround(p.smoothing / C);
   if (p.alphas) arena.copyIn(p.alphas, 0, C, alphasAt, 'options.alpha');
   arena.clearLanes(acc);
-  for (let from = 0; from < rows; from += rowsPerChunk) {
-    const count = Math.min(rowsPerChunk, rows - from);
-    arena.copyIn(p.logits, from * C, count * C, logitsAt, 'logits');
+  const layout = p.layout;
+  const rawAt = staging.slots[8]!;
+  for (let from = 0, count = 0; from < rows; from += count) {
+    count = layout ? layoutChunk(layout, from, rowsPerChunk) : Math.min(rowsPerChunk, rows - from);
+    if (layout) stageRows(engine, layout, p.logits, from, count, rawAt, logitsAt, 'logits');
+    else arena.copyIn(p.logits, from * C, count * C, logitsAt, 'logits');
     if (p.labels) copyLabels(engine, p.labels, from, count, labelsAt);
-    if (p.soft) arena.copyIn(p.soft, from * C, count * C, softAt, 'targets');
+    if (p.soft && layout) stageRows(engine, layout, p.soft, from, count, rawAt, softAt, 'targets');
+    else if (p.soft) arena.copyIn(p.soft, from * C, count * C, softAt, 'targets');
     if (p.weights) arena.copyIn(p.weights, from, count, weightsAt, 'options.weights');
     const weightsPtr = p.weights ? weightsAt : 0;
     const alphasPtr = p.alphas ? alphasAt : 0;
@@ -284,7 +313,8 @@ function run(engine: Engine, p: SoftmaxPlan, withGrad: boolean): { loss: number 
       );
     if (status !== 0) throw locateInvalid(p, from, count);
     if (lossOut) arena.copyOut(lossAt, count, lossOut, from);
-    if (grad) arena.copyOut(gradAt, count * C, grad, from * C);
+    if (grad && layout) unstageRows(engine, layout, gradAt, from, count, rawAt, grad);
+    else if (grad) arena.copyOut(gradAt, count * C, grad, from * C);
   }
   const total = arena.sumLanes(acc);
   const loss = lossOut ?? (reduction === 'sum' ? total : p.divisor > 0 ? total / p.divisor : 0);
