@@ -20,7 +20,39 @@ export interface Kernels {
   mapSigmoid(src: number, dst: number, n: number): void;
   mapSoftplus(src: number, dst: number, n: number): void;
   mapPow(src: number, dst: number, n: number, y: number): void;
+  softmaxFocal(
+    logits: number, targets: number, weights: number, alphas: number, lossOut: number, gradOut: number,
+    scratch: number, rows: number, classes: number, rowBase: number,
+    alpha: number, gammaMode: number, gamma: number, gradScale: number, ignoreIndex: number, acc: number,
+  ): number;
+  softmaxFocalSoft(
+    logits: number, targets: number, labels: number, weights: number, alphas: number, lossOut: number,
+    gradOut: number, scratch: number, rows: number, classes: number, rowBase: number,
+    alpha: number, gammaMode: number, gamma: number, gradScale: number, ignoreIndex: number, keep: number,
+    lo: number, acc: number,
+  ): number;
+  softmaxRows(src: number, dst: number, rows: number, classes: number, logOutput: number): number;
+  // Class-axis layouts (assembly/layout.ts): outer x classes x inner blocks to and from rows; see src/layout.ts.
+  layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
+  layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
+  binaryFocal(
+    probs: number, targets: number, weights: number, lossOut: number, gradOut: number, n: number,
+    alpha: number, gammaMode: number, gamma: number, gradScale: number, lo: number, hi: number, acc: number,
+  ): number;
+  // The sigmoid-family variants (assembly/sigmoid-variants.ts) share one signature; see src/sigmoid-variants.ts.
+  sigmoidFocalMasked: SigmoidVariantKernel;
+  sigmoidFocalStar: SigmoidVariantKernel;
+  qualityFocal: SigmoidVariantKernel;
+  varifocal: SigmoidVariantKernel;
+  polyFocal: SigmoidVariantKernel;
 }
+
+/** Returns the number of kept elements, or -1 when a kept element has an invalid value. */
+export type SigmoidVariantKernel = (
+  logits: number, targets: number, weights: number, classWeights: number, posWeights: number, mask: number,
+  lossOut: number, gradOut: number, n: number, a: number, b: number, c: number, d: number, mode: number,
+  flags: number, ignoreValue: number, gradScale: number, invS: number, dfCoef: number, acc: number, acc2: number,
+) => number;
 
 /** One instantiated module: its kernels, its arena, and which build it is. */
 export interface Engine {
@@ -92,9 +124,26 @@ export async function loadEngine(options?: EngineOptions): Promise<Engine> {
 /** Compiles (once) and instantiates a build synchronously: Node, workers, and browsers that allow it. */
 export function loadEngineSync(options?: EngineOptions): Engine {
   const build = chooseBuild(options);
-  const module = (moduleCache[build] ??= new WebAssembly.Module(wasmBytes(build) as BufferSource));
+  const module = (moduleCache[build] ??= compileSync(build));
   const { exports } = instantiateSync<Record<string, unknown>>(module, {});
   return makeEngine(exports as unknown as Kernels, build);
+}
+
+/**
+ * Synchronous compilation, where the runtime allows it. Some browser main threads refuse it above a size limit
+ * (Chrome did above 4 KB before version 114, with a RangeError): that becomes an error saying what to do instead.
+ */
+function compileSync(build: Build): WebAssembly.Module {
+  try {
+    return new WebAssembly.Module(wasmBytes(build) as BufferSource);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw new Error(
+      `createFocalSync: this runtime refuses to compile WebAssembly synchronously on this thread (${e.message}); ` +
+        'use `await createFocal()` here, or createFocalSync in a Web Worker',
+      { cause: e },
+    );
+  }
 }
 
 /** Instantiates caller-supplied bytes (the debug build in tests); not part of the public API. */

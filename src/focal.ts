@@ -5,6 +5,20 @@ import {
   sigmoidFocalLoss, sigmoidFocalLossWithGrad, type SigmoidFocalGradOptions, type SigmoidFocalOptions,
 } from './sigmoid.js';
 import type { Floats } from './validate.js';
+import {
+  softmaxFocalLoss, softmaxFocalLossWithGrad,
+  type SoftmaxFocalGradOptions, type SoftmaxFocalOptions, type SoftmaxTargets,
+} from './softmax.js';
+import {
+  binaryFocalLoss, binaryFocalLossWithGrad, type BinaryFocalGradOptions, type BinaryFocalOptions,
+} from './binary.js';
+import { logSoftmax, sigmoid, softmax, type SigmoidOptions, type SoftmaxOptions } from './primitives.js';
+import {
+  polyFocalLoss, polyFocalLossWithGrad, qualityFocalLoss, qualityFocalLossWithGrad, sigmoidFocalLossStar,
+  sigmoidFocalLossStarWithGrad, varifocalLoss, varifocalLossWithGrad,
+  type PolyFocalGradOptions, type PolyFocalOptions, type QualityFocalGradOptions, type QualityFocalOptions,
+  type SigmoidFocalStarGradOptions, type SigmoidFocalStarOptions, type VarifocalGradOptions, type VarifocalOptions,
+} from './sigmoid-variants.js';
 
 /** A focal-loss engine. Methods are synchronous and may be called from any number of async contexts. */
 export class Focal {
@@ -21,10 +35,42 @@ export class Focal {
   }
 
   /**
+   * Zero-copy input and output: Float32Arrays of the given lengths inside the engine's memory. Fill them and
+   * pass them as logits, targets or weights, or as `out` / `gradOut`: the sigmoid family's kernels then read and
+   * write them in place instead of copying through the staging area. The views stay valid until the engine's
+   * memory grows, which happens only in `alloc` (when it needs room) and for softmax rows wider than 16384
+   * classes; a grown-out view reads as empty. So allocate everything a loop needs in one call:
+   * `const [logits, targets, grad] = fl.alloc(n, n, n)`.
+   * @throws TypeError for a length that is not a number; RangeError for one that is not a whole number >= 0.
+   */
+  alloc(n: number): Float32Array;
+  alloc(...lengths: number[]): Float32Array[];
+  alloc(...lengths: number[]): Float32Array | Float32Array[] {
+    lengths.forEach((n, i) => {
+      const name = lengths.length === 1 ? 'n' : `lengths[${i}]`;
+      if (typeof n !== 'number') throw new TypeError(`${name}: expected a number, got ${typeof n}`);
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} = ${n}: expected a whole number >= 0`);
+    });
+    const views = this.#engine.arena.alloc(lengths);
+    return lengths.length === 1 ? views[0]! : views;
+  }
+
+  /** Releases every view `alloc` returned; using one afterwards gives unspecified values (never a crash). */
+  freeAll(): void {
+    this.#engine.arena.freeAll();
+  }
+
+  /**
    * Sigmoid focal loss from logits, torchvision.ops.sigmoid_focal_loss semantics. Per element, with
    * p = sigmoid(x) and t in [0, 1] (soft targets allowed): ce = -(t log p + (1-t) log(1-p)),
    * p_t = p t + (1-p)(1-t), loss = alpha_t (1 - p_t)^gamma ce, alpha_t = alpha t + (1-alpha)(1-t).
    * Defaults: alpha 0.25, gamma 2, reduction 'mean' (divided by N, or by `normalizer`; 0 when N = 0).
+   * `compat: 'torchvision' | 'kornia' | 'keras' | 'mmcv' | 'mmdet' | 'smp' | 'monai'` sets that library's defaults
+   * and 'mean' divisor (mmcv: N rows of N x C, so `classes` is needed); explicit options override the preset's.
+   * Masks and weights (see SigmoidFocalExtraOptions): `mask` / `ignoreIndex` drop elements (0 loss, 0 gradient,
+   * not counted by 'mean'); `classWeights` and kornia's `posWeight` (weight of the t log p term) per class of N x C
+   * logits (`classes`); smp's `reducedThreshold` (focal term ((1-p_t)/th)^gamma where p_t >= th, else 1) and
+   * `normalized` (each loss divided by the sum of the focal terms, clamped to >= 1e-6).
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws TypeError for an argument of the wrong type; RangeError for lengths that disagree, a non-finite
    *   logit, a target outside [0, 1], gamma < 0, alpha > 1, an unknown reduction or a normalizer <= 0. The engine
@@ -43,6 +89,197 @@ export class Focal {
     logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions,
   ): { loss: number | Float32Array; grad: Float32Array } {
     return sigmoidFocalLossWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * FL*, the focal loss variant of Lin et al. 2017 appendix A, fvcore sigmoid_focal_loss_star semantics (plus the
+   * paper's beta). Per element, with t in [0, 1]: z = gamma x (2t - 1) + beta,
+   * loss = alpha_t softplus(-z) / gamma (= -log sigmoid(z) / gamma), alpha_t = alpha t + (1-alpha)(1-t).
+   * Defaults (fvcore): alpha null (no weighting), gamma 1 (> 0), beta 0; reduction 'mean'. Also takes `weights`,
+   * `normalizer`, `out`, `mask`, `ignoreIndex`, `classes`, `classWeights`.
+   * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
+   * @throws TypeError for an argument of the wrong type; RangeError for lengths that disagree, a non-finite logit,
+   *   a target outside [0, 1] (not ignored), gamma <= 0, a non-finite beta, alpha > 1, an unknown reduction or a
+   *   normalizer <= 0. The engine stays usable after any error.
+   */
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: SigmoidFocalStarOptions): number | Float32Array {
+    return sigmoidFocalLossStar(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * sigmoidFocalLossStar and its gradient in one fused pass: d loss / dx = -alpha_t (2t - 1) sigmoid(-z).
+   * Same options and errors, plus `gradOut`.
+   */
+  sigmoidFocalLossStarWithGrad(
+    logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return sigmoidFocalLossStarWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * Quality Focal Loss (Li et al. 2020, Generalized Focal Loss), mmdet quality_focal_loss semantics, from logits:
+   * targets are soft IoU scores in [0, 1] (0 for negatives). Per element, p = sigmoid(x):
+   * loss = |t - p|^beta BCE(x, t), BCE(x, t) = -(t log p + (1-t) log(1-p)). Defaults: beta 2, reduction 'mean'
+   * over elements (mmdet sums over classes and averages over anchors or an avg_factor: pass `normalizer`).
+   * Also takes `weights`, `normalizer`, `out`, `mask`, `ignoreIndex`, `classes`, `classWeights`.
+   * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
+   * @throws as sigmoidFocalLossStar; beta < 0 is a RangeError.
+   */
+  qualityFocalLoss(logits: Floats, targets: Floats, options?: QualityFocalOptions): number | Float32Array {
+    return qualityFocalLoss(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * qualityFocalLoss and its gradient in one fused pass: with d = p - t,
+   * d loss / dx = |d|^beta (beta p (1-p) BCE / d + d) (0 where d = 0), finite for every finite input.
+   * Same options and errors, plus `gradOut`.
+   */
+  qualityFocalLossWithGrad(
+    logits: Floats, targets: Floats, options?: QualityFocalGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return qualityFocalLossWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * Varifocal Loss (Zhang et al. 2021, VarifocalNet), mmdet varifocal_loss semantics, from logits: targets are
+   * IoU-aware scores q in [0, 1]. Per element, p = sigmoid(x): positives (q > 0) give w BCE(x, q) with w = q
+   * (`iouWeighted`, default) or 1; negatives (q = 0) give alpha p^gamma BCE(x, 0). As in mmdet the weight
+   * alpha p^gamma is part of the graph (not detached), so the gradient includes its derivative.
+   * Defaults (mmdet): alpha 0.75 (any finite number >= 0), gamma 2, iouWeighted true, reduction 'mean'.
+   * Also takes `weights`, `normalizer`, `out`, `mask`, `ignoreIndex`, `classes`, `classWeights`.
+   * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
+   * @throws as sigmoidFocalLossStar; alpha < 0, gamma < 0 or a non-boolean iouWeighted are errors.
+   */
+  varifocalLoss(logits: Floats, targets: Floats, options?: VarifocalOptions): number | Float32Array {
+    return varifocalLoss(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * varifocalLoss and its gradient in one fused pass: positives w (p - q); negatives
+   * alpha p^gamma (gamma (1-p) softplus(x) + p). Same options and errors, plus `gradOut`.
+   */
+  varifocalLossWithGrad(
+    logits: Floats, targets: Floats, options?: VarifocalGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return varifocalLossWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * Poly-1 focal loss (Leng et al. 2022, PolyLoss): the sigmoid focal loss (torchvision form, alpha_t on it) plus
+   * epsilon (1 - p_t)^(gamma+1), the epsilon term not alpha-weighted (as the paper's Poly-1 focal code).
+   * Defaults: alpha 0.25, gamma 2, epsilon 1, reduction 'mean'. Also takes `weights`, `normalizer`, `out`,
+   * `mask`, `ignoreIndex`, `classes`, `classWeights`. A negative epsilon can make the loss negative.
+   * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
+   * @throws as sigmoidFocalLoss; a non-finite epsilon is a RangeError.
+   */
+  polyFocalLoss(logits: Floats, targets: Floats, options?: PolyFocalOptions): number | Float32Array {
+    return polyFocalLoss(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * polyFocalLoss and its gradient in one fused pass (the poly term adds
+   * epsilon (gamma+1) (1-p_t)^gamma (1-2t) p (1-p)). Same options and errors, plus `gradOut`.
+   */
+  polyFocalLossWithGrad(
+    logits: Floats, targets: Floats, options?: PolyFocalGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return polyFocalLossWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * Softmax focal loss from logits, mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy semantics.
+   * `logits` is N x C row-major (class axis last). With class indices y (an Int32Array or number[] of length N),
+   * row i: p = softmax(logits_i), loss_i = -alpha_y (1 - p_y)^gamma log p_y. With soft targets (a Float32Array or
+   * Float64Array of N x C values in [0, 1], e.g. mixup or distillation; rows need not sum to 1, and
+   * `options.classes` is required): loss_i = -sum_c alpha_c t_c (1 - p_c)^gamma log p_c. `labelSmoothing` eps
+   * turns the targets into t (1 - eps) + eps / C first, as Keras label_smoothing.
+   * Defaults: classes = logits.length / targets.length, alpha null (no weighting; a number scales every row, an
+   * array of C weighs by class), gamma 2, ignoreIndex -100 (such rows give 0 loss and gradient and are not
+   * counted), labelSmoothing 0, reduction 'mean' over the counted rows (or / `normalizer`; 0 when none count).
+   * Layouts: `{ shape, classAxis }` takes logits of any rank with the classes on any axis (NCHW: shape [N, C, H, W],
+   * classAxis 1); class indices then have the shape without the class axis, soft targets and the gradient the
+   * logits' shape; no transposed copy is made, and results are bit-identical to class-last on a transposed copy.
+   * `compat: 'kornia' | 'keras' | 'mmcv' | 'monai'` sets that library's alpha convention, 'mean' divisor and
+   * defaults; options given explicitly beside it override the preset's defaults (README, compatibility presets).
+   * @returns a number for 'mean' / 'sum', a Float32Array of N row losses for 'none' (0 for ignored rows).
+   * @throws TypeError for an argument of the wrong type (or soft targets without options.classes); RangeError
+   *   for lengths that disagree (logits not a whole number of rows, targets not N or N x C, alpha not C long),
+   *   a non-finite logit, a class index outside [0, C) that is not ignoreIndex, a soft target outside [0, 1],
+   *   a negative alpha entry, gamma < 0, an unknown reduction, labelSmoothing outside [0, 1] or a normalizer
+   *   <= 0; a shape whose product is not logits.length or with an entry that is not a positive integer, a
+   *   classAxis outside [-rank, rank), class-index targets not one per position; an unknown compat, or one whose
+   *   library has no softmax focal loss (torchvision, mmdet, smp). Logits of ignored rows are not read (nor
+   *   checked). The engine stays usable after any error.
+   */
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalOptions): number | Float32Array {
+    return softmaxFocalLoss(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * softmaxFocalLoss and its gradient with respect to the logits (N x C) in one fused pass per row:
+   * grad = d(reduced loss)/d logits (for 'none', d loss_i / d logits_i, row by row). For class index y,
+   * d loss_i / d z_j = alpha_y (gamma u^(gamma-1) p_y log p_y - u^gamma) (1[j=y] - p_j) with u = 1 - p_y,
+   * evaluated in a form that stays finite as u -> 0 for gamma in (0, 1). Same options and errors as
+   * softmaxFocalLoss, plus `gradOut` (length >= N x C) to write the gradient into.
+   */
+  softmaxFocalLossWithGrad(
+    logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return softmaxFocalLossWithGrad(this.#engine, logits, targets, options);
+  }
+
+  /**
+   * Binary focal loss from probabilities, Keras BinaryFocalCrossentropy (from_logits = false) semantics. Per
+   * element, with t in [0, 1] and pc = p clipped to [epsilon, 1 - epsilon] (bounds rounded to float32):
+   * ce = -(t log pc + (1-t) log(1 - pc)), p_t = p t + (1-p)(1-t) with p as given, loss = alpha_t (1 - p_t)^gamma ce,
+   * alpha_t = alpha t + (1-alpha)(1-t). Defaults: alpha 0.25 (as sigmoidFocalLoss; Keras' default is no
+   * balancing: pass alpha null for that), gamma 2, epsilon 1e-7, reduction 'mean' (or / `normalizer`).
+   * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
+   * @throws TypeError for an argument of the wrong type; RangeError for lengths that disagree, a probability or
+   *   target outside [0, 1], gamma < 0, alpha > 1, epsilon outside [2^-24, 0.5), an unknown reduction or a
+   *   normalizer <= 0. The engine stays usable after any error.
+   */
+  binaryFocalLoss(probs: Floats, targets: Floats, options?: BinaryFocalOptions): number | Float32Array {
+    return binaryFocalLoss(this.#engine, probs, targets, options);
+  }
+
+  /**
+   * binaryFocalLoss and its gradient with respect to the probabilities in one fused pass. The clip passes the
+   * gradient of the log terms on [epsilon, 1 - epsilon] and blocks it outside (as tf.clip_by_value). Where
+   * d(1-p_t)^gamma/dp is infinite or beyond float32 (gamma < 1 and 1 - p_t below 2^-126, p = t exactly included),
+   * (1-p_t)^(gamma-1) is taken at 2^-126, so the result is large but finite. Same options and errors as
+   * binaryFocalLoss, plus `gradOut`.
+   */
+  binaryFocalLossWithGrad(
+    probs: Floats, targets: Floats, options?: BinaryFocalGradOptions,
+  ): { loss: number | Float32Array; grad: Float32Array } {
+    return binaryFocalLossWithGrad(this.#engine, probs, targets, options);
+  }
+
+  /**
+   * Softmax over each row of an N x C row-major array (class axis last), stable by max-subtraction.
+   * Default classes: logits.length (one row). @returns a new Float32Array, or `options.out` filled.
+   * @throws TypeError for an argument of the wrong type; RangeError for a non-finite logit, a length that is not
+   *   a whole number of rows, or an `out` too short or sharing memory with logits.
+   */
+  softmax(logits: Floats, options?: SoftmaxOptions): Float32Array {
+    return softmax(this.#engine, logits, options);
+  }
+
+  /**
+   * Log-softmax over each row, (z_j - max) - log(sum_k exp(z_k - max)): accurate for p_j near 1 too. Same
+   * options and errors as softmax.
+   */
+  logSoftmax(logits: Floats, options?: SoftmaxOptions): Float32Array {
+    return logSoftmax(this.#engine, logits, options);
+  }
+
+  /**
+   * Elementwise logistic sigmoid 1 / (1 + e^-x), from exp(-|x|) so it never overflows. Infinities map to 0 and 1;
+   * NaN maps to NaN (no validation pass). @returns a new Float32Array, or `options.out` filled.
+   */
+  sigmoid(x: Floats, options?: SigmoidOptions): Float32Array {
+    return sigmoid(this.#engine, x, options);
   }
 }
 

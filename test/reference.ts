@@ -111,3 +111,354 @@ export function sigmoidFocalGradMagnitude(x: number, t: number, { alpha, gamma }
   const sides = x > 0 ? 1 - t + pc : t + p;
   return alphaT * mod * (gamma * ratio * Math.abs(1 - 2 * t) * ce + sides);
 }
+
+// ---- softmax focal loss, binary focal loss from probabilities, the primitives (issue 4) ------------------------
+// Multi-class: Lin et al. eq. 5 on the softmax probability of the target class, as mmcv softmax_focal_loss and
+// Keras CategoricalFocalCrossentropy (whose label_smoothing is t (1 - eps) + eps / C). Binary from probabilities:
+// Keras BinaryFocalCrossentropy (from_logits = false), p clipped to float32-rounded [eps, 1 - eps] in the logs.
+
+/**
+ * log softmax of one row in float64: (z_j - m) - log(sum_k e^(z_k - m)), m = max z. The sum is taken as
+ * 1 + r with r the sum over all but the first maximum and log1p(r), so log p stays exact as p -> 1.
+ */
+export function logSoftmaxRef(z: ArrayLike<number>): Float64Array {
+  let top = 0;
+  for (let j = 1; j < z.length; j++) if (z[j]! > z[top]!) top = j;
+  const m = z[top]!;
+  let r = 0;
+  for (let j = 0; j < z.length; j++) if (j !== top) r += Math.exp(z[j]! - m);
+  const logSum = Math.log1p(r);
+  return Float64Array.from({ length: z.length }, (_, j) => z[j]! - m - logSum);
+}
+
+export function softmaxRef(z: ArrayLike<number>): Float64Array {
+  return logSoftmaxRef(z).map(Math.exp);
+}
+
+export interface SoftmaxFocalRefOptions {
+  /** null: 1; a number (negative: 1) scales every class; an array weighs class c by alpha[c]. */
+  alpha: number | ArrayLike<number> | null;
+  gamma: number;
+}
+
+function classWeight(alpha: SoftmaxFocalRefOptions['alpha'], c: number): number {
+  if (alpha === null) return 1;
+  if (typeof alpha === 'number') return alpha < 0 ? 1 : alpha;
+  return alpha[c]!;
+}
+
+/**
+ * One class term of the multi-class focal loss and its coefficient, in float64:
+ *   term = -a t (1 - p_c)^gamma log p_c,  coefficient = a t (gamma u^(gamma-1) p_c log p_c - u^gamma), u = 1 - p_c
+ * so that d term / d z_j = coefficient * (1[j=c] - p_j) (chain rule through p_c; d p_c / d z_j = p_c (1[j=c] - p_j),
+ * d log p_c / d z_j = 1[j=c] - p_j). u = -expm1(log p_c): no cancellation as p_c -> 1. At u = 0 the first term of
+ * the coefficient is its limit 0 (log p_c ~ -u, so gamma u^(gamma-1) p_c log p_c ~ -gamma u^gamma).
+ */
+function focalClassTerm(logP: number, a: number, t: number, gamma: number): { term: number; coefficient: number; u: number } {
+  const p = Math.exp(logP);
+  const u = -Math.expm1(logP);
+  const mod = gamma === 0 ? 1 : Math.pow(u, gamma);
+  const term = -a * t * mod * logP;
+  // gamma u^(gamma-1) p log p as -gamma u^gamma p (-log p / u): the literal u^(gamma-1) overflows float64 for a
+  // subnormal u (u = 1e-312 at a logit gap of 717), where the ratio is simply 1.
+  const first = gamma === 0 || u === 0 ? 0 : -gamma * mod * p * (-logP / u);
+  return { term, coefficient: a * t * (first - mod), u };
+}
+
+/** One row of the softmax focal loss with class index y, and d loss / d z (the row). */
+export function softmaxFocalRef(
+  z: ArrayLike<number>, y: number, { alpha, gamma }: SoftmaxFocalRefOptions,
+): { loss: number; grad: Float64Array } {
+  const logP = logSoftmaxRef(z);
+  const p = logP.map(Math.exp);
+  const { term, coefficient, u } = focalClassTerm(logP[y]!, classWeight(alpha, y), 1, gamma);
+  const grad = Float64Array.from({ length: z.length }, (_, j) => coefficient * (j === y ? u : -p[j]!));
+  return { loss: term, grad };
+}
+
+/**
+ * One row with soft targets t (a distribution over the C classes): loss = sum_c -alpha_c t_c (1-p_c)^gamma log p_c,
+ * d loss / d z_j = sum_c k_c (1[j=c] - p_j) = k_j (1 - p_j) - p_j sum_{c != j} k_c, with k_c the coefficients
+ * above. The sums over c != j come from prefix and suffix sums (the k_c share a sign), so none cancels.
+ * Also returns, per class, the size of the two terms the gradient is the difference of (for judging it where
+ * they cancel, near t_j = p_j).
+ */
+export function softmaxFocalSoftRef(
+  z: ArrayLike<number>, t: ArrayLike<number>, { alpha, gamma }: SoftmaxFocalRefOptions,
+): { loss: number; grad: Float64Array; magnitude: Float64Array } {
+  const C = z.length;
+  const logP = logSoftmaxRef(z);
+  const terms = Array.from({ length: C }, (_, c) => focalClassTerm(logP[c]!, classWeight(alpha, c), t[c]!, gamma));
+  let loss = 0;
+  for (const { term } of terms) loss += term;
+  const prefix = new Float64Array(C + 1);
+  for (let c = 0; c < C; c++) prefix[c + 1] = prefix[c]! + terms[c]!.coefficient;
+  const suffix = new Float64Array(C + 1);
+  for (let c = C - 1; c >= 0; c--) suffix[c] = suffix[c + 1]! + terms[c]!.coefficient;
+  const grad = new Float64Array(C);
+  const magnitude = new Float64Array(C);
+  for (let j = 0; j < C; j++) {
+    const own = terms[j]!.coefficient * terms[j]!.u;
+    const others = Math.exp(logP[j]!) * (prefix[j]! + suffix[j + 1]!);
+    grad[j] = own - others;
+    magnitude[j] = Math.abs(own) + Math.abs(others);
+  }
+  return { loss, grad, magnitude };
+}
+
+/** Keras label smoothing of a class index: t_c = 1[c = y] (1 - eps) + eps / C. */
+export function smoothedTargetRef(y: number, classes: number, epsilon: number): Float64Array {
+  return Float64Array.from({ length: classes }, (_, c) => (c === y ? 1 : 0) * (1 - epsilon) + epsilon / classes);
+}
+
+/**
+ * The reduced softmax focal loss over N rows (row-major logits), float64, with the engine's semantics: rows whose
+ * target is ignoreIndex give 0 and do not count; 'mean' divides by the rows counted (or the normalizer), 0 if none.
+ * `targets` holds class indices, or with `soft` set, N x C soft targets; labelSmoothing applies to class indices.
+ */
+export function softmaxFocalReduced(
+  logits: ArrayLike<number>, targets: ArrayLike<number>, classes: number,
+  options: SoftmaxFocalRefOptions & {
+    reduction: 'none' | 'mean' | 'sum'; weights?: ArrayLike<number>; normalizer?: number; ignoreIndex?: number;
+    soft?: boolean; labelSmoothing?: number;
+  },
+): { loss: number | Float64Array; grad: Float64Array; magnitude: Float64Array } {
+  const rows = classes > 0 ? logits.length / classes : 0;
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const losses = new Float64Array(rows);
+  const grad = new Float64Array(rows * classes);
+  const magnitude = new Float64Array(rows * classes);
+  let sum = 0;
+  let counted = 0;
+  for (let i = 0; i < rows; i++) {
+    const z = Array.from({ length: classes }, (_, j) => logits[i * classes + j]!);
+    let row: { loss: number; grad: Float64Array; magnitude?: Float64Array };
+    if (options.soft) {
+      const t = Array.from({ length: classes }, (_, j) => targets[i * classes + j]!);
+      row = softmaxFocalSoftRef(z, t, options);
+    } else {
+      const y = targets[i]!;
+      if (y === ignoreIndex) continue;
+      row = options.labelSmoothing
+        ? softmaxFocalSoftRef(z, smoothedTargetRef(y, classes, options.labelSmoothing), options)
+        : softmaxFocalRef(z, y, options);
+    }
+    counted++;
+    const w = options.weights ? options.weights[i]! : 1;
+    losses[i] = w * row.loss;
+    sum += losses[i]!;
+    for (let j = 0; j < classes; j++) {
+      grad[i * classes + j] = w * row.grad[j]!;
+      magnitude[i * classes + j] = Math.abs(w) * (row.magnitude ? row.magnitude[j]! : Math.abs(row.grad[j]!));
+    }
+  }
+  if (options.reduction === 'none') return { loss: losses, grad, magnitude };
+  const divisor = options.reduction === 'sum' ? 1 : options.normalizer ?? counted;
+  if (divisor === 0) return { loss: 0, grad, magnitude };
+  for (let i = 0; i < grad.length; i++) {
+    grad[i]! /= divisor;
+    magnitude[i]! /= divisor;
+  }
+  return { loss: sum / divisor, grad, magnitude };
+}
+
+export interface BinaryFocalRefOptions {
+  alpha: number | null;
+  gamma: number;
+  epsilon: number;
+}
+
+/**
+ * One element of the binary focal loss from a probability p, and d loss / d p, in float64 (Keras semantics):
+ *   pc = clip(p, fround(eps), fround(1 - eps)); ce = -(t log pc + (1-t) log(1 - pc))
+ *   1 - p_t = t (1-p) + (1-t) p  (p as given);  loss = alpha_t (1 - p_t)^gamma ce
+ *   d loss / d p = alpha_t (gamma (1-p_t)^(gamma-1) (1-2t) ce + (1-p_t)^gamma d ce/dp),
+ *   d ce / dp = -(t / pc - (1-t) / (1-pc)) for p in [lo, hi], 0 outside (the clip blocks it).
+ * log(1 - pc) is evaluated as log1p(-pc), the same value without the rounding of 1 - pc.
+ */
+export function binaryFocalRef(p: number, t: number, { alpha, gamma, epsilon }: BinaryFocalRefOptions): {
+  loss: number; grad: number; magnitude: number;
+} {
+  const lo = Math.fround(epsilon);
+  const hi = Math.fround(1 - epsilon);
+  const pc = Math.min(Math.max(p, lo), hi);
+  const ce = -(t * Math.log(pc) + (1 - t) * Math.log1p(-pc));
+  const q = t * (1 - p) + (1 - t) * p;
+  const alphaT = alpha === null || alpha < 0 ? 1 : alpha * t + (1 - alpha) * (1 - t);
+  const mod = gamma === 0 ? 1 : Math.pow(q, gamma);
+  const loss = alphaT * mod * ce;
+  const dce = p >= lo && p <= hi ? -(t / pc - (1 - t) / (1 - pc)) : 0;
+  const dmod = gamma === 0 ? 0 : gamma * Math.pow(q, gamma - 1) * (1 - 2 * t);
+  const grad = alphaT * (dmod * ce + mod * dce);
+  const magnitude = Math.abs(alphaT) * (Math.abs(dmod * ce) + Math.abs(mod * dce));
+  return { loss, grad, magnitude };
+}
+
+// ---- the sigmoid family beyond torchvision (issue 9): FL*, QFL, VFL, Poly-1, masks and weights ---------------
+// Each written from its anchor: FL* from Lin et al. 2017 appendix A as fvcore sigmoid_focal_loss_star computes it
+// (plus the paper's beta); QFL from Li et al. 2020 (Generalized Focal Loss) as mmdet quality_focal_loss; VFL from
+// Zhang et al. 2021 (VarifocalNet) as mmdet varifocal_loss (the negative weight alpha p^gamma not detached); Poly-1
+// focal from Leng et al. 2022 (focal loss + epsilon (1 - p_t)^(gamma+1)); reduced / normalized focal terms from
+// smp losses/_functional.py focal_loss_with_logits; posWeight as kornia / BCEWithLogits pos_weight.
+
+export interface VariantElement {
+  loss: number;
+  grad: number;
+}
+
+/** FL*: z = gamma x (2t-1) + beta, loss = alpha_t (-log sigmoid(z)) / gamma; d/dx = -alpha_t (2t-1) sigmoid(-z). */
+export function focalStarRef(x: number, t: number, { alpha, gamma, beta }: { alpha: number | null; gamma: number; beta: number }): VariantElement {
+  const z = gamma * x * (2 * t - 1) + beta;
+  const alphaT = alpha === null || alpha < 0 ? 1 : alpha * t + (1 - alpha) * (1 - t);
+  return { loss: (alphaT * softplus(-z)) / gamma, grad: -alphaT * (2 * t - 1) * sigmoid(-z) };
+}
+
+/**
+ * QFL: loss = |t - p|^beta BCE(x, t); by the product rule
+ * d/dx = beta |d|^(beta-1) sign(d) p (1-p) BCE + |d|^beta (p - t), d = p - t (the first term 0 at d = 0).
+ * `d` may be given to evaluate at a perturbed p - t (for judging float32 results where p - t cancels).
+ */
+export function qualityFocalRef(x: number, t: number, { beta }: { beta: number }, dOverride?: number): VariantElement {
+  const p = sigmoid(x);
+  const pc = sigmoid(-x);
+  const ce = t * softplus(-x) + (1 - t) * softplus(x);
+  const d = dOverride ?? (1 - t) * p - t * pc; // p - t without the 1 - p cancellation
+  const ad = Math.abs(d);
+  const mod = beta === 0 ? 1 : Math.pow(ad, beta);
+  const first = beta === 0 || d === 0 ? 0 : beta * Math.pow(ad, beta - 1) * Math.sign(d) * p * pc * ce;
+  return { loss: mod * ce, grad: first + mod * d };
+}
+
+/**
+ * VFL: positives (t > 0) w BCE(x, t), w = t (iouWeighted) or 1; negatives alpha |p - t|^gamma BCE(x, t) with
+ * t = 0, i.e. alpha p^gamma softplus(x); d/dx (negatives) = alpha (gamma p^(gamma-1) p (1-p) softplus(x) + p^gamma p).
+ */
+export function varifocalRef(
+  x: number, t: number, { alpha, gamma, iouWeighted }: { alpha: number; gamma: number; iouWeighted: boolean },
+): VariantElement {
+  const p = sigmoid(x);
+  const pc = sigmoid(-x);
+  const ce = t * softplus(-x) + (1 - t) * softplus(x);
+  if (t > 0) {
+    const w = iouWeighted ? t : 1;
+    return { loss: w * ce, grad: w * ((1 - t) * p - t * pc) };
+  }
+  const pg = gamma === 0 ? 1 : Math.pow(p, gamma);
+  const dWeight = gamma === 0 || p === 0 ? 0 : gamma * Math.pow(p, gamma - 1) * p * pc;
+  return { loss: alpha * pg * ce, grad: alpha * (dWeight * ce + pg * p) };
+}
+
+/** Poly-1 focal: FL (torchvision, alpha_t on it) + epsilon (1 - p_t)^(gamma+1); the extra term's derivative is
+ * epsilon (gamma+1) (1-p_t)^gamma (1-2t) p (1-p). */
+export function polyFocalRef(
+  x: number, t: number, { alpha, gamma, epsilon }: { alpha: number | null; gamma: number; epsilon: number },
+): VariantElement & { magnitude: number } {
+  const fl = sigmoidFocalRef(x, t, { alpha, gamma });
+  const p = sigmoid(x);
+  const pc = sigmoid(-x);
+  const q = t * pc + (1 - t) * p;
+  const poly = epsilon * Math.pow(q, gamma + 1);
+  const dPoly = epsilon * (gamma + 1) * Math.pow(q, gamma) * (1 - 2 * t) * p * pc;
+  const magnitude = sigmoidFocalGradMagnitude(x, t, { alpha, gamma }) + Math.abs(dPoly);
+  return { loss: fl.loss + poly, grad: fl.grad + dPoly, magnitude };
+}
+
+export interface FocalExtrasRefOptions {
+  alpha: number | null;
+  gamma: number;
+  /** Per-element positive weight (kornia pos_weight, expanded over the class axis). */
+  posWeight?: number;
+  reducedThreshold?: number;
+}
+
+/**
+ * One element of the focal loss with posWeight and smp's reduced focal term, before alpha and weights are
+ * split out: returns the loss, its derivative, the focal term f and df/dx (for the normalized form).
+ *   ce = -(pw t log p + (1-t) log(1-p)); p_t = 1 - q, q = t (1-p) + (1-t) p
+ *   f = q^gamma, or with threshold th: (q / th)^gamma where p_t >= th, 1 where p_t < th (smp)
+ *   loss = alpha_t f ce; d/dx = alpha_t (df ce + f dce), df = gamma f p (1-p) (1-2t) / q, dce = (1-t) p - pw t (1-p)
+ */
+export function focalExtrasRef(x: number, t: number, o: FocalExtrasRefOptions): VariantElement & { f: number; df: number } {
+  const pw = o.posWeight ?? 1;
+  const p = sigmoid(x);
+  const pc = sigmoid(-x);
+  const ce = pw * t * softplus(-x) + (1 - t) * softplus(x);
+  const dce = (1 - t) * p - pw * t * pc;
+  const q = t * pc + (1 - t) * p;
+  const alphaT = o.alpha === null || o.alpha < 0 ? 1 : o.alpha * t + (1 - o.alpha) * (1 - t);
+  let f = o.gamma === 0 ? 1 : Math.pow(q, o.gamma);
+  let df = o.gamma === 0 || q === 0 ? 0 : (o.gamma * f * p * pc * (1 - 2 * t)) / q;
+  if (o.reducedThreshold !== undefined) {
+    const th = o.reducedThreshold;
+    if (1 - q < th) {
+      f = 1;
+      df = 0;
+    } else {
+      f *= Math.pow(th, -o.gamma);
+      df *= Math.pow(th, -o.gamma);
+    }
+  }
+  return { loss: alphaT * f * ce, grad: alphaT * (df * ce + f * dce), f, df };
+}
+
+export interface FamilyReduceOptions {
+  reduction: 'none' | 'mean' | 'sum';
+  weights?: ArrayLike<number>;
+  normalizer?: number;
+  mask?: ArrayLike<number>;
+  ignoreIndex?: number;
+  classWeights?: ArrayLike<number>;
+  /** smp normalized focal loss (only with focalExtrasRef elements, which report f and df). */
+  normalized?: boolean;
+}
+
+/**
+ * The reduced loss of any element function above, with the engine's semantics: masked / ignored elements give 0
+ * and are not counted; weights and class weights (element i has class i mod C) multiply loss and gradient;
+ * 'mean' divides by the kept count or the normalizer. With `normalized` (smp): every loss is divided by
+ * S = max(sum of f over kept elements, 1e-6), and the gradient of the reduced loss includes S's derivative
+ * (for 'none', the diagonal d(loss_i / S) / dx_i).
+ */
+export function familyReduced(
+  x: ArrayLike<number>, t: ArrayLike<number>,
+  element: (x: number, t: number, i: number) => VariantElement & { f?: number; df?: number },
+  o: FamilyReduceOptions,
+): { loss: number | Float64Array; grad: Float64Array } {
+  const n = x.length;
+  const losses = new Float64Array(n);
+  const grad = new Float64Array(n);
+  const f = new Float64Array(n);
+  const df = new Float64Array(n);
+  const C = o.classWeights?.length ?? 1;
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    if (o.mask && o.mask[i] === 0) continue;
+    if (o.ignoreIndex !== undefined && t[i] === o.ignoreIndex) continue;
+    kept++;
+    const w = (o.weights ? o.weights[i]! : 1) * (o.classWeights ? o.classWeights[i % C]! : 1);
+    const r = element(x[i]!, t[i]!, i);
+    losses[i] = w * r.loss;
+    grad[i] = w * r.grad;
+    f[i] = r.f ?? 0;
+    df[i] = r.df ?? 0;
+  }
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += losses[i]!;
+  if (o.normalized) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += f[i]!;
+    const clamped = s < 1e-6;
+    const sc = Math.max(s, 1e-6);
+    for (let i = 0; i < n; i++) {
+      const coefficient = clamped ? 0 : o.reduction === 'none' ? -losses[i]! / (sc * sc) : -sum / (sc * sc);
+      grad[i] = grad[i]! / sc + coefficient * df[i]!;
+      losses[i] = losses[i]! / sc;
+    }
+    sum /= sc;
+  }
+  if (o.reduction === 'none') return { loss: losses, grad };
+  const divisor = o.reduction === 'sum' ? 1 : o.normalizer ?? kept;
+  if (divisor === 0) return { loss: 0, grad };
+  for (let i = 0; i < n; i++) grad[i]! /= divisor;
+  return { loss: sum / divisor, grad };
+}

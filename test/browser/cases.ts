@@ -144,6 +144,10 @@ const softmaxCases: Case[] = [
     name: `softmax grad ${reduction}`, api: 'softmaxFocalLossWithGrad',
     run: (fl) => fl.softmaxFocalLossWithGrad(rowLogits, y, { reduction, classes: CLASSES, gamma: 0.5 }),
   })),
+  { name: 'softmax grad NCHW layout (shape [5, 7, 100], classAxis 1)', api: 'softmaxFocalLossWithGrad',
+    run: (fl) => fl.softmaxFocalLossWithGrad(rowLogits, y, { shape: [5, CLASSES, ROWS / 5], classAxis: 1, reduction: 'none' }) },
+  { name: 'softmax compat kornia (alpha 0.25 on classes 1.., mean over rows x C)', api: 'softmaxFocalLoss',
+    run: (fl) => fl.softmaxFocalLoss(rowLogits, y, { compat: 'kornia', alpha: 0.25, reduction: 'mean' }) },
 ];
 
 const binaryCases: Case[] = [
