@@ -1,0 +1,216 @@
+// What every family suite shares: the run options (BENCH_QUICK), deterministic data, and runCase, which checks
+// each contender against the engine (SIMD) on the same input and then times it with tinybench. Benchmarks never
+// assert: a contender that fails or disagrees is reported in its row, and the run goes on.
+import v8 from 'node:v8';
+import { Bench, type BenchOptions } from 'tinybench';
+import { CHUNK } from '../src/memory.js';
+import type { Agreement, CopyIn, Impl, Pass, Row } from './table.js';
+
+// Steady state from the first call: V8 runs new wasm in its baseline tier (Liftoff) and swaps in optimized code
+// only after a per-function budget; measured here, the engine's kernels stayed ~1.6x slower for the first ~30
+// calls at 1e6 elements. Compiling every wasm module (the engine's and tfjs-wasm's alike) with the optimizing
+// tier at once measures what a long-running process sees, without seconds of warm-up per case. Set before any
+// module is compiled (every suite imports this file before creating an engine or a tfjs backend).
+v8.setFlagsFromString('--no-liftoff');
+
+/** BENCH_QUICK=1: a smoke run, every size divided by 100 and a couple of iterations each. */
+export const QUICK = process.env.BENCH_QUICK === '1';
+
+/** A size of the full run, divided by 100 in a quick run. */
+export function scaled(n: number): number {
+  return QUICK ? Math.max(1, Math.round(n / 100)) : n;
+}
+
+/** '1e6', '16e6', '1.6e5': how a size is named in the table. */
+export function sizeLabel(n: number): string {
+  const e = Math.floor(Math.log10(n));
+  const m = n / 10 ** e;
+  if (Number.isInteger(m)) return `${m}e${e}`;
+  const e6 = n / 1e6;
+  return Number.isInteger(e6) ? `${e6}e6` : n.toExponential(1).replace('+', '');
+}
+
+/**
+ * Iteration budget by the cost of one call. Sequential tinybench runs a task until both the time budget and the
+ * minimum iteration count are met, so a slow peer at 16e6 (seconds per call) stops after `iterations` calls
+ * while the engine fills the time budget with many. Above 4e6 elements the check call is the warm-up.
+ */
+export function benchOptions(elements: number): BenchOptions {
+  if (QUICK) return { time: 50, iterations: 2, warmup: false };
+  if (elements <= 1e5) return { time: 500, iterations: 64, warmupTime: 100, warmupIterations: 16 };
+  if (elements <= 4e6) return { time: 1000, iterations: 8, warmupTime: 0, warmupIterations: 2 };
+  return { time: 1000, iterations: 3, warmup: false };
+}
+
+/**
+ * After a check call slower than this, one timed call is the measurement (a call of seconds is its own stable
+ * sample), so one slow peer cannot stretch the run by minutes; its row says samples = 1.
+ */
+export const SINGLE_CALL_MS = 2000;
+
+/**
+ * A contender whose call is predicted (from its ns/element at the previous, smaller size of the same case) to
+ * take longer than this is skipped, and its row says so: tfjs-cpu at 16e6 would take about a minute per call.
+ * BENCH_FULL=1 runs everything.
+ */
+export const MAX_CALL_MS = 10_000;
+const FULL = process.env.BENCH_FULL === '1';
+const lastNsPerElement = new Map<string, number>();
+
+/** What a check call returns: the reduced loss and, for forward+grad, the gradient. */
+export interface Output {
+  loss: number;
+  grad?: ArrayLike<number>;
+}
+
+/** One implementation in one case. The first contender of a case is the engine (SIMD): the reference. */
+export interface Contender {
+  impl: Impl;
+  /** Before the check (switch the tfjs backend, make tensors). A throw is reported in the row. */
+  setup?: () => Promise<void> | void;
+  /** One call whose output is compared with the engine's (tfjs: the gradient is read back here). */
+  check: () => Output;
+  /** The timed call; default `check`. tfjs leaves the gradient as a tensor here (see peers/tfjs.ts). */
+  timed?: () => unknown;
+  teardown?: () => void;
+}
+
+export interface Case {
+  family: string;
+  size: string;
+  elements: number;
+  pass: Pass;
+  /** Agreement tolerance for the loss (relative) and the gradient (normwise). */
+  tolerance: number;
+}
+
+function agreement(got: Output, want: Output, tolerance: number): Agreement {
+  const loss = Math.abs(got.loss - want.loss) / Math.max(Math.abs(want.loss), Number.MIN_VALUE);
+  let grad: number | undefined;
+  if (want.grad) {
+    let diff = 0;
+    let scale = 0;
+    const g = got.grad;
+    if (!g || g.length !== want.grad.length) {
+      grad = Number.NaN;
+    } else {
+      for (let i = 0; i < g.length; i++) {
+        const d = Math.abs(g[i]! - want.grad[i]!);
+        // NaN must not hide behind Math.max: a NaN difference makes the whole measure NaN (not ok).
+        diff = d > diff || Number.isNaN(d) ? d : diff;
+        scale = Math.max(scale, Math.abs(want.grad[i]!));
+      }
+      grad = diff / Math.max(scale, Number.MIN_VALUE);
+    }
+  }
+  const ok = loss <= tolerance && (grad === undefined || grad <= tolerance);
+  return grad === undefined ? { loss, tolerance, ok } : { loss, grad, tolerance, ok };
+}
+
+function message(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 160);
+}
+
+/** Times `fn` alone (`once`: a single call); the median latency per element in ns, with tinybench's statistics. */
+export async function time(name: string, fn: () => unknown, elements: number, once = false):
+Promise<{ nsPerElement: number; minNsPerElement: number; samples: number; rme: number }> {
+  const options = once ? { time: 0, iterations: 1, warmup: false } : benchOptions(elements);
+  const bench = new Bench({ ...options, throws: true });
+  bench.add(name, fn);
+  await bench.run();
+  const result = bench.tasks[0]!.result;
+  if (!('latency' in result)) throw new Error(`${name}: tinybench ended in state ${result.state}`);
+  return {
+    nsPerElement: (result.latency.p50 * 1e6) / elements,
+    minNsPerElement: (result.latency.min * 1e6) / elements,
+    samples: result.latency.samplesCount,
+    rme: result.latency.rme,
+  };
+}
+
+/**
+ * Runs one case: each contender is set up, checked against the engine (SIMD) output, timed, torn down.
+ * Progress goes to stderr so stdout stays the table.
+ */
+export async function runCase(c: Case, contenders: Contender[]): Promise<Row[]> {
+  const rows: Row[] = [];
+  let reference: Output | undefined;
+  for (const contender of contenders) {
+    const row: Row = { family: c.family, size: c.size, elements: c.elements, pass: c.pass, impl: contender.impl };
+    rows.push(row);
+    const key = `${c.family} ${c.pass} ${contender.impl}`;
+    const predictedMs = ((lastNsPerElement.get(key) ?? 0) * c.elements) / 1e6;
+    if (predictedMs > MAX_CALL_MS && !FULL) {
+      row.skipped = `about ${(predictedMs / 1000).toFixed(0)} s per call predicted (BENCH_FULL=1 runs it)`;
+      process.stderr.write(`  ${c.family} ${c.size} ${c.pass} ${contender.impl}: skipped, ${row.skipped}\n`);
+      continue;
+    }
+    try {
+      await contender.setup?.();
+      const started = performance.now();
+      const out = contender.check();
+      const checkMs = performance.now() - started;
+      if (contender === contenders[0]) {
+        // The engine may write into a caller-owned gradOut it reuses: keep a copy as the reference.
+        reference = { loss: out.loss, ...(out.grad ? { grad: Float32Array.from(out.grad) } : {}) };
+      } else if (reference) {
+        row.agreement = agreement(out, reference, c.tolerance);
+      } // else the engine failed: the peer is timed unchecked, and the agreement table says so.
+      const once = checkMs > SINGLE_CALL_MS;
+      const t = await time(contender.impl, contender.timed ?? contender.check, c.elements, once);
+      Object.assign(row, t);
+      lastNsPerElement.set(key, t.nsPerElement);
+      const flag = row.agreement && !row.agreement.ok ? ' (disagrees with the engine)' : '';
+      process.stderr.write(`  ${c.family} ${c.size} ${c.pass} ${contender.impl}: ` +
+        `${t.nsPerElement.toFixed(2)} ns/el, ${t.samples} samples${flag}\n`);
+    } catch (e) {
+      row.error = message(e);
+      process.stderr.write(`  ${c.family} ${c.size} ${c.pass} ${contender.impl}: error: ${row.error}\n`);
+    } finally {
+      try {
+        contender.teardown?.();
+      } catch {
+        // A failed teardown must not stop the run; the row already says what happened.
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * The copy that zero-copy input (fl.alloc) would remove: each input array set into a staging array of CHUNK
+ * elements, chunk by chunk, as src/memory.ts copyIn does. Timed per element of `elements`.
+ */
+export async function measureCopyIn(family: string, size: string, elements: number, inputs: ArrayLike<number>[]):
+Promise<CopyIn> {
+  const arrays = inputs as (Float32Array | Int32Array)[];
+  const stages = arrays.map((a) => (a instanceof Int32Array ? new Int32Array(CHUNK) : new Float32Array(CHUNK)));
+  const copy = (): void => {
+    for (let k = 0; k < arrays.length; k++) {
+      const src = arrays[k]!;
+      const stage = stages[k]!;
+      for (let from = 0; from < src.length; from += CHUNK) {
+        stage.set(src.subarray(from, Math.min(from + CHUNK, src.length)));
+      }
+    }
+  };
+  const t = await time('copy-in', copy, elements);
+  return { family, size, elements, arrays: arrays.length, nsPerElement: t.nsPerElement };
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so every run measures the same input. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal sample from two uniforms (Box-Muller). */
+export function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}

@@ -1,0 +1,83 @@
+// `npm run bench`: every family suite in its own Node process (one JIT, one heap, one tfjs per family), then one
+// table. A suite is a bench/<family>.bench.ts that exports `run(): Promise<FamilyResult>`; this file runs as the
+// parent (no arguments, or family names to run only those) or as a child (`--child <family>`), which runs the
+// suite and sends its result back over IPC.
+//   npx tsx bench/index.ts            all families        BENCH_QUICK=1 npx tsx bench/index.ts   smoke run
+//   npx tsx bench/index.ts sigmoid    one family
+//   npx tsx bench/index.ts --readme   also rewrite the table between the bench markers in README.md
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { QUICK } from './harness.js';
+import {
+  formatReadme, formatReport, formatTargets, machine, updateReadme, writeResults, type FamilyResult, type Target,
+} from './table.js';
+
+const FAMILIES = ['sigmoid', 'softmax'] as const;
+
+/** Issue 5's targets (SIMD build). "≥ 10x tfjs-wasm forward-only" is read as forward against forward. */
+const TARGETS: Target[] = [
+  { family: 'sigmoid', size: '1e6', pass: 'forward+grad', peer: 'plain TS', atLeast: 20 },
+  { family: 'sigmoid', size: '1e6', pass: 'forward', peer: 'tfjs-wasm', atLeast: 10 },
+  { family: 'softmax', size: '1e5×80', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
+];
+
+function suiteUrl(family: string): URL {
+  return new URL(`./${family}.bench.ts`, import.meta.url);
+}
+
+async function child(family: string): Promise<void> {
+  const suite = (await import(suiteUrl(family).href)) as { run?: () => Promise<FamilyResult> };
+  if (typeof suite.run !== 'function') throw new Error(`bench/${family}.bench.ts does not export run()`);
+  const result = await suite.run();
+  await new Promise<void>((resolve, reject) => process.send!(result, (e: Error | null) => (e ? reject(e) : resolve())));
+}
+
+/** Runs one family in a fresh process (same Node flags, so tsx stays loaded); its result, or an error note. */
+function runFamily(family: string): Promise<FamilyResult> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', family], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: process.env,
+    });
+    let result: FamilyResult | undefined;
+    proc.on('message', (m) => {
+      result = m as FamilyResult;
+    });
+    proc.on('exit', (code, signal) => {
+      const seconds = ((performance.now() - started) / 1000).toFixed(0);
+      process.stderr.write(`${family}: ${seconds} s\n`);
+      if (result) {
+        result.notes.push(`measured in ${seconds} s, in its own process`);
+        resolve(result);
+      } else {
+        const note = `the suite failed (exit ${code ?? signal}): see the log above`;
+        resolve({ family, rows: [], copyIn: [], notes: [note] });
+      }
+    });
+  });
+}
+
+async function parent(args: string[]): Promise<void> {
+  const requested = args.filter((a) => !a.startsWith('--'));
+  const families = requested.length ? requested : FAMILIES.filter((f) => existsSync(suiteUrl(f)));
+  const m = machine(QUICK);
+  process.stderr.write(`bench: ${families.join(', ')}${QUICK ? ' (BENCH_QUICK=1)' : ''}; ` +
+    `load average ${m.loadStart.toFixed(2)}\n`);
+  const results: FamilyResult[] = [];
+  for (const family of families) results.push(await runFamily(family));
+  m.loadEnd = os.loadavg()[0]!;
+  console.log(formatReport(m, results));
+  if (!QUICK) console.log(`\nTargets (issue 5):\n${formatTargets(results, TARGETS)}`);
+  console.log(`\nJSON: ${writeResults(m, results)}`);
+  if (args.includes('--readme')) {
+    console.log(updateReadme(formatReadme(m, results))
+      ? 'README.md: performance table updated' : 'README.md: no bench markers found, left alone');
+  }
+}
+
+const args = process.argv.slice(2);
+if (args[0] === '--child') await child(args[1]!);
+else await parent(args);

@@ -1,0 +1,87 @@
+// Sigmoid focal loss: the engine (SIMD and scalar builds) beside the plain TypeScript loop and tfjs (cpu, wasm),
+// at N = 1e4, 1e6, 16e6, forward ('mean') and forward+gradient, torchvision defaults (alpha 0.25, gamma 2).
+// `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { createFocal } from '../src/index.js';
+import {
+  QUICK, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
+} from './harness.js';
+import { sigmoidPeers } from './peers/index.js';
+import { wasmFeatures } from './peers/tfjs.js';
+import { formatReport, machine, writeResults, type CopyIn, type FamilyResult, type Pass, type Row } from './table.js';
+
+const FAMILY = 'sigmoid';
+const SIZES = [1e4, 1e6, 16e6].map(scaled);
+const ALPHA = 0.25;
+const GAMMA = 2;
+/**
+ * Agreement tolerance (loss relative, gradient normwise): 1e-4, a hundred times the engine's own promise
+ * against float64 (1e-6 for reductions). The plain loop runs in float64 and lands far inside it; a float32
+ * peer summing millions of terms naively may not.
+ */
+const TOLERANCE = 1e-4;
+
+/** Logits ~ 3·N(0, 1) (|x| < 20 even at 16e6, inside the plain loop's range), hard targets, 10% positives. */
+function data(n: number): { logits: Float32Array; targets: Float32Array } {
+  const random = rng(0x5eed + n);
+  const logits = new Float32Array(n);
+  const targets = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    logits[i] = 3 * normal(random);
+    targets[i] = random() < 0.1 ? 1 : 0;
+  }
+  return { logits, targets };
+}
+
+export async function run(): Promise<FamilyResult> {
+  const engines = [
+    { impl: 'engine SIMD' as const, fl: await createFocal({ simd: true }) },
+    { impl: 'engine scalar' as const, fl: await createFocal({ simd: false }) },
+  ];
+  const notes = [
+    `logits 3·N(0,1), hard targets with 10% positives, alpha ${ALPHA}, gamma ${GAMMA}, reduction 'mean'; ` +
+      'engine and plain TS write the gradient into a caller-owned Float32Array',
+    `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+  ];
+  try {
+    notes.push(await wasmFeatures());
+  } catch (e) {
+    notes.push(`tfjs-wasm unavailable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const rows: Row[] = [];
+  const copyIn: CopyIn[] = [];
+  for (const n of SIZES) {
+    const size = sizeLabel(n);
+    process.stderr.write(`${FAMILY} N = ${size}\n`);
+    const { logits, targets } = data(n);
+    copyIn.push(await measureCopyIn(FAMILY, size, n, [logits, targets]));
+    for (const pass of ['forward', 'forward+grad'] as Pass[]) {
+      const withGrad = pass === 'forward+grad';
+      const contenders: Contender[] = engines.map(({ impl, fl }) => {
+        const gradOut = withGrad ? new Float32Array(n) : undefined;
+        const options = { alpha: ALPHA, gamma: GAMMA, gradOut };
+        return {
+          impl,
+          check: withGrad
+            ? () => {
+              const { loss, grad } = fl.sigmoidFocalLossWithGrad(logits, targets, options);
+              return { loss: loss as number, grad };
+            }
+            : () => ({ loss: fl.sigmoidFocalLoss(logits, targets, options) as number }),
+        };
+      });
+      contenders.push(...sigmoidPeers(logits, targets, { alpha: ALPHA, gamma: GAMMA }, pass));
+      rows.push(...await runCase({ family: FAMILY, size, elements: n, pass, tolerance: TOLERANCE }, contenders));
+    }
+  }
+  return { family: FAMILY, rows, copyIn, notes };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const m = machine(QUICK);
+  const result = await run();
+  m.loadEnd = os.loadavg()[0]!;
+  console.log(formatReport(m, [result]));
+  console.log(`\nJSON: ${writeResults(m, [result])}`);
+}
