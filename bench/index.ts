@@ -14,7 +14,9 @@ import {
   formatReadme, formatReport, formatTargets, machine, updateReadme, writeResults, type FamilyResult, type Target,
 } from './table.js';
 
-const FAMILIES = ['sigmoid', 'softmax'] as const;
+const FAMILIES = ['sigmoid', 'softmax', 'layout'] as const;
+/** Suites whose rows do not fit the family table (thread counts, tfjs steps): run after it, printing their own. */
+const STANDALONE = ['pool', 'tfjs'] as const;
 
 /** Issue 5's targets (SIMD build). "≥ 10x tfjs-wasm forward-only" is read as forward against forward. */
 const TARGETS: Target[] = [
@@ -76,6 +78,19 @@ async function parent(args: string[]): Promise<void> {
     console.log(updateReadme(formatReadme(m, results))
       ? 'README.md: performance table updated' : 'README.md: no bench markers found, left alone');
   }
+  if (requested.length === 0) for (const suite of STANDALONE) await runStandalone(suite);
+}
+
+/** Runs bench/<suite>.bench.ts as a script in its own process; it prints its own table. */
+function runStandalone(suite: string): Promise<void> {
+  return new Promise((resolve) => {
+    console.log(`\n== bench/${suite}.bench.ts`);
+    const proc = spawn(process.execPath, [...process.execArgv, fileURLToPath(suiteUrl(suite))], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: process.env,
+    });
+    proc.on('exit', () => resolve());
+  });
 }
 
 const args = process.argv.slice(2);
