@@ -8,7 +8,7 @@
 // The gradient uses q^gamma r instead of gamma q^(gamma-1) dq: no q^(gamma-1) appears, so gamma in (0, 1) stays
 // finite as p_t -> 1 (for t = 1 this is DESIGN.md's dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
 import {
-  expF32, expF32x4, GAMMA_ZERO, log1pUnitRecipF32, log1pUnitRecipF32x4, pmaxF32, powModeF32, powModeF32x4,
+  expF32, expF32x4, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, pmaxF32, powModeF32, powModeF32x4,
   splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
@@ -29,7 +29,7 @@ import { addLanesHigh, addLanesLow, addToLane } from './reduce';
   const u = f32x4.add(one, e);
   const sHi = f32x4.div(one, u); // sigmoid(|x|)
   const sLo = f32x4.mul(e, sHi); // sigmoid(-|x|)
-  const l = log1pUnitRecipF32x4(e, u, sHi); // softplus(-|x|)
+  const l = log1pUnitF32x4(e); // softplus(-|x|)
   const pos = f32x4.gt(x, zero);
   const p = v128.bitselect(sHi, sLo, pos);
   const pc = v128.bitselect(sLo, sHi, pos);
@@ -138,7 +138,7 @@ export function sigmoidFocal(
     const u: f32 = 1.0 + e;
     const sHi: f32 = 1.0 / u;
     const sLo = e * sHi;
-    const l = log1pUnitRecipF32(e, u, sHi);
+    const l = log1pUnitF32(e);
     const pos = x > 0;
     const p = select<f32>(sHi, sLo, pos);
     const pc = select<f32>(sLo, sHi, pos);
