@@ -177,6 +177,26 @@ let rowLargest: f32 = 0;
     let okV = i32x4.splat(-1);
     let acc01 = f64x2.splat(0);
     let acc23 = f64x2.splat(0);
+    // Two vectors per iteration: two independent exp chains (V8 does not unroll); the lanes still receive
+    // their classes in index order.
+    for (; j + 8 <= classes; j += 8) {
+      const x0 = v128.load(z + (j << 2));
+      const x1 = v128.load(z + (j << 2), 16);
+      okV = v128.and(okV, v128.and(f32x4.lt(f32x4.abs(x0), inf), f32x4.lt(f32x4.abs(x1), inf)));
+      mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
+      const ev0 = expF32x4(f32x4.sub(x0, shiftV));
+      const ev1 = expF32x4(f32x4.sub(x1, shiftV));
+      v128.store(e + (j << 2), ev0);
+      v128.store(e + (j << 2), ev1, 16);
+      const rest0 = v128.andnot(ev0, i32x4.eq(idxV, yV));
+      const rest1 = v128.andnot(ev1, i32x4.eq(i32x4.add(idxV, i32x4.splat(4)), yV));
+      idxV = i32x4.add(idxV, i32x4.splat(8));
+      acc01 = f64x2.add(f64x2.add(acc01, f64x2.promote_low_f32x4(rest0)), f64x2.promote_low_f32x4(rest1));
+      acc23 = f64x2.add(
+        f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest0, rest0, 2, 3, 0, 1))),
+        f64x2.promote_low_f32x4(v128.shuffle<f32>(rest1, rest1, 2, 3, 0, 1)),
+      );
+    }
     for (; j + 4 <= classes; j += 4) {
       const x = v128.load(z + (j << 2));
       okV = v128.and(okV, f32x4.lt(f32x4.abs(x), inf));
