@@ -6,7 +6,7 @@ import { CHUNK } from './memory.js';
 import { gammaMode } from './sigmoid.js';
 import {
   alphaOption, checkFloats, checkLength, checkOptions, findInvalid, finiteRule, gammaOption, normalizerOption,
-  outputOption, reductionOption, show, unitIntervalRule, weightsOption,
+  lossOutputs, reductionOption, show, unitIntervalRule, weightsOption,
   type Floats, type Reduction, type ValueRule,
 } from './validate.js';
 
@@ -78,12 +78,7 @@ function plan(probsArg: unknown, targetsArg: unknown, optionsArg: unknown, withG
   const weights = weightsOption(options.weights, 'options.weights', n, 'the length of probs');
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   const inputs = [[probs, 'probs'], [targets, 'targets'], [weights, 'options.weights']] as const;
-  // out is used with 'none' only, but its type is checked whatever the reduction (as sigmoid.ts).
-  const outOption = outputOption(options.out, 'options.out', reduction === 'none' ? n : 0, reduction === 'none' ? inputs : []);
-  const out = reduction === 'none' ? outOption : undefined;
-  const gradOut = withGrad
-    ? outputOption(options.gradOut, 'options.gradOut', n, [...inputs, [out, 'options.out']])
-    : undefined;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, inputs);
   const divisor = reduction === 'mean' ? normalizer ?? n : 1;
   return { n, probs, targets, weights, alpha, gamma, lo, hi, reduction, divisor, out, gradOut };
 }

@@ -6,7 +6,7 @@ import type { Engine, Kernels } from './engine.js';
 import { CHUNK } from './memory.js';
 import { gammaMode } from './sigmoid.js';
 import {
-  alphaOption, checkFloats, checkLength, checkOptions, gammaOption, normalizerOption, outputOption,
+  alphaOption, checkFloats, checkLength, checkOptions, gammaOption, normalizerOption, lossOutputs,
   reductionOption, show, weightsOption,
   type Floats, type Reduction,
 } from './validate.js';
@@ -222,9 +222,7 @@ function planCommon(
   }
 
   const inputs = [[logits, 'logits'], [targets, 'targets'], [weights, 'options.weights'], [mask, 'options.mask']] as const;
-  const outOption = outputOption(options.out, 'options.out', reduction === 'none' ? n : 0, reduction === 'none' ? inputs : []);
-  const out = reduction === 'none' ? outOption : undefined;
-  const gradOut = withGrad ? outputOption(options.gradOut, 'options.gradOut', n, [...inputs, [out, 'options.out']]) : undefined;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, inputs);
   const flags = params.flags | (ignoreIndex !== undefined ? HAS_IGNORE : 0);
   const normalized = focalExtras && (flags & NORMALIZED) !== 0;
   return {

@@ -5,7 +5,7 @@ import { sigmoidCompat, type Compat } from './compat.js';
 import { CHUNK } from './memory.js';
 import {
   alphaOption, checkFloats, checkLength, checkOptions, findInvalid, finiteRule, gammaOption, normalizerOption,
-  outputOption, reductionOption, unitIntervalRule, weightsOption,
+  lossOutputs, reductionOption, unitIntervalRule, weightsOption,
   type Floats, type Reduction, type ValueRule,
 } from './validate.js';
 import {
@@ -74,12 +74,7 @@ export function plan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknow
   const weights = weightsOption(options.weights, 'options.weights', n, 'the length of logits');
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   const inputs = [[logits, 'logits'], [targets, 'targets'], [weights, 'options.weights']] as const;
-  // out is used with 'none' only, but its type is checked whatever the reduction (a wrong-typed option is an error).
-  const outOption = outputOption(options.out, 'options.out', reduction === 'none' ? n : 0, reduction === 'none' ? inputs : []);
-  const out = reduction === 'none' ? outOption : undefined;
-  const gradOut = withGrad
-    ? outputOption(options.gradOut, 'options.gradOut', n, [...inputs, [out, 'options.out']])
-    : undefined;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, inputs);
   const divisor = reduction === 'mean' ? normalizer ?? n : 1;
   return { n, logits, targets, weights, alpha, gamma, reduction, divisor, out, gradOut };
 }

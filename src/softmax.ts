@@ -9,7 +9,7 @@ import {
   layoutChunk, layoutIndex, layoutOption, layoutSlotElements, stageRows, unstageRows, type ClassLayout,
 } from './layout.js';
 import {
-  alphaOption, checkFloats, checkLength, checkOptions, gammaOption, isFloats, normalizerOption, outputOption,
+  alphaOption, checkFloats, checkLength, checkOptions, gammaOption, isFloats, normalizerOption, lossOutputs,
   reductionOption, show, weightsOption,
   type Floats, type Reduction,
 } from './validate.js';
@@ -188,12 +188,7 @@ function plan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, with
   const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row');
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   const inputs = [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
-  // out is used with 'none' only, but its type is checked whatever the reduction (as sigmoid.ts).
-  const outOption = outputOption(options.out, 'options.out', reduction === 'none' ? rows : 0, reduction === 'none' ? inputs : []);
-  const out = reduction === 'none' ? outOption : undefined;
-  const gradOut = withGrad
-    ? outputOption(options.gradOut, 'options.gradOut', rows * classes, [...inputs, [out, 'options.out']])
-    : undefined;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * classes, inputs);
   let divisor = 1;
   if (reduction === 'mean') {
     divisor = normalizer ?? softmaxCompatDivisor(compat, rows, classes) ?? (labels ? countedRows(labels, ignoreIndex) : rows);

@@ -122,6 +122,24 @@ export function outputOption(
   return value;
 }
 
+/**
+ * The caller-owned outputs of a loss: `out` for 'none' (`lossLength` long; its type is checked whatever the
+ * reduction, since a wrong-typed option is an error) and, with a gradient, `gradOut` (`gradLength` long); neither
+ * may share memory with an input, nor with the other.
+ */
+export function lossOutputs(
+  options: Record<string, unknown>, reduction: Reduction, withGrad: boolean, lossLength: number, gradLength: number,
+  inputs: ReadonlyArray<readonly [unknown, string]>,
+): { out: Float32Array | undefined; gradOut: Float32Array | undefined } {
+  const none = reduction === 'none';
+  const outOption = outputOption(options.out, 'options.out', none ? lossLength : 0, none ? inputs : []);
+  const out = none ? outOption : undefined;
+  const gradOut = withGrad
+    ? outputOption(options.gradOut, 'options.gradOut', gradLength, [...inputs, [out, 'options.out']])
+    : undefined;
+  return { out, gradOut };
+}
+
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
