@@ -4,6 +4,7 @@
 import v8 from 'node:v8';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/memory.js';
+import { createFocal, type Focal } from '../src/index.js';
 import type { Agreement, CopyIn, Impl, Pass, Row } from './table.js';
 
 // Steady state from the first call: V8 runs new wasm in its baseline tier (Liftoff) and swaps in optimized code
@@ -73,6 +74,30 @@ export interface Contender {
   /** The timed call; default `check`. tfjs leaves the gradient as a tensor here (see peers/tfjs.ts). */
   timed?: () => unknown;
   teardown?: () => void;
+}
+
+/** The engine's two builds, as every family suite times them. */
+export async function engineBuilds(): Promise<Array<{ impl: 'engine SIMD' | 'engine scalar'; fl: Focal }>> {
+  return [
+    { impl: 'engine SIMD', fl: await createFocal({ simd: true }) },
+    { impl: 'engine scalar', fl: await createFocal({ simd: false }) },
+  ];
+}
+
+/** An engine build as a contender: its forward call, or its fused call with the gradient. */
+export function engineContender(
+  impl: Impl, withGrad: boolean, forward: () => number | Float32Array,
+  fused: () => { loss: number | Float32Array; grad: Float32Array },
+): Contender {
+  return {
+    impl,
+    check: withGrad
+      ? () => {
+        const { loss, grad } = fused();
+        return { loss: loss as number, grad };
+      }
+      : () => ({ loss: forward() as number }),
+  };
 }
 
 export interface Case {
@@ -198,17 +223,8 @@ Promise<CopyIn> {
   return { family, size, elements, arrays: arrays.length, nsPerElement: t.nsPerElement };
 }
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so every run measures the same input. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same seeded generator as the demo's data (mulberry32), so every run measures the same input.
+export { rng } from '../demo/data.js';
 
 /** A standard normal sample from two uniforms (Box-Muller). */
 export function normal(random: () => number): number {

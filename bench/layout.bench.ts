@@ -5,8 +5,7 @@
 // suites do, so bench/index.ts can run it in its own process.
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { createFocal, type Focal } from '../src/index.js';
-import { QUICK, normal, rng, runCase, scaled, time, type Contender } from './harness.js';
+import { QUICK, engineBuilds, engineContender, normal, rng, runCase, scaled, time, type Contender } from './harness.js';
 import { formatReport, machine, writeResults, type FamilyResult, type Pass, type Row } from './table.js';
 
 const FAMILY = 'layout';
@@ -40,10 +39,7 @@ function toClassLast(logits: Float32Array, C: number, inner: number, out: Float3
 }
 
 export async function run(): Promise<FamilyResult> {
-  const engines: { impl: 'engine SIMD' | 'engine scalar'; fl: Focal }[] = [
-    { impl: 'engine SIMD', fl: await createFocal({ simd: true }) },
-    { impl: 'engine scalar', fl: await createFocal({ simd: false }) },
-  ];
+  const engines = await engineBuilds();
   const notes = [
     `logits 2·N(0,1), uniform class indices, gamma ${GAMMA}, no alpha, reduction 'mean'; ns/element per logit; ` +
       '"NCHW" = { shape, classAxis: 1 } on NCHW logits, "class-last" = the same values laid out NHWC',
@@ -66,15 +62,10 @@ export async function run(): Promise<FamilyResult> {
       ] as const) {
         const contenders: Contender[] = engines.map(({ impl, fl }) => {
           const options = { ...extra, gamma: GAMMA, alpha: null, gradOut: withGrad ? new Float32Array(elements) : undefined };
-          return {
-            impl,
-            check: withGrad
-              ? () => {
-                const { loss, grad } = fl.softmaxFocalLossWithGrad(z, targets, options);
-                return { loss: loss as number, grad };
-              }
-              : () => ({ loss: fl.softmaxFocalLoss(z, targets, options) as number }),
-          };
+          return engineContender(
+            impl, withGrad, () => fl.softmaxFocalLoss(z, targets, options),
+            () => fl.softmaxFocalLossWithGrad(z, targets, options),
+          );
         });
         const size = `${label} ${layout}`;
         const caseRows = await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders);

@@ -3,9 +3,8 @@
 // `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { createFocal } from '../src/index.js';
 import {
-  QUICK, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
+  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
 } from './harness.js';
 import { sigmoidPeers } from './peers/index.js';
 import { wasmFeatures } from './peers/tfjs.js';
@@ -35,10 +34,7 @@ function data(n: number): { logits: Float32Array; targets: Float32Array } {
 }
 
 export async function run(): Promise<FamilyResult> {
-  const engines = [
-    { impl: 'engine SIMD' as const, fl: await createFocal({ simd: true }) },
-    { impl: 'engine scalar' as const, fl: await createFocal({ simd: false }) },
-  ];
+  const engines = await engineBuilds();
   const notes = [
     `logits 3·N(0,1), hard targets with 10% positives, alpha ${ALPHA}, gamma ${GAMMA}, reduction 'mean'; ` +
       'engine and plain TS write the gradient into a caller-owned Float32Array',
@@ -61,15 +57,10 @@ export async function run(): Promise<FamilyResult> {
       const contenders: Contender[] = engines.map(({ impl, fl }) => {
         const gradOut = withGrad ? new Float32Array(n) : undefined;
         const options = { alpha: ALPHA, gamma: GAMMA, gradOut };
-        return {
-          impl,
-          check: withGrad
-            ? () => {
-              const { loss, grad } = fl.sigmoidFocalLossWithGrad(logits, targets, options);
-              return { loss: loss as number, grad };
-            }
-            : () => ({ loss: fl.sigmoidFocalLoss(logits, targets, options) as number }),
-        };
+        return engineContender(
+          impl, withGrad, () => fl.sigmoidFocalLoss(logits, targets, options),
+          () => fl.sigmoidFocalLossWithGrad(logits, targets, options),
+        );
       });
       contenders.push(...sigmoidPeers(logits, targets, { alpha: ALPHA, gamma: GAMMA }, pass));
       rows.push(...await runCase({ family: FAMILY, size, elements: n, pass, tolerance: TOLERANCE }, contenders));

@@ -4,8 +4,9 @@
 // bench/index.ts runs it in its own process.
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { createFocal } from '../src/index.js';
-import { QUICK, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender } from './harness.js';
+import {
+  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
+} from './harness.js';
 import { softmaxPeers } from './peers/index.js';
 import { wasmFeatures } from './peers/tfjs.js';
 import { formatReport, machine, writeResults, type CopyIn, type FamilyResult, type Pass, type Row } from './table.js';
@@ -27,10 +28,7 @@ function data(rows: number, classes: number): { logits: Float32Array; targets: I
 }
 
 export async function run(): Promise<FamilyResult> {
-  const engines = [
-    { impl: 'engine SIMD' as const, fl: await createFocal({ simd: true }) },
-    { impl: 'engine scalar' as const, fl: await createFocal({ simd: false }) },
-  ];
+  const engines = await engineBuilds();
   const notes = [
     `logits 2·N(0,1), uniform class indices, gamma ${GAMMA}, no alpha, reduction 'mean'; ` +
       'ns/element per logit (N×C); engine and plain TS write the N×C gradient into a caller-owned Float32Array',
@@ -54,15 +52,10 @@ export async function run(): Promise<FamilyResult> {
       const contenders: Contender[] = engines.map(({ impl, fl }) => {
         const gradOut = withGrad ? new Float32Array(elements) : undefined;
         const options = { classes, gamma: GAMMA, alpha: null, gradOut };
-        return {
-          impl,
-          check: withGrad
-            ? () => {
-              const { loss, grad } = fl.softmaxFocalLossWithGrad(logits, targets, options);
-              return { loss: loss as number, grad };
-            }
-            : () => ({ loss: fl.softmaxFocalLoss(logits, targets, options) as number }),
-        };
+        return engineContender(
+          impl, withGrad, () => fl.softmaxFocalLoss(logits, targets, options),
+          () => fl.softmaxFocalLossWithGrad(logits, targets, options),
+        );
       });
       contenders.push(...softmaxPeers(logits, targets, { classes, gamma: GAMMA }, pass));
       rows.push(...await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders));

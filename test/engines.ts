@@ -15,14 +15,5 @@ export async function rawEngine(build: 'simd' | 'scalar' | 'debug'): Promise<Eng
   return loadEngineFromBytes(bytes, build !== 'scalar');
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every failure reproduces. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Deterministic pseudo-random numbers: the demo's seeded generator (mulberry32), so every failure reproduces.
+export { rng } from '../demo/data.js';
