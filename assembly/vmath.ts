@@ -52,9 +52,9 @@ const INF: f32 = Infinity;
 
 // ---- exp --------------------------------------------------------------------------------------------------
 // Scaling by 2^k in two halves keeps each factor a normal number, so results that are subnormal round once.
+// e^x for x already clamped to [EXP_MIN, EXP_MAX].
 // @ts-ignore: decorator
-@inline export function expF32(x: f32): f32 {
-  x = pmaxF32(pminF32(x, EXP_MAX), EXP_MIN);
+@inline function expClampedF32(x: f32): f32 {
   const kf: f32 = nearest<f32>(x * LOG2E);
   const r: f32 = (x - kf * LN2_HI) - kf * LN2_LO;
   let p: f32 = EXP_P0;
@@ -70,8 +70,7 @@ const INF: f32 = Infinity;
 }
 
 // @ts-ignore: decorator
-@inline export function expF32x4(x: v128): v128 {
-  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+@inline function expClampedF32x4(x: v128): v128 {
   const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI))), f32x4.mul(kf, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(EXP_P0);
@@ -85,6 +84,26 @@ const INF: f32 = Infinity;
   const k1 = i32x4.shr_s(k, 1);
   return f32x4.mul(f32x4.mul(y, pow2iF32x4(k1)), pow2iF32x4(i32x4.sub(k, k1)));
 }
+
+// @ts-ignore: decorator
+@inline export function expF32(x: f32): f32 { return expClampedF32(pmaxF32(pminF32(x, EXP_MAX), EXP_MIN)); }
+
+// @ts-ignore: decorator
+@inline export function expF32x4(x: v128): v128 {
+  return expClampedF32x4(f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN)));
+}
+
+// e^x for x <= 0 or NaN (exp(-|x|), exp(x - max)): the upper clamp is the identity there and is skipped; the same
+// bits as expF32.
+// @ts-ignore: decorator
+@inline export function expNonPositiveF32(x: f32): f32 { return expClampedF32(pmaxF32(x, EXP_MIN)); }
+
+// @ts-ignore: decorator
+@inline export function expNonPositiveF32x4(x: v128): v128 { return expClampedF32x4(f32x4.pmax(x, f32x4.splat(EXP_MIN))); }
+
+// -|x| by setting the sign bit: one instruction, where V8 builds f32x4.abs and f32x4.neg from a fresh mask each.
+// @ts-ignore: decorator
+@inline export function negAbsF32x4(x: v128): v128 { return v128.or(x, f32x4.splat(-0.0)); }
 
 // ---- log --------------------------------------------------------------------------------------------------
 // Natural log of m in [sqrt(1/2), sqrt(2)) as (head, tail) pieces summed by the callers with k ln2.

@@ -251,6 +251,24 @@ describe('semantics and the paper, through the API', () => {
       expect(fl.sigmoidFocalLoss(xs, ts, { gamma })).toBe(scalar.sigmoidFocalLoss(xs, ts, { gamma }));
     }
   });
+
+  // The SIMD kernel works in blocks of 512 elements with its own copy of the loop for the defaults (gamma 2, alpha,
+  // no weights, a reduction): odd numbers of vectors in a block, and every path against the scalar build.
+  test.each([4, 12, 516, 1_028, 2_060 + 3, 16_384 + 516 + 1])('N = %i: every kernel path equals the scalar build bit for bit', async (n) => {
+    const scalar = await builds[1].create();
+    const random = rng(n + 7);
+    const xs = Float32Array.from({ length: n }, () => (random() - 0.5) * 60);
+    const ts = softTargets(n, n + 8);
+    const ws = Float32Array.from({ length: n }, () => random() * 2);
+    const bits = (v: number | Float32Array) => (typeof v === 'number' ? [v] : Array.from(new Uint32Array(v.buffer)));
+    for (const options of [{}, { reduction: 'sum' as const }, { weights: ws }, { alpha: null }, { gamma: 0.5, reduction: 'none' as const }]) {
+      const a = fl.sigmoidFocalLossWithGrad(xs, ts, options);
+      const b = scalar.sigmoidFocalLossWithGrad(xs, ts, options);
+      expect(bits(a.loss)).toEqual(bits(b.loss));
+      expect(bits(a.grad)).toEqual(bits(b.grad));
+      expect(bits(fl.sigmoidFocalLoss(xs, ts, options))).toEqual(bits(scalar.sigmoidFocalLoss(xs, ts, options)));
+    }
+  });
 });
 
 describe('the reference itself', () => {
