@@ -36,6 +36,7 @@ const SQRT_HALF_BITS: i32 = 0x3f3504f3; // bits of sqrt(1/2): the mantissa is re
 const ONE_BITS: i32 = 0x3f800000;
 const MIN_NORMAL: f32 = 1.17549435e-38;
 const TWO_POW_23: f32 = 8388608.0;
+const TWO_POW_MINUS_64: f32 = 5.42101086242752217e-20;
 const INF: f32 = Infinity;
 
 // ---- scalar helpers that mirror the vector instructions exactly ------------------------------------------
@@ -52,10 +53,14 @@ const INF: f32 = Infinity;
 
 // ---- exp --------------------------------------------------------------------------------------------------
 // Scaling by 2^k in two halves keeps each factor a normal number, so results that are subnormal round once.
-// e^x for x already clamped to [EXP_MIN, EXP_MAX].
+// Shared by both exps: k = nearest(x log2e) comes from adding 1.5 * 2^23, whose round-to-nearest-even leaves k in
+// the sum's low mantissa bits (exact for |x log2e| < 2^22), so neither a rounding instruction nor a float-to-int
+// conversion (five instructions under V8) is needed; then r = x - k ln2 and e^r = 1 + r + r^2 P(r).
+const ROUND_SHIFTER: f32 = 12582912.0;
+const ROUND_SHIFTER_BITS: i32 = 0x4b400000;
+
 // @ts-ignore: decorator
-@inline function expClampedF32(x: f32): f32 {
-  const kf: f32 = nearest<f32>(x * LOG2E);
+@inline function expMantissaF32(x: f32, kf: f32): f32 {
   const r: f32 = (x - kf * LN2_HI) - kf * LN2_LO;
   let p: f32 = EXP_P0;
   p = p * r + EXP_P1;
@@ -63,15 +68,11 @@ const INF: f32 = Infinity;
   p = p * r + EXP_P3;
   p = p * r + EXP_P4;
   p = p * r + EXP_P5;
-  const y: f32 = (p * (r * r) + r) + 1.0;
-  const k = <i32>kf;
-  const k1 = k >> 1;
-  return y * pow2iF32(k1) * pow2iF32(k - k1);
+  return (p * (r * r) + r) + 1.0;
 }
 
 // @ts-ignore: decorator
-@inline function expClampedF32x4(x: v128): v128 {
-  const kf = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+@inline function expMantissaF32x4(x: v128, kf: v128): v128 {
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(kf, f32x4.splat(LN2_HI))), f32x4.mul(kf, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(EXP_P0);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P1));
@@ -79,27 +80,50 @@ const INF: f32 = Infinity;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(EXP_P5));
-  const y = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const k = i32x4.trunc_sat_f32x4_s(kf);
+  return f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+}
+
+// e^x on all x: clamped to [EXP_MIN, EXP_MAX], then y 2^k as (y 2^k1) 2^(k - k1), k1 = k >> 1.
+// @ts-ignore: decorator
+@inline export function expF32(x: f32): f32 {
+  x = pmaxF32(pminF32(x, EXP_MAX), EXP_MIN);
+  const shifted: f32 = x * LOG2E + ROUND_SHIFTER;
+  const y = expMantissaF32(x, shifted - ROUND_SHIFTER);
+  const k = reinterpret<i32>(shifted) - ROUND_SHIFTER_BITS;
+  const k1 = k >> 1;
+  return y * pow2iF32(k1) * pow2iF32(k - k1);
+}
+
+// @ts-ignore: decorator
+@inline export function expF32x4(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFTER));
+  const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
+  const k = i32x4.sub(shifted, i32x4.splat(ROUND_SHIFTER_BITS));
   const k1 = i32x4.shr_s(k, 1);
   return f32x4.mul(f32x4.mul(y, pow2iF32x4(k1)), pow2iF32x4(i32x4.sub(k, k1)));
 }
 
+// e^x for x <= 0 or NaN (exp(-|x|), exp(x - max)), the same bits as expF32 with fewer instructions: the upper clamp
+// is the identity there, and with k in [-150, 0] the two-step scaling becomes (y 2^(k+64)) 2^-64, whose first
+// product is exact (normal) and whose second rounds once, as the first form's second product does. The biased
+// exponent k + 64 + 127 is (shifted's bits + 191) mod 2^9, in [41, 191]: one add and one shift.
 // @ts-ignore: decorator
-@inline export function expF32(x: f32): f32 { return expClampedF32(pmaxF32(pminF32(x, EXP_MAX), EXP_MIN)); }
-
-// @ts-ignore: decorator
-@inline export function expF32x4(x: v128): v128 {
-  return expClampedF32x4(f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_MAX)), f32x4.splat(EXP_MIN)));
+@inline export function expNonPositiveF32(x: f32): f32 {
+  x = pmaxF32(x, EXP_MIN);
+  const shifted: f32 = x * LOG2E + ROUND_SHIFTER;
+  const y = expMantissaF32(x, shifted - ROUND_SHIFTER);
+  return y * reinterpret<f32>((reinterpret<i32>(shifted) + 191) << 23) * TWO_POW_MINUS_64;
 }
 
-// e^x for x <= 0 or NaN (exp(-|x|), exp(x - max)): the upper clamp is the identity there and is skipped; the same
-// bits as expF32.
 // @ts-ignore: decorator
-@inline export function expNonPositiveF32(x: f32): f32 { return expClampedF32(pmaxF32(x, EXP_MIN)); }
-
-// @ts-ignore: decorator
-@inline export function expNonPositiveF32x4(x: v128): v128 { return expClampedF32x4(f32x4.pmax(x, f32x4.splat(EXP_MIN))); }
+@inline export function expNonPositiveF32x4(x: v128): v128 {
+  x = f32x4.pmax(x, f32x4.splat(EXP_MIN));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFTER));
+  const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(191)), 23);
+  return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(TWO_POW_MINUS_64));
+}
 
 // -|x| by setting the sign bit: one instruction, where V8 builds f32x4.abs and f32x4.neg from a fresh mask each.
 // @ts-ignore: decorator
@@ -221,14 +245,14 @@ const ATANH_C6: f32 = 1.0 / 13.0;
 // softplus(-|x|) = log1p(e), softplus(|x|) = |x| + log1p(e).
 // @ts-ignore: decorator
 @inline export function sigmoidF32(x: f32): f32 {
-  const e: f32 = expF32(-abs<f32>(x));
+  const e: f32 = expNonPositiveF32(-abs<f32>(x));
   const hi: f32 = 1.0 / (1.0 + e);
   return select<f32>(hi, e * hi, x > 0);
 }
 
 // @ts-ignore: decorator
 @inline export function sigmoidF32x4(x: v128): v128 {
-  const e = expF32x4(f32x4.neg(f32x4.abs(x)));
+  const e = expNonPositiveF32x4(negAbsF32x4(x));
   const hi = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), e));
   return v128.bitselect(hi, f32x4.mul(e, hi), f32x4.gt(x, f32x4.splat(0)));
 }
@@ -236,14 +260,14 @@ const ATANH_C6: f32 = 1.0 / 13.0;
 // @ts-ignore: decorator
 @inline export function softplusF32(x: f32): f32 {
   const ax: f32 = abs<f32>(x);
-  const l: f32 = log1pUnitF32(expF32(-ax));
+  const l: f32 = log1pUnitF32(expNonPositiveF32(-ax));
   return select<f32>(ax + l, l, x > 0);
 }
 
 // @ts-ignore: decorator
 @inline export function softplusF32x4(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const l = log1pUnitF32x4(expF32x4(f32x4.neg(ax)));
+  const l = log1pUnitF32x4(expNonPositiveF32x4(negAbsF32x4(x)));
   return v128.bitselect(f32x4.add(ax, l), l, f32x4.gt(x, f32x4.splat(0)));
 }
 

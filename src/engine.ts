@@ -15,6 +15,7 @@ export interface Kernels {
     alpha: number, gammaMode: number, gamma: number, gradScale: number, acc: number,
   ): number;
   mapExp(src: number, dst: number, n: number): void;
+  mapExpNonPositive(src: number, dst: number, n: number): void;
   mapLog(src: number, dst: number, n: number): void;
   mapLog1p(src: number, dst: number, n: number): void;
   mapSigmoid(src: number, dst: number, n: number): void;

@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine.js';
 import { rawEngine, rng } from './engines.js';
 import { sigmoid, softplus } from './reference.js';
 
-type MapName = 'mapExp' | 'mapLog' | 'mapLog1p' | 'mapSigmoid' | 'mapSoftplus' | 'mapPow';
+type MapName = 'mapExp' | 'mapExpNonPositive' | 'mapLog' | 'mapLog1p' | 'mapSigmoid' | 'mapSoftplus' | 'mapPow';
 
 function mapThrough(engine: Engine, name: MapName, input: Float32Array, y = 0): Float32Array {
   const { arena, kernels } = engine;
@@ -152,6 +152,18 @@ describe('builds agree bit for bit', () => {
       if (bits[0]![i] !== bits[1]![i] || bits[0]![i] !== bits[2]![i]) differing++;
     }
     expect(differing).toBe(0);
+  });
+
+  test('exp on x <= 0 by the shorter route (the losses\' exp(-|x|)) equals exp bit for bit, in every build', async () => {
+    const nonPositive = Float32Array.from(concat(wholeDomain(11, 64), dense(-110, 0, 400_003)).filter((x) => !(x > 0)));
+    for (const b of ['simd', 'scalar', 'debug'] as const) {
+      const engine = await rawEngine(b);
+      const want = new Uint32Array(mapThrough(engine, 'mapExp', nonPositive).buffer);
+      const got = new Uint32Array(mapThrough(engine, 'mapExpNonPositive', nonPositive).buffer);
+      let differing = 0;
+      for (let i = 0; i < nonPositive.length; i++) if (got[i] !== want[i]) differing++;
+      expect(differing, `${b}: ${differing} of ${nonPositive.length} differ`).toBe(0);
+    }
   });
 
   test('prints the worst errors', () => {
