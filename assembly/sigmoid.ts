@@ -62,6 +62,10 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
     scale = hasAlpha ? f32x4.mul(scale, w) : w;
   }
   if (hasAlpha || hasWeights) loss = f32x4.mul(loss, scale);
+  // A target outside [0, 1] makes t (1 - t) < 0 (a NaN target makes the loss NaN by itself): such lanes become NaN,
+  // which the float64 lanes carry to the end of the call, where the kernel reports them (valid input never gives
+  // NaN, and losses are >= 0, so no inf - inf). Three instructions instead of a separate check.
+  loss = v128.or(loss, f32x4.lt(f32x4.mul(t, tc), zero));
   if (withLoss) v128.store(lossOut + at, loss);
   if (withGrad) {
     // p - t = (1-t) p - t (1-p): exact for hard targets, and for soft ones no worse than its terms.
@@ -77,22 +81,15 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
   return loss;
 }
 
-// All-ones lanes where the logit is finite and the target is in [0, 1]: -|x| > -inf, and t (1 - t) >= 0, which holds
-// exactly on [0, 1] (-0 included) and fails for NaN, for negatives and above 1, rounding included. Weights: finite.
+// All-ones lanes where a weight is finite.
 // @ts-ignore: decorator
-@inline function validF32x4(at: usize, logits: usize, targets: usize, weights: usize, hasWeights: bool): v128 {
-  const minusInf = f32x4.splat(-Infinity);
-  const t = v128.load(targets + at);
-  let valid = v128.and(
-    f32x4.gt(negAbsF32x4(v128.load(logits + at)), minusInf),
-    f32x4.ge(f32x4.mul(t, f32x4.sub(f32x4.splat(1.0), t)), f32x4.splat(0)),
-  );
-  if (hasWeights) valid = v128.and(valid, f32x4.gt(negAbsF32x4(v128.load(weights + at)), minusInf));
-  return valid;
+@inline function finiteWeightsF32x4(at: usize, weights: usize): v128 {
+  return f32x4.gt(negAbsF32x4(v128.load(weights + at)), f32x4.splat(-Infinity));
 }
 
 // The SIMD part: every whole vector of the n elements (the first n & ~3), block by block. Returns 1 when an input
-// is invalid. Inlined into one copy per set of constant flags, so the defaults' copy has no branch in its loop.
+// is invalid: a logit not finite (-|x| = -inf, or NaN, in pass 1), a target outside [0, 1] (a NaN sum), a weight
+// not finite. Inlined into one copy per set of constant flags, so the defaults' copy has no branch in its loop.
 // @ts-ignore: decorator
 @inline function focalBlocksF32x4(
   logits: usize, targets: usize, weights: usize, lossOut: usize, gradOut: usize, n: usize,
@@ -108,6 +105,7 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
   const one = f32x4.splat(1.0);
   let acc01 = v128.load(acc);
   let acc23 = v128.load(acc, 16);
+  const minusInf = f32x4.splat(-Infinity);
   let validV = i32x4.splat(-1);
   const vectorEnd = n & ~3;
   for (let start: usize = 0; start < vectorEnd; start += BLOCK) {
@@ -117,8 +115,11 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
     // the last pair is the first again (j1 = j), so no pass reads past the block.
     for (let j: usize = 0; j < bytes; j += 32) {
       const j1 = min<usize>(j + 16, bytes - 16);
-      v128.store(SCRATCH_EXP + j, expNonPositiveF32x4(negAbsF32x4(v128.load(blockLogits + j))));
-      v128.store(SCRATCH_EXP + j1, expNonPositiveF32x4(negAbsF32x4(v128.load(blockLogits + j1))));
+      const nax0 = negAbsF32x4(v128.load(blockLogits + j));
+      const nax1 = negAbsF32x4(v128.load(blockLogits + j1));
+      validV = v128.and(validV, v128.and(f32x4.gt(nax0, minusInf), f32x4.gt(nax1, minusInf)));
+      v128.store(SCRATCH_EXP + j, expNonPositiveF32x4(nax0));
+      v128.store(SCRATCH_EXP + j1, expNonPositiveF32x4(nax1));
     }
     for (let j: usize = 0; j < bytes; j += 32) {
       const j1 = min<usize>(j + 16, bytes - 16);
@@ -137,24 +138,27 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
       const l1 = focalStepF32x4(at + 16, j + 16, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
       const l2 = focalStepF32x4(at + 32, j + 32, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
       const l3 = focalStepF32x4(at + 48, j + 48, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
-      validV = v128.and(validV, v128.and(
-        v128.and(validF32x4(at, logits, targets, weights, hasWeights), validF32x4(at + 16, logits, targets, weights, hasWeights)),
-        v128.and(validF32x4(at + 32, logits, targets, weights, hasWeights), validF32x4(at + 48, logits, targets, weights, hasWeights)),
-      ));
+      if (hasWeights) {
+        validV = v128.and(validV, v128.and(
+          v128.and(finiteWeightsF32x4(at, weights), finiteWeightsF32x4(at + 16, weights)),
+          v128.and(finiteWeightsF32x4(at + 32, weights), finiteWeightsF32x4(at + 48, weights)),
+        ));
+      }
       acc01 = addLanesLow(addLanesLow(addLanesLow(addLanesLow(acc01, l0), l1), l2), l3);
       acc23 = addLanesHigh(addLanesHigh(addLanesHigh(addLanesHigh(acc23, l0), l1), l2), l3);
     }
     for (; j < bytes; j += 16) {
       const at = (start << 2) + j;
       const l0 = focalStepF32x4(at, j, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
-      validV = v128.and(validV, validF32x4(at, logits, targets, weights, hasWeights));
+      if (hasWeights) validV = v128.and(validV, finiteWeightsF32x4(at, weights));
       acc01 = addLanesLow(acc01, l0);
       acc23 = addLanesHigh(acc23, l0);
     }
   }
   v128.store(acc, acc01);
   v128.store(acc, acc23, 16);
-  return <i32>!i32x4.all_true(validV);
+  const nanSum = v128.or(f64x2.ne(acc01, acc01), f64x2.ne(acc23, acc23));
+  return <i32>(!i32x4.all_true(validV) || v128.any_true(nanSum));
 }
 
 /**
