@@ -1,7 +1,7 @@
 // Elementwise maps over float32 arrays: the vector math applied to whole buffers. They serve the exposed
 // primitives (fl.sigmoid) and let test/vmath.test.ts check every vmath function, vector body and scalar tail.
 import {
-  expF32, expF32x4, expNonPositiveF32, expNonPositiveF32x4, logF32, logF32x4, log1pF32, log1pF32x4, sigmoidF32, sigmoidF32x4,
+  expF32, expF32x4, expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, logF32, logF32x4, log1pF32, log1pF32x4, sigmoidF32, sigmoidF32x4,
   softplusF32, softplusF32x4, powF32, powF32x4, splitHighF32,
 } from './vmath';
 
@@ -24,7 +24,8 @@ import {
       else if (kind == 3) r = sigmoidF32x4(x);
       else if (kind == 4) r = softplusF32x4(x);
       else if (kind == 5) r = powF32x4(x, yV, yHiV, yLoV);
-      else r = expNonPositiveF32x4(x);
+      else if (kind == 6) r = expNonPositiveF32x4(x);
+      else r = expCappedF32x4(x);
       v128.store(dst + (i << 2), r);
     }
   }
@@ -37,7 +38,8 @@ import {
     else if (kind == 3) r = sigmoidF32(x);
     else if (kind == 4) r = softplusF32(x);
     else if (kind == 5) r = powF32(x, y, yHi, yLo);
-    else r = expNonPositiveF32(x);
+    else if (kind == 6) r = expNonPositiveF32(x);
+    else r = expCappedF32(x);
     store<f32>(dst + (i << 2), r);
   }
 }
@@ -50,3 +52,5 @@ export function mapSoftplus(src: usize, dst: usize, n: usize): void { mapLoop(sr
 export function mapPow(src: usize, dst: usize, n: usize, y: f32): void { mapLoop(src, dst, n, 5, y); }
 // exp for x <= 0 by its shorter route (the losses' exp(-|x|) and exp(x - max)); tests hold it to mapExp bit for bit.
 export function mapExpNonPositive(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 6, 0); }
+// exp capped at e^64 (the class-index softmax pass); tests hold it to mapExp bit for bit for x <= 64.
+export function mapExpCapped(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 7, 0); }

@@ -37,6 +37,7 @@ const ONE_BITS: i32 = 0x3f800000;
 const MIN_NORMAL: f32 = 1.17549435e-38;
 const TWO_POW_23: f32 = 8388608.0;
 const TWO_POW_MINUS_64: f32 = 5.42101086242752217e-20;
+const TWO_POW_MINUS_32: f32 = 2.3283064365386963e-10;
 const INF: f32 = Infinity;
 
 // ---- scalar helpers that mirror the vector instructions exactly ------------------------------------------
@@ -123,6 +124,28 @@ const ROUND_SHIFTER_BITS: i32 = 0x4b400000;
   const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
   const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(191)), 23);
   return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(TWO_POW_MINUS_64));
+}
+
+// e^min(x, 64): the same bits as expF32 for x <= 64, e^64 above. For the class-index softmax pass, which shifts by
+// the target's logit and takes the row again by its max whenever some z_j - z_y exceeds 64. With k in [-150, 93],
+// the scaling is (y 2^(k+32)) 2^-32: an exact first product and one rounding, biased exponent (bits + 159) mod 2^9.
+const EXP_CAP: f32 = 64.0;
+
+// @ts-ignore: decorator
+@inline export function expCappedF32(x: f32): f32 {
+  x = pmaxF32(pminF32(x, EXP_CAP), EXP_MIN);
+  const shifted: f32 = x * LOG2E + ROUND_SHIFTER;
+  const y = expMantissaF32(x, shifted - ROUND_SHIFTER);
+  return y * reinterpret<f32>((reinterpret<i32>(shifted) + 159) << 23) * TWO_POW_MINUS_32;
+}
+
+// @ts-ignore: decorator
+@inline export function expCappedF32x4(x: v128): v128 {
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_CAP)), f32x4.splat(EXP_MIN));
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFTER));
+  const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(159)), 23);
+  return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(TWO_POW_MINUS_32));
 }
 
 // -|x| by setting the sign bit: one instruction, where V8 builds f32x4.abs and f32x4.neg from a fresh mask each.

@@ -16,6 +16,7 @@ export interface Kernels {
   ): number;
   mapExp(src: number, dst: number, n: number): void;
   mapExpNonPositive(src: number, dst: number, n: number): void;
+  mapExpCapped(src: number, dst: number, n: number): void;
   mapLog(src: number, dst: number, n: number): void;
   mapLog1p(src: number, dst: number, n: number): void;
   mapSigmoid(src: number, dst: number, n: number): void;

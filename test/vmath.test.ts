@@ -7,7 +7,7 @@ import type { Engine } from '../src/engine.js';
 import { rawEngine, rng } from './engines.js';
 import { sigmoid, softplus } from './reference.js';
 
-type MapName = 'mapExp' | 'mapExpNonPositive' | 'mapLog' | 'mapLog1p' | 'mapSigmoid' | 'mapSoftplus' | 'mapPow';
+type MapName = 'mapExp' | 'mapExpNonPositive' | 'mapExpCapped' | 'mapLog' | 'mapLog1p' | 'mapSigmoid' | 'mapSoftplus' | 'mapPow';
 
 function mapThrough(engine: Engine, name: MapName, input: Float32Array, y = 0): Float32Array {
   const { arena, kernels } = engine;
@@ -154,16 +154,28 @@ describe('builds agree bit for bit', () => {
     expect(differing).toBe(0);
   });
 
-  test('exp on x <= 0 by the shorter route (the losses\' exp(-|x|)) equals exp bit for bit, in every build', async () => {
-    const nonPositive = Float32Array.from(concat(wholeDomain(11, 64), dense(-110, 0, 400_003)).filter((x) => !(x > 0)));
+  // The losses' exps by shorter routes: for x <= 0 (exp(-|x|), exp(x - max)), and capped at e^64 (the class-index
+  // softmax pass). Each equals exp bit for bit on its domain, in every build.
+  test.each([
+    { name: 'mapExpNonPositive' as const, hi: 0 },
+    { name: 'mapExpCapped' as const, hi: 64 },
+  ])('$name equals exp bit for bit for x <= $hi, in every build', async ({ name, hi }) => {
+    const domain = Float32Array.from(concat(wholeDomain(11, 64), dense(-110, hi, 400_003)).filter((x) => !(x > hi)));
     for (const b of ['simd', 'scalar', 'debug'] as const) {
       const engine = await rawEngine(b);
-      const want = new Uint32Array(mapThrough(engine, 'mapExp', nonPositive).buffer);
-      const got = new Uint32Array(mapThrough(engine, 'mapExpNonPositive', nonPositive).buffer);
+      const want = new Uint32Array(mapThrough(engine, 'mapExp', domain).buffer);
+      const got = new Uint32Array(mapThrough(engine, name, domain).buffer);
       let differing = 0;
-      for (let i = 0; i < nonPositive.length; i++) if (got[i] !== want[i]) differing++;
-      expect(differing, `${b}: ${differing} of ${nonPositive.length} differ`).toBe(0);
+      for (let i = 0; i < domain.length; i++) if (got[i] !== want[i]) differing++;
+      expect(differing, `${b}: ${differing} of ${domain.length} differ`).toBe(0);
     }
+  });
+
+  test('exp capped at 64 gives e^64 above it, finite', async () => {
+    const engine = await rawEngine('simd');
+    const got = mapThrough(engine, 'mapExpCapped', Float32Array.from([64, 65, 100, 1e30, Infinity]));
+    expect(Array.from(got)).toEqual(Array(5).fill(got[0]));
+    expect(Math.abs(got[0]! / Math.exp(64) - 1)).toBeLessThan(1.2e-7);
   });
 
   test('prints the worst errors', () => {
