@@ -89,6 +89,27 @@ describe.each(builds)('softmax focal loss, $name build', ({ name: build, create 
     expect(fl.simd).toBe(build === 'simd');
   });
 
+  // The class-index row pass finds non-finite logits through its max, its min and a NaN sum (no test per vector):
+  // every position (the target's own included, whole vectors and the masked tail), and rows taken again by their
+  // max (target 100 below it).
+  test.each([1, 3, 4, 8, 9, 80])('C = %i: a non-finite logit anywhere in a row is a RangeError naming it', (C) => {
+    const rows = 3;
+    for (const farBelow of [false, true]) {
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (let j = 0; j < C; j++) {
+          const z = randomLogits(rows, C, 7 + C);
+          const y = Int32Array.from({ length: rows }, (_, r) => (r * 5) % C);
+          if (farBelow && C > 1) z[C + ((y[1]! + 1) % C)] = z[C + y[1]!]! + 100;
+          const at = C + j; // row 1
+          z[at] = bad;
+          const call = () => fl.softmaxFocalLoss(z, y, { classes: C });
+          expect(call, `C ${C}, j ${j}, ${bad}`).toThrow(RangeError);
+          expect(call, `C ${C}, j ${j}, ${bad}`).toThrow(`logits[${at}]`);
+        }
+      }
+    }
+  });
+
   test.each(CLASSES)('C = %i: row losses and gradients, every gamma and alpha form', (C) => {
     const rows = Math.max(8, Math.ceil(3000 / C));
     const z = randomLogits(rows, C, C);
