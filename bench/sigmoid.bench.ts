@@ -3,12 +3,15 @@
 // `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
+import type { Focal } from '../src/index.js';
 import {
-  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
+  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, time, type Contender,
 } from './harness.js';
 import { sigmoidPeers } from './peers/index.js';
 import { wasmFeatures } from './peers/tfjs.js';
-import { formatReport, machine, writeResults, type CopyIn, type FamilyResult, type Pass, type Row } from './table.js';
+import {
+  formatReport, machine, writeResults, type CopyIn, type FamilyResult, type InPlace, type Pass, type Row,
+} from './table.js';
 
 const FAMILY = 'sigmoid';
 const SIZES = [1e4, 1e6, 16e6].map(scaled);
@@ -47,6 +50,7 @@ export async function run(): Promise<FamilyResult> {
   }
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
+  const inPlace: InPlace[] = [];
   for (const n of SIZES) {
     const size = sizeLabel(n);
     process.stderr.write(`${FAMILY} N = ${size}\n`);
@@ -64,9 +68,39 @@ export async function run(): Promise<FamilyResult> {
       });
       contenders.push(...sigmoidPeers(logits, targets, { alpha: ALPHA, gamma: GAMMA }, pass));
       rows.push(...await runCase({ family: FAMILY, size, elements: n, pass, tolerance: TOLERANCE }, contenders));
+      inPlace.push(await measureInPlace(engines[0]!.fl, logits, targets, size, pass));
     }
   }
-  return { family: FAMILY, rows, copyIn, notes };
+  return { family: FAMILY, rows, copyIn, inPlace, notes };
+}
+
+/**
+ * The SIMD engine on fl.alloc views for the logits, the targets and the gradient: no copy in or out. Its result
+ * must equal the copying call's bit for bit (else the bench stops), then it is timed.
+ */
+async function measureInPlace(fl: Focal, logits: Float32Array, targets: Float32Array, size: string, pass: Pass):
+Promise<InPlace> {
+  const n = logits.length;
+  const [x, t, g] = fl.alloc(n, n, n) as [Float32Array, Float32Array, Float32Array];
+  try {
+    x.set(logits);
+    t.set(targets);
+    const options = { alpha: ALPHA, gamma: GAMMA };
+    const call = pass === 'forward'
+      ? () => fl.sigmoidFocalLoss(x, t, options) as number
+      : () => fl.sigmoidFocalLossWithGrad(x, t, { ...options, gradOut: g }).loss as number;
+    const copying = pass === 'forward'
+      ? { loss: fl.sigmoidFocalLoss(logits, targets, options) as number }
+      : fl.sigmoidFocalLossWithGrad(logits, targets, options);
+    const loss = call();
+    const sameGrad = !('grad' in copying) || g.every((v, i) => Object.is(v, copying.grad[i]));
+    if (!Object.is(loss, copying.loss) || !sameGrad) throw new Error(`in-place ${size} ${pass} differs from the copying call`);
+    const timed = await time('engine SIMD in place', call, n);
+    process.stderr.write(`  ${FAMILY} ${size} ${pass} engine SIMD in place: ${timed.nsPerElement.toFixed(2)} ns/el\n`);
+    return { size, pass, nsPerElement: timed.nsPerElement, minNsPerElement: timed.minNsPerElement };
+  } finally {
+    fl.freeAll();
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
