@@ -2,6 +2,7 @@
 // each contender against the engine (SIMD) on the same input and then times it with tinybench. Benchmarks never
 // assert: a contender that fails or disagrees is reported in its row, and the run goes on.
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/memory.js';
 import { createFocal, type Focal } from '../src/index.js';
@@ -13,6 +14,18 @@ import type { Agreement, CopyIn, Impl, Pass, Row } from './table.js';
 // tier at once measures what a long-running process sees, without seconds of warm-up per case. Set before any
 // module is compiled (every suite imports this file before creating an engine or a tfjs backend).
 v8.setFlagsFromString('--no-liftoff');
+
+// Every timing starts from a collected heap: tfjs-cpu leaves hundreds of MB of garbage, and V8's concurrent
+// marking and sweeping of it on the other core slowed the next contender by up to 30% (the engine at 1e6 measured
+// 4.1 ns/element right after the tfjs peers, 3.0-3.2 alone). A full collection, then a pause for the concurrent
+// sweeper, before each timing.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+
+async function settleHeap(): Promise<void> {
+  collectGarbage();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
 
 /** BENCH_QUICK=1: a smoke run, every size divided by 100 and a couple of iterations each. */
 export const QUICK = process.env.BENCH_QUICK === '1';
@@ -139,6 +152,7 @@ function message(e: unknown): string {
 /** Times `fn` alone (`once`: a single call); the median latency per element in ns, with tinybench's statistics. */
 export async function time(name: string, fn: () => unknown, elements: number, once = false):
 Promise<{ nsPerElement: number; minNsPerElement: number; samples: number; rme: number }> {
+  await settleHeap();
   const options = once ? { time: 0, iterations: 1, warmup: false } : benchOptions(elements);
   const bench = new Bench({ ...options, throws: true });
   bench.add(name, fn);
