@@ -7,8 +7,8 @@
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  expF32, expF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, powF32,
-  powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  expNonPositiveF32, expNonPositiveF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4,
+  negAbsF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
 
@@ -127,7 +127,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
         const zHi = f64x2.add(f64x2.mul(f64x2.mul(xHi, twoT1Hi), f64x2.splat(bF64)), f64x2.splat(cF64));
         const z = v128.shuffle<f32>(f32x4.demote_f64x2_zero(zLo), f32x4.demote_f64x2_zero(zHi), 0, 1, 4, 5);
         const az = f32x4.abs(z);
-        const e = expF32x4(f32x4.neg(az));
+        const e = expNonPositiveF32x4(negAbsF32x4(z));
         const l = log1pUnitF32x4(e);
         const hi = f32x4.div(one, f32x4.add(one, e));
         const lo = f32x4.mul(e, hi);
@@ -143,7 +143,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
         }
       } else {
         const ax = f32x4.abs(x);
-        const e = expF32x4(f32x4.neg(ax));
+        const e = expNonPositiveF32x4(negAbsF32x4(x));
         const sHi = f32x4.div(one, f32x4.add(one, e)); // sigmoid(|x|)
         const sLo = f32x4.mul(e, sHi); // sigmoid(-|x|)
         const l = log1pUnitF32x4(e); // softplus(-|x|)
@@ -286,7 +286,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
       const twoT1: f64 = (<f64>t + <f64>t) - 1.0;
       const z = <f32>(((<f64>x * twoT1) * bF64) + cF64);
       const az = abs<f32>(z);
-      const e = expF32(-az);
+      const e = expNonPositiveF32(-az);
       const l = log1pUnitF32(e);
       const hi: f32 = 1.0 / (1.0 + e);
       const lo = e * hi;
@@ -302,7 +302,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
       }
     } else {
       const ax = abs<f32>(x);
-      const e = expF32(-ax);
+      const e = expNonPositiveF32(-ax);
       const sHi: f32 = 1.0 / (1.0 + e);
       const sLo = e * sHi;
       const l = log1pUnitF32(e);
