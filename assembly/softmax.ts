@@ -363,17 +363,18 @@ export function softmaxFocal(
       const i = first + b;
       const at = b << 2;
       const kind = load<i32>(at, ROW_KIND);
+      let scale: f32 = alpha < 0 ? 1.0 : alpha;
+      if (weights) {
+        // Every row's weight is checked, an ignored row's too (as the facade's locator reads them).
+        const w = load<f32>(weights + (i << 2));
+        bad |= <i32>!(abs<f32>(w) < Infinity);
+        scale *= w;
+      }
       if (kind == ROW_SKIPPED) {
         if (lossOut) store<f32>(lossOut + (i << 2), 0);
         continue;
       }
       const y = load<i32>(targets + (i << 2));
-      let scale: f32 = alpha < 0 ? 1.0 : alpha;
-      if (weights) {
-        const w = load<f32>(weights + (i << 2));
-        bad |= <i32>!(abs<f32>(w) < Infinity);
-        scale *= w;
-      }
       if (alphas) scale *= load<f32>(alphas + (<usize>y << 2));
       let invS: f32;
       let ce: f32; // -log p_y

@@ -110,6 +110,26 @@ describe.each(builds)('softmax focal loss, $name build', ({ name: build, create 
     }
   });
 
+  // Weights are checked on every row, ignored ones included, as the facade's locator reads them (a row-blocked
+  // kernel once checked them only on rows it computed, and returned a number for these).
+  test('a non-finite weight on an ignored row is a RangeError too, in every block position', () => {
+    const C = 5;
+    const rows = 70; // more than two blocks of 32 rows
+    const z = randomLogits(rows, C, 3);
+    for (const r of [0, 31, 32, 69]) {
+      const y = Int32Array.from({ length: rows }, (_, i) => (i === r ? -100 : i % C));
+      const weights = new Float32Array(rows).fill(1);
+      weights[r] = NaN;
+      for (const call of [
+        () => fl.softmaxFocalLoss(z, y, { classes: C, weights }),
+        () => fl.softmaxFocalLossWithGrad(z, y, { classes: C, weights, reduction: 'none' }),
+      ]) {
+        expect(call, `row ${r}`).toThrow(RangeError);
+        expect(call, `row ${r}`).toThrow(`options.weights[${r}]`);
+      }
+    }
+  });
+
   test.each(CLASSES)('C = %i: row losses and gradients, every gamma and alpha form', (C) => {
     const rows = Math.max(8, Math.ceil(3000 / C));
     const z = randomLogits(rows, C, C);
