@@ -10,8 +10,8 @@
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, logF32, powF32, powF32x4,
-  powModeF32, powModeF32x4, splitHighF32,
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------
@@ -300,6 +300,114 @@ const ROW_SKIPPED: i32 = 0; // ignoreIndex, or a target out of range (flagged)
 const ROW_BY_TARGET: i32 = 1; // shifted by z_y: A = r
 const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = e_y, D = z_y - m
 /**
+ * Phase 2 of softmaxFocal for row i (scratch slot at `at`): p_y, u = 1 - p_y and -log p_y from what phase 1 left,
+ * the weighted loss into its float64 lane and lossOut, and phase 3's factors (invS, k, u) back into the slot.
+ * Returns 1 when the row's weight is not finite (checked for every row, ignored ones too, as the facade's locator
+ * reads them).
+ */
+// @ts-ignore: decorator
+@inline function rowMath(
+  i: usize, at: usize, targets: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize, rowBase: usize,
+  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize,
+): i32 {
+  const kind = load<i32>(at, ROW_KIND);
+  let bad: i32 = 0;
+  let scale: f32 = alpha < 0 ? 1.0 : alpha;
+  if (weights) {
+    const w = load<f32>(weights + (i << 2));
+    bad = <i32>!(abs<f32>(w) < Infinity);
+    scale *= w;
+  }
+  if (kind == ROW_SKIPPED) {
+    if (lossOut) store<f32>(lossOut + (i << 2), 0);
+    return bad;
+  }
+  if (alphas) scale *= load<f32>(alphas + (<usize>load<i32>(targets + (i << 2)) << 2));
+  let invS: f32;
+  let ce: f32; // -log p_y
+  let pY: f32;
+  let u: f32;
+  if (kind == ROW_BY_TARGET) {
+    const rf = load<f32>(at, ROW_A);
+    invS = 1.0 / (1.0 + rf);
+    ce = log1pRecipF32(rf, invS);
+    pY = invS;
+    u = rf * invS;
+  } else {
+    const sf = load<f32>(at, ROW_A);
+    invS = 1.0 / sf;
+    ce = logF32(sf) - load<f32>(at, ROW_D);
+    pY = load<f32>(at, ROW_C) * invS;
+    u = load<f32>(at, ROW_B) * invS;
+  }
+  const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
+  const loss: f32 = (mod * ce) * scale;
+  addRowToLane(acc, rowBase + i, <f64>loss);
+  if (lossOut) store<f32>(lossOut + (i << 2), loss);
+  if (gradOut) {
+    let inner: f32 = 1.0;
+    if (gammaMode != GAMMA_ZERO) {
+      const rho = select<f32>(ce / u, 1.0, u > 0); // -log p_y / u -> 1 as u -> 0
+      inner = 1.0 + (gamma * pY) * rho;
+    }
+    const k: f32 = -((mod * inner) * scale) * gradScale;
+    store<f32>(at, invS, ROW_A);
+    store<f32>(at, k, ROW_B);
+    store<f32>(at, u, ROW_C);
+  }
+  return bad;
+}
+
+/** rowMath for rows i..i+3, all shifted by their target (ROW_BY_TARGET): the same operations lane by lane. */
+// @ts-ignore: decorator
+@inline function rowMathByTargetF32x4(
+  i: usize, at: usize, targets: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize, rowBase: usize,
+  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize,
+): i32 {
+  const one = f32x4.splat(1.0);
+  let bad: i32 = 0;
+  let scale = f32x4.splat(alpha < 0 ? 1.0 : alpha);
+  if (weights) {
+    const w = v128.load(weights + (i << 2));
+    bad = <i32>!i32x4.all_true(f32x4.lt(f32x4.abs(w), f32x4.splat(Infinity)));
+    scale = f32x4.mul(scale, w);
+  }
+  if (alphas) {
+    const y = v128.load(targets + (i << 2));
+    let a = f32x4.splat(load<f32>(alphas + (<usize>i32x4.extract_lane(y, 0) << 2)));
+    a = f32x4.replace_lane(a, 1, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 1) << 2)));
+    a = f32x4.replace_lane(a, 2, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 2) << 2)));
+    a = f32x4.replace_lane(a, 3, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 3) << 2)));
+    scale = f32x4.mul(scale, a);
+  }
+  const rf = v128.load(at, ROW_A);
+  const s = f32x4.add(one, rf);
+  const invS = f32x4.div(one, s);
+  // log1pRecipF32: log(u) + (r - (u - 1)) invS with u = 1 + r.
+  const ce = f32x4.add(logF32x4(s), f32x4.mul(f32x4.sub(rf, f32x4.sub(s, one)), invS));
+  const u = f32x4.mul(rf, invS);
+  const mod = powModeF32x4(u, gammaMode, f32x4.splat(gamma), f32x4.splat(gHi), f32x4.splat(gLo));
+  const loss = f32x4.mul(f32x4.mul(mod, ce), scale);
+  addRowToLane(acc, rowBase + i, <f64>f32x4.extract_lane(loss, 0));
+  addRowToLane(acc, rowBase + i + 1, <f64>f32x4.extract_lane(loss, 1));
+  addRowToLane(acc, rowBase + i + 2, <f64>f32x4.extract_lane(loss, 2));
+  addRowToLane(acc, rowBase + i + 3, <f64>f32x4.extract_lane(loss, 3));
+  if (lossOut) v128.store(lossOut + (i << 2), loss);
+  if (gradOut) {
+    let inner = one;
+    if (gammaMode != GAMMA_ZERO) {
+      const rho = v128.bitselect(f32x4.div(ce, u), one, f32x4.gt(u, f32x4.splat(0)));
+      inner = f32x4.add(one, f32x4.mul(f32x4.mul(f32x4.splat(gamma), invS), rho)); // p_y = invS
+    }
+    const k = f32x4.mul(f32x4.neg(f32x4.mul(f32x4.mul(mod, inner), scale)), f32x4.splat(gradScale));
+    v128.store(at, invS, ROW_A);
+    v128.store(at, k, ROW_B);
+    v128.store(at, u, ROW_C);
+  }
+  return bad;
+}
+
+/**
  * Focal loss over `rows` rows of `classes` logits (row-major float32) with integer targets (int32). Row i of the
  * call is global row rowBase + i. Adds each weighted row loss to the float64 lanes at `acc`; writes it to
  * `lossOut` unless that is 0; writes the row's gradient times gradScale to `gradOut` unless 0 (`scratch`, one row
@@ -358,56 +466,22 @@ export function softmaxFocal(
         store<f32>(at, zY - m, ROW_D);
       }
     }
-    // Phase 2: per row, p_y, u, -log p_y, the loss into its lane, and the gradient's factors for phase 3.
-    for (let b: usize = 0; b < count; b++) {
-      const i = first + b;
-      const at = b << 2;
-      const kind = load<i32>(at, ROW_KIND);
-      let scale: f32 = alpha < 0 ? 1.0 : alpha;
-      if (weights) {
-        // Every row's weight is checked, an ignored row's too (as the facade's locator reads them).
-        const w = load<f32>(weights + (i << 2));
-        bad |= <i32>!(abs<f32>(w) < Infinity);
-        scale *= w;
-      }
-      if (kind == ROW_SKIPPED) {
-        if (lossOut) store<f32>(lossOut + (i << 2), 0);
-        continue;
-      }
-      const y = load<i32>(targets + (i << 2));
-      if (alphas) scale *= load<f32>(alphas + (<usize>y << 2));
-      let invS: f32;
-      let ce: f32; // -log p_y
-      let pY: f32;
-      let u: f32;
-      if (kind == ROW_BY_TARGET) {
-        const rf = load<f32>(at, ROW_A);
-        invS = 1.0 / (1.0 + rf);
-        ce = log1pRecipF32(rf, invS);
-        pY = invS;
-        u = rf * invS;
-      } else {
-        const sf = load<f32>(at, ROW_A);
-        invS = 1.0 / sf;
-        ce = logF32(sf) - load<f32>(at, ROW_D);
-        pY = load<f32>(at, ROW_C) * invS;
-        u = load<f32>(at, ROW_B) * invS;
-      }
-      const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
-      const loss: f32 = (mod * ce) * scale;
-      addRowToLane(acc, rowBase + i, <f64>loss);
-      if (lossOut) store<f32>(lossOut + (i << 2), loss);
-      if (gradOut) {
-        let inner: f32 = 1.0;
-        if (gammaMode != GAMMA_ZERO) {
-          const rho = select<f32>(ce / u, 1.0, u > 0); // -log p_y / u -> 1 as u -> 0
-          inner = 1.0 + (gamma * pY) * rho;
+    // Phase 2: per row, p_y, u, -log p_y, the loss into its lane, and the gradient's factors for phase 3. Four rows
+    // shifted by their target (the usual kind) go as one vector through the scalar row's operations (vmath's twins,
+    // same order: the same bits); any other group of four goes row by row.
+    for (let b: usize = 0; b < count;) {
+      if (ASC_FEATURE_SIMD) {
+        if (b + 4 <= count && i32x4.all_true(i32x4.eq(v128.load(b << 2, ROW_KIND), i32x4.splat(ROW_BY_TARGET)))) {
+          bad |= rowMathByTargetF32x4(
+            first + b, b << 2, targets, weights, alphas, lossOut, gradOut, rowBase, alpha, gammaMode, gamma, gHi, gLo,
+            gradScale, acc,
+          );
+          b += 4;
+          continue;
         }
-        const k: f32 = -((mod * inner) * scale) * gradScale;
-        store<f32>(at, invS, ROW_A);
-        store<f32>(at, k, ROW_B);
-        store<f32>(at, u, ROW_C);
       }
+      bad |= rowMath(first + b, b << 2, targets, weights, alphas, lossOut, gradOut, rowBase, alpha, gammaMode, gamma, gHi, gLo, gradScale, acc);
+      b++;
     }
     // Phase 3: the gradient rows, g_j = -k p_j with p_j = e_j invS formed first (-k invS alone can underflow:
     // alpha 1e-30, p_y 1e-14), and g_y = k (1 - p_y) with the accurate u.
