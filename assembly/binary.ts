@@ -15,6 +15,11 @@ import { addLanesHigh, addLanesLow, addToLane } from './reduce';
 
 const MIN_NORMAL: f32 = 1.17549435e-38;
 
+// Per-block scratch for the SIMD loop's log passes (static data of this instance: wasm runs one call at a time).
+const BLOCK: usize = 512;
+const SCRATCH_LOG: usize = memory.data(<i32>BLOCK * 4, 16); // log(pc)
+const SCRATCH_LOG1P: usize = memory.data(<i32>BLOCK * 4, 16); // log1p(-pc)
+
 // @ts-ignore: decorator
 @inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
 // @ts-ignore: decorator
@@ -79,44 +84,61 @@ export function binaryFocal(
     let acc01 = v128.load(acc);
     let acc23 = v128.load(acc, 16);
     let badV = i32x4.splat(0);
-    for (; i + 4 <= n; i += 4) {
-      const p = v128.load(probs + (i << 2));
-      const t = v128.load(targets + (i << 2));
-      // NaN fails every comparison, so it is flagged too.
-      const valid = v128.and(
-        v128.and(f32x4.ge(p, zero), f32x4.le(p, one)), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)),
-      );
-      badV = v128.or(badV, v128.not(valid));
-
-      const pc = f32x4.pmax(f32x4.pmin(p, hiV), loV);
-      const tc = f32x4.sub(one, t);
-      const ce = f32x4.neg(f32x4.add(f32x4.mul(t, logF32x4(pc)), f32x4.mul(tc, log1pF32x4(f32x4.neg(pc)))));
-      const q = f32x4.add(f32x4.mul(t, f32x4.sub(one, p)), f32x4.mul(tc, p));
-      const mod = powModeF32x4(q, gammaMode, gammaV, gHiV, gLoV);
-      let loss = f32x4.mul(mod, ce);
-      let scale = one;
-      if (hasAlpha) scale = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
-      if (weights) {
-        const w = v128.load(weights + (i << 2));
-        badV = v128.or(badV, v128.not(f32x4.lt(f32x4.abs(w), inf)));
-        scale = hasAlpha ? f32x4.mul(scale, w) : w;
+    // In blocks of BLOCK elements: log(pc), then log1p(-pc), each in its own short pass into scratch, then the
+    // rest. One vector's two logs and pow form one long dependency chain that V8 emits in order; as separate
+    // passes over many independent vectors they overlap (see sigmoid.ts). Here the two general logs are most of
+    // the work, so the gain is smaller: kernel-only forward+gradient 5.2 -> 4.9 ns/element.
+    const vectorEnd = n & ~3;
+    for (let start: usize = 0; start < vectorEnd; start += BLOCK) {
+      const bytes = min<usize>(BLOCK, vectorEnd - start) << 2;
+      const blockProbs = probs + (start << 2);
+      for (let j: usize = 0; j < bytes; j += 16) {
+        v128.store(j, logF32x4(f32x4.pmax(f32x4.pmin(v128.load(blockProbs + j), hiV), loV)), SCRATCH_LOG);
       }
-      if (hasAlpha || weights) loss = f32x4.mul(loss, scale);
-      acc01 = addLanesLow(acc01, loss);
-      acc23 = addLanesHigh(acc23, loss);
-      if (lossOut) v128.store(lossOut + (i << 2), loss);
-      if (gradOut) {
-        const inClip = v128.and(f32x4.ge(p, loV), f32x4.le(p, hiV));
-        const dce = v128.and(f32x4.div(f32x4.sub(pc, t), f32x4.mul(pc, f32x4.sub(one, pc))), inClip);
-        let inner = f32x4.mul(mod, dce);
-        if (gammaMode != GAMMA_ZERO) {
-          const qg = f32x4.pmax(q, minNormalV);
-          const dmod = dModulatingF32x4(q, qg, gammaMode, gammaV, gm1V, gm1HiV, gm1LoV);
-          inner = f32x4.add(f32x4.mul(f32x4.mul(dmod, f32x4.sub(one, f32x4.add(t, t))), ce), inner); // 1 - 2t exact near t = 1/2; (1-t) - t is not
+      for (let j: usize = 0; j < bytes; j += 16) {
+        v128.store(j, log1pF32x4(f32x4.neg(f32x4.pmax(f32x4.pmin(v128.load(blockProbs + j), hiV), loV))), SCRATCH_LOG1P);
+      }
+      for (let j: usize = 0; j < bytes; j += 16) {
+        i = start + (j >> 2);
+        const p = v128.load(probs + (i << 2));
+        const t = v128.load(targets + (i << 2));
+        // NaN fails every comparison, so it is flagged too.
+        const valid = v128.and(
+          v128.and(f32x4.ge(p, zero), f32x4.le(p, one)), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)),
+        );
+        badV = v128.or(badV, v128.not(valid));
+
+        const pc = f32x4.pmax(f32x4.pmin(p, hiV), loV);
+        const tc = f32x4.sub(one, t);
+        const ce = f32x4.neg(f32x4.add(f32x4.mul(t, v128.load(j, SCRATCH_LOG)), f32x4.mul(tc, v128.load(j, SCRATCH_LOG1P))));
+        const q = f32x4.add(f32x4.mul(t, f32x4.sub(one, p)), f32x4.mul(tc, p));
+        const mod = powModeF32x4(q, gammaMode, gammaV, gHiV, gLoV);
+        let loss = f32x4.mul(mod, ce);
+        let scale = one;
+        if (hasAlpha) scale = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
+        if (weights) {
+          const w = v128.load(weights + (i << 2));
+          badV = v128.or(badV, v128.not(f32x4.lt(f32x4.abs(w), inf)));
+          scale = hasAlpha ? f32x4.mul(scale, w) : w;
         }
-        v128.store(gradOut + (i << 2), f32x4.mul(f32x4.mul(inner, scale), gradScaleV));
+        if (hasAlpha || weights) loss = f32x4.mul(loss, scale);
+        acc01 = addLanesLow(acc01, loss);
+        acc23 = addLanesHigh(acc23, loss);
+        if (lossOut) v128.store(lossOut + (i << 2), loss);
+        if (gradOut) {
+          const inClip = v128.and(f32x4.ge(p, loV), f32x4.le(p, hiV));
+          const dce = v128.and(f32x4.div(f32x4.sub(pc, t), f32x4.mul(pc, f32x4.sub(one, pc))), inClip);
+          let inner = f32x4.mul(mod, dce);
+          if (gammaMode != GAMMA_ZERO) {
+            const qg = f32x4.pmax(q, minNormalV);
+            const dmod = dModulatingF32x4(q, qg, gammaMode, gammaV, gm1V, gm1HiV, gm1LoV);
+            inner = f32x4.add(f32x4.mul(f32x4.mul(dmod, f32x4.sub(one, f32x4.add(t, t))), ce), inner); // 1 - 2t exact near t = 1/2; (1-t) - t is not
+          }
+          v128.store(gradOut + (i << 2), f32x4.mul(f32x4.mul(inner, scale), gradScaleV));
+        }
       }
     }
+    i = vectorEnd;
     v128.store(acc, acc01);
     v128.store(acc, acc23, 16);
     bad = <i32>v128.any_true(badV);
