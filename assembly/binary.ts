@@ -8,7 +8,7 @@
 // infinite at q = 0 for gamma < 1 (and beyond float32 for subnormal q): q^(gamma-1) is taken at max(q, 2^-126),
 // so the result stays finite.
 import {
-  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4,
+  finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4,
   powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
@@ -68,7 +68,6 @@ export function binaryFocal(
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
-    const inf = f32x4.splat(Infinity);
     const loV = f32x4.splat(lo);
     const hiV = f32x4.splat(hi);
     const minNormalV = f32x4.splat(MIN_NORMAL);
@@ -118,7 +117,7 @@ export function binaryFocal(
         if (hasAlpha) scale = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
         if (weights) {
           const w = v128.load(weights + (i << 2));
-          badV = v128.or(badV, v128.not(f32x4.lt(f32x4.abs(w), inf)));
+          badV = v128.or(badV, v128.not(finiteF32x4(w)));
           scale = hasAlpha ? f32x4.mul(scale, w) : w;
         }
         if (hasAlpha || weights) loss = f32x4.mul(loss, scale);

@@ -7,7 +7,7 @@
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  expNonPositiveF32, expNonPositiveF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4,
   negAbsF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
@@ -61,7 +61,6 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
-    const inf = f32x4.splat(Infinity);
     const aV = f32x4.splat(a);
     const alphaNegV = f32x4.splat(alphaNeg);
     const bV = f32x4.splat(b);
@@ -94,12 +93,12 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
       // Ignored elements compute on (0, 0), which is finite, and are zeroed at the end.
       x = v128.and(x, keep);
       t = v128.and(t, keep);
-      let valid = v128.and(f32x4.lt(f32x4.abs(x), inf), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
+      let valid = v128.and(finiteF32x4(x), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
       let scale = keep; // all-ones bits are not a float: replaced below before any use
       let scaled = false;
       if (weights) {
         const w = v128.load(weights + (i << 2));
-        valid = v128.and(valid, v128.or(f32x4.lt(f32x4.abs(w), inf), v128.not(keep)));
+        valid = v128.and(valid, v128.or(finiteF32x4(w), v128.not(keep)));
         scale = w;
         scaled = true;
       }

@@ -8,7 +8,7 @@
 // The gradient uses q^gamma r instead of gamma q^(gamma-1) dq: no q^(gamma-1) appears, so gamma in (0, 1) stays
 // finite as p_t -> 1 (for t = 1 this is DESIGN.md's dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
 import {
-  expNonPositiveF32, expNonPositiveF32x4, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
   powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 import { addLanesHigh, addLanesLow, addToLane } from './reduce';
@@ -82,12 +82,6 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
   return loss;
 }
 
-// All-ones lanes where a weight is finite.
-// @ts-ignore: decorator
-@inline function finiteWeightsF32x4(at: usize, weights: usize): v128 {
-  return f32x4.gt(negAbsF32x4(v128.load(weights + at)), f32x4.splat(-Infinity));
-}
-
 // The SIMD part: every whole vector of the n elements (the first n & ~3), block by block. Returns 1 when an input
 // is invalid: a logit not finite (-|x| = -inf, or NaN, in pass 1), a target outside [0, 1] (a NaN sum), a weight
 // not finite. Inlined into one copy per set of constant flags, so the defaults' copy has no branch in its loop.
@@ -141,8 +135,8 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
       const l3 = focalStepF32x4(at + 48, j + 48, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
       if (hasWeights) {
         validV = v128.and(validV, v128.and(
-          v128.and(finiteWeightsF32x4(at, weights), finiteWeightsF32x4(at + 16, weights)),
-          v128.and(finiteWeightsF32x4(at + 32, weights), finiteWeightsF32x4(at + 48, weights)),
+          v128.and(finiteF32x4(v128.load(weights + at)), finiteF32x4(v128.load(weights + at, 16))),
+          v128.and(finiteF32x4(v128.load(weights + at, 32)), finiteF32x4(v128.load(weights + at, 48))),
         ));
       }
       acc01 = addLanesLow(addLanesLow(addLanesLow(addLanesLow(acc01, l0), l1), l2), l3);
@@ -151,7 +145,7 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
     for (; j < bytes; j += 16) {
       const at = (start << 2) + j;
       const l0 = focalStepF32x4(at, j, logits, targets, weights, lossOut, gradOut, hasAlpha, hasWeights, withLoss, withGrad, alphaV, alphaNegV, gammaMode, gammaV, gHiV, gLoV, gradScaleV);
-      if (hasWeights) validV = v128.and(validV, finiteWeightsF32x4(at, weights));
+      if (hasWeights) validV = v128.and(validV, finiteF32x4(v128.load(weights + at)));
       acc01 = addLanesLow(acc01, l0);
       acc23 = addLanesHigh(acc23, l0);
     }

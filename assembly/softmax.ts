@@ -10,7 +10,7 @@
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
   log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from './vmath';
 
@@ -36,19 +36,18 @@ const SHIFT_LIMIT: f32 = 64.0;
   let m: f32 = -Infinity;
   let finite = true;
   if (ASC_FEATURE_SIMD) {
-    const inf = f32x4.splat(Infinity);
     let mV = f32x4.splat(-Infinity);
     let okV = i32x4.splat(-1);
     for (; j + 4 <= classes; j += 4) {
       const x = v128.load(z + (j << 2));
-      okV = v128.and(okV, f32x4.lt(f32x4.abs(x), inf));
+      okV = v128.and(okV, finiteF32x4(x));
       mV = f32x4.pmax(mV, x);
     }
     // The last classes % 4 as one masked vector (the row buffers carry 4 floats of slack: see ROW_SLACK).
     if (j < classes) {
       const x = v128.load(z + (j << 2));
       const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
-      okV = v128.and(okV, v128.or(f32x4.lt(f32x4.abs(x), inf), v128.not(inRow)));
+      okV = v128.and(okV, v128.or(finiteF32x4(x), v128.not(inRow)));
       mV = f32x4.pmax(mV, v128.bitselect(x, f32x4.splat(-Infinity), inRow));
       j = classes;
     }
@@ -170,7 +169,6 @@ let rowLargest: f32 = 0;
   let m: f32 = -Infinity;
   let finite = true;
   if (ASC_FEATURE_SIMD) {
-    const inf = f32x4.splat(Infinity);
     const shiftV = f32x4.splat(shift);
     const yV = i32x4.splat(<i32>y);
     let idxV = i32x4(0, 1, 2, 3);
@@ -209,7 +207,7 @@ let rowLargest: f32 = 0;
     if (j < classes) {
       const x = v128.load(z + (j << 2));
       const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
-      okV = v128.and(okV, v128.or(f32x4.lt(f32x4.abs(x), inf), v128.not(inRow)));
+      okV = v128.and(okV, v128.or(finiteF32x4(x), v128.not(inRow)));
       mV = f32x4.pmax(mV, v128.bitselect(x, f32x4.splat(-Infinity), inRow));
       const ev = expCappedF32x4(f32x4.sub(x, shiftV));
       v128.store(e + (j << 2), ev);
@@ -369,7 +367,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   let scale = f32x4.splat(alpha < 0 ? 1.0 : alpha);
   if (weights) {
     const w = v128.load(weights + (i << 2));
-    bad = <i32>!i32x4.all_true(f32x4.lt(f32x4.abs(w), f32x4.splat(Infinity)));
+    bad = <i32>!i32x4.all_true(finiteF32x4(w));
     scale = f32x4.mul(scale, w);
   }
   if (alphas) {

@@ -152,6 +152,10 @@ const EXP_CAP: f32 = 64.0;
 // @ts-ignore: decorator
 @inline export function negAbsF32x4(x: v128): v128 { return v128.or(x, f32x4.splat(-0.0)); }
 
+// All-ones lanes where x is finite (NaN and +-inf give 0): -|x| > -inf, the kernels' one input check.
+// @ts-ignore: decorator
+@inline export function finiteF32x4(x: v128): v128 { return f32x4.gt(negAbsF32x4(x), f32x4.splat(-Infinity)); }
+
 // ---- log --------------------------------------------------------------------------------------------------
 // Natural log of m in [sqrt(1/2), sqrt(2)) as (head, tail) pieces summed by the callers with k ln2.
 // @ts-ignore: decorator
