@@ -105,47 +105,48 @@ const ROUND_SHIFTER_BITS: i32 = 0x4b400000;
   return f32x4.mul(f32x4.mul(y, pow2iF32x4(k1)), pow2iF32x4(i32x4.sub(k, k1)));
 }
 
-// e^x for x <= 0 or NaN (exp(-|x|), exp(x - max)), the same bits as expF32 with fewer instructions: the upper clamp
-// is the identity there, and with k in [-150, 0] the two-step scaling becomes (y 2^(k+64)) 2^-64, whose first
-// product is exact (normal) and whose second rounds once, as the first form's second product does. The biased
-// exponent k + 64 + 127 is (shifted's bits + 191) mod 2^9, in [41, 191]: one add and one shift.
+// e^x by one scaling step for x already clamped to a range where k + offset + 127 stays in [1, 254]: the product
+// y 2^(k + offset) is exact (normal) and the product by 2^-offset rounds once, as the two-step scaling's second
+// product does, so the bits are expF32's. With shifted's low mantissa bits = k, the biased exponent
+// k + offset + 127 is (shifted's bits + offset + 127) mod 2^9: one add and one shift. `unscale` = 2^-offset.
 // @ts-ignore: decorator
-@inline export function expNonPositiveF32(x: f32): f32 {
-  x = pmaxF32(x, EXP_MIN);
+@inline function expOneStepF32(x: f32, offset: i32, unscale: f32): f32 {
   const shifted: f32 = x * LOG2E + ROUND_SHIFTER;
   const y = expMantissaF32(x, shifted - ROUND_SHIFTER);
-  return y * reinterpret<f32>((reinterpret<i32>(shifted) + 191) << 23) * TWO_POW_MINUS_64;
+  return y * reinterpret<f32>((reinterpret<i32>(shifted) + (offset + 127)) << 23) * unscale;
 }
 
 // @ts-ignore: decorator
-@inline export function expNonPositiveF32x4(x: v128): v128 {
-  x = f32x4.pmax(x, f32x4.splat(EXP_MIN));
+@inline function expOneStepF32x4(x: v128, offset: i32, unscale: f32): v128 {
   const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFTER));
   const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
-  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(191)), 23);
-  return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(TWO_POW_MINUS_64));
+  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(offset + 127)), 23);
+  return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(unscale));
+}
+
+// e^x for x <= 0 or NaN (exp(-|x|), exp(x - max)), the same bits as expF32 with fewer instructions: the upper clamp
+// is the identity there, and with k in [-150, 0] one step with offset 64 scales (biased exponent in [41, 191]).
+// @ts-ignore: decorator
+@inline export function expNonPositiveF32(x: f32): f32 { return expOneStepF32(pmaxF32(x, EXP_MIN), 64, TWO_POW_MINUS_64); }
+
+// @ts-ignore: decorator
+@inline export function expNonPositiveF32x4(x: v128): v128 {
+  return expOneStepF32x4(f32x4.pmax(x, f32x4.splat(EXP_MIN)), 64, TWO_POW_MINUS_64);
 }
 
 // e^min(x, 64): the same bits as expF32 for x <= 64, e^64 above. For the class-index softmax pass, which shifts by
 // the target's logit and takes the row again by its max whenever some z_j - z_y exceeds 64. With k in [-150, 93],
-// the scaling is (y 2^(k+32)) 2^-32: an exact first product and one rounding, biased exponent (bits + 159) mod 2^9.
+// one step with offset 32 scales (biased exponent in [9, 252]).
 const EXP_CAP: f32 = 64.0;
 
 // @ts-ignore: decorator
 @inline export function expCappedF32(x: f32): f32 {
-  x = pmaxF32(pminF32(x, EXP_CAP), EXP_MIN);
-  const shifted: f32 = x * LOG2E + ROUND_SHIFTER;
-  const y = expMantissaF32(x, shifted - ROUND_SHIFTER);
-  return y * reinterpret<f32>((reinterpret<i32>(shifted) + 159) << 23) * TWO_POW_MINUS_32;
+  return expOneStepF32(pmaxF32(pminF32(x, EXP_CAP), EXP_MIN), 32, TWO_POW_MINUS_32);
 }
 
 // @ts-ignore: decorator
 @inline export function expCappedF32x4(x: v128): v128 {
-  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_CAP)), f32x4.splat(EXP_MIN));
-  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_SHIFTER));
-  const y = expMantissaF32x4(x, f32x4.sub(shifted, f32x4.splat(ROUND_SHIFTER)));
-  const scale = i32x4.shl(i32x4.add(shifted, i32x4.splat(159)), 23);
-  return f32x4.mul(f32x4.mul(y, scale), f32x4.splat(TWO_POW_MINUS_32));
+  return expOneStepF32x4(f32x4.pmax(f32x4.pmin(x, f32x4.splat(EXP_CAP)), f32x4.splat(EXP_MIN)), 32, TWO_POW_MINUS_32);
 }
 
 // -|x| by setting the sign bit: one instruction, where V8 builds f32x4.abs and f32x4.neg from a fresh mask each.
