@@ -1,12 +1,16 @@
 // What every family suite shares: the run options (BENCH_QUICK), deterministic data, and runCase, which checks
 // each contender against the engine (SIMD) on the same input and then times it with tinybench. Benchmarks never
 // assert: a contender that fails or disagrees is reported in its row, and the run goes on.
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/memory.js';
 import { createFocal, type Focal } from '../src/index.js';
-import type { Agreement, CopyIn, Impl, Pass, Row } from './table.js';
+import {
+  formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type Pass, type Row,
+} from './table.js';
 
 // Steady state from the first call: V8 runs new wasm in its baseline tier (Liftoff) and swaps in optimized code
 // only after a per-function budget; measured here, the engine's kernels stayed ~1.6x slower for the first ~30
@@ -243,4 +247,17 @@ export { rng } from '../demo/data.js';
 /** A standard normal sample from two uniforms (Box-Muller). */
 export function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+/**
+ * A family suite run as a script (`npx tsx bench/<family>.bench.ts`): its table and JSON, as bench/index.ts prints
+ * them. Does nothing when the suite is imported (by bench/index.ts).
+ */
+export async function runAlone(moduleUrl: string, run: () => Promise<FamilyResult>): Promise<void> {
+  if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
+  const m = machine(QUICK);
+  const result = await run();
+  m.loadEnd = os.loadavg()[0]!;
+  console.log(formatReport(m, [result]));
+  console.log(`\nJSON: ${writeResults(m, [result])}`);
 }

@@ -3,10 +3,8 @@
 // first (what a caller would do without the option). Segmentation sizes (VOC: C = 21), gamma 2, no alpha, 'mean';
 // ns/element is per logit. `npx tsx bench/layout.bench.ts` runs this family alone; it exports run() as the other
 // suites do, so bench/index.ts can run it in its own process.
-import os from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { QUICK, engineBuilds, engineContender, normal, rng, runCase, scaled, time, type Contender } from './harness.js';
-import { formatReport, machine, writeResults, type FamilyResult, type Pass, type Row } from './table.js';
+import { QUICK, engineBuilds, engineContender, normal, rng, runAlone, runCase, scaled, time, type Contender } from './harness.js';
+import type { FamilyResult, Pass, Row } from './table.js';
 
 const FAMILY = 'layout';
 /** [N, C, H, W]: the issue's case and a wider-class one. QUICK divides N·H·W by about 100. */
@@ -92,10 +90,4 @@ export async function run(): Promise<FamilyResult> {
   return { family: FAMILY, rows, copyIn: [], notes };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const m = machine(QUICK);
-  const result = await run();
-  m.loadEnd = os.loadavg()[0]!;
-  console.log(formatReport(m, [result]));
-  console.log(`\nJSON: ${writeResults(m, [result])}`);
-}
+await runAlone(import.meta.url, run);

@@ -1,17 +1,13 @@
 // Sigmoid focal loss: the engine (SIMD and scalar builds) beside the plain TypeScript loop and tfjs (cpu, wasm),
 // at N = 1e4, 1e6, 16e6, forward ('mean') and forward+gradient, torchvision defaults (alpha 0.25, gamma 2).
 // `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
-import os from 'node:os';
-import { pathToFileURL } from 'node:url';
 import type { Focal } from '../src/index.js';
 import {
-  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, time, type Contender,
+  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, time, type Contender,
 } from './harness.js';
 import { sigmoidPeers } from './peers/index.js';
-import { wasmFeatures } from './peers/tfjs.js';
-import {
-  formatReport, machine, writeResults, type CopyIn, type FamilyResult, type InPlace, type Pass, type Row,
-} from './table.js';
+import { wasmFeaturesNote } from './peers/tfjs.js';
+import type { CopyIn, FamilyResult, InPlace, Pass, Row } from './table.js';
 
 const FAMILY = 'sigmoid';
 const SIZES = [1e4, 1e6, 16e6].map(scaled);
@@ -42,12 +38,8 @@ export async function run(): Promise<FamilyResult> {
     `logits 3·N(0,1), hard targets with 10% positives, alpha ${ALPHA}, gamma ${GAMMA}, reduction 'mean'; ` +
       'engine and plain TS write the gradient into a caller-owned Float32Array',
     `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+    await wasmFeaturesNote(),
   ];
-  try {
-    notes.push(await wasmFeatures());
-  } catch (e) {
-    notes.push(`tfjs-wasm unavailable: ${e instanceof Error ? e.message : String(e)}`);
-  }
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
   const inPlace: InPlace[] = [];
@@ -103,10 +95,4 @@ Promise<InPlace> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const m = machine(QUICK);
-  const result = await run();
-  m.loadEnd = os.loadavg()[0]!;
-  console.log(formatReport(m, [result]));
-  console.log(`\nJSON: ${writeResults(m, [result])}`);
-}
+await runAlone(import.meta.url, run);

@@ -2,14 +2,12 @@
 // at N x C = 1e5 x 10, 1e5 x 80, 1e4 x 1000 (issue 5), forward ('mean') and forward+gradient, mmcv defaults
 // (gamma 2, no alpha). ns/element is per logit (N x C). `npx tsx bench/softmax.bench.ts` runs this family alone;
 // bench/index.ts runs it in its own process.
-import os from 'node:os';
-import { pathToFileURL } from 'node:url';
 import {
-  QUICK, engineBuilds, engineContender, measureCopyIn, normal, rng, runCase, scaled, sizeLabel, type Contender,
+  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, type Contender,
 } from './harness.js';
 import { softmaxPeers } from './peers/index.js';
-import { wasmFeatures } from './peers/tfjs.js';
-import { formatReport, machine, writeResults, type CopyIn, type FamilyResult, type Pass, type Row } from './table.js';
+import { wasmFeaturesNote } from './peers/tfjs.js';
+import type { CopyIn, FamilyResult, Pass, Row } from './table.js';
 
 const FAMILY = 'softmax';
 /** [rows, classes]: the issue's sizes (1e4 rows at C = 1000 keeps the logits at 1e7, 40 MB). */
@@ -33,12 +31,8 @@ export async function run(): Promise<FamilyResult> {
     `logits 2·N(0,1), uniform class indices, gamma ${GAMMA}, no alpha, reduction 'mean'; ` +
       'ns/element per logit (N×C); engine and plain TS write the N×C gradient into a caller-owned Float32Array',
     `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+    await wasmFeaturesNote(),
   ];
-  try {
-    notes.push(await wasmFeatures());
-  } catch (e) {
-    notes.push(`tfjs-wasm unavailable: ${e instanceof Error ? e.message : String(e)}`);
-  }
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
   for (const [rowCount, classes] of SIZES) {
@@ -64,10 +58,4 @@ export async function run(): Promise<FamilyResult> {
   return { family: FAMILY, rows, copyIn, notes };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const m = machine(QUICK);
-  const result = await run();
-  m.loadEnd = os.loadavg()[0]!;
-  console.log(formatReport(m, [result]));
-  console.log(`\nJSON: ${writeResults(m, [result])}`);
-}
+await runAlone(import.meta.url, run);

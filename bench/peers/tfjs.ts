@@ -54,6 +54,15 @@ export async function useBackend(backend: TfBackend): Promise<void> {
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' failed to initialize`);
 }
 
+/** wasmFeatures, or why tfjs-wasm is unavailable: a family suite's note either way. */
+export async function wasmFeaturesNote(): Promise<string> {
+  try {
+    return await wasmFeatures();
+  } catch (e) {
+    return `tfjs-wasm unavailable: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 /** What tfjs-backend-wasm runs with here, for the notes under the table. */
 export async function wasmFeatures(): Promise<string> {
   await useBackend('wasm');
