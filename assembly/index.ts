@@ -1,11 +1,15 @@
-// The module's exports: one per kernel entry point. Kernels take raw pointers into linear memory and counts,
-// write through pointers, and return a status or nothing; the facade (src/) owns memory and validation.
-export { sigmoidFocal } from './sigmoid';
-export { mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow } from './elementwise';
-export { softmaxFocal, softmaxFocalSoft, softmaxRows } from './softmax';
-export { layoutGather, layoutScatter } from './layout';
-export { binaryFocal } from './binary';
-export { sigmoidFocalMasked, sigmoidFocalStar, qualityFocal, varifocal, polyFocal } from './sigmoid-variants';
+// The module's exports: one per kernel entry point. Loss kernels take the ABI of abi.ts (a stream table, counts, a
+// parameter block) and return a status; the maps take raw pointers. The facade (src/) owns memory and validation.
+export { sigmoidFocal } from './sigmoid/focal';
+export { sigmoidFocalMasked, sigmoidFocalStar, qualityFocal, varifocal, polyFocal } from './sigmoid/variants';
+export { binaryFocal } from './binary/focal';
+export { softmaxFocal } from './softmax/hard';
+export { softmaxFocalSoft } from './softmax/soft';
+export { softmaxRows } from './softmax/primitives';
+export { layoutGather, layoutScatter } from './layout/gather';
+export {
+  mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow,
+} from './math/elementwise';
 
 /** First byte the facade may use for its arena: everything below belongs to the module's static data. */
 export function heapBase(): usize {

@@ -9,8 +9,8 @@
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4,
   negAbsF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-} from './vmath';
-import { addLanesHigh, addLanesLow, addToLane } from './reduce';
+} from '../math/vmath';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
 const FOCAL: i32 = 0;
 const STAR: i32 = 1;

@@ -10,8 +10,8 @@
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
   powModeF32, powModeF32x4, splitHighF32,
-} from './vmath';
-import { addLanesHigh, addLanesLow, addToLane } from './reduce';
+} from '../math/vmath';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
 // The SIMD loop runs in blocks of BLOCK elements, in three passes per block: e = exp(-|x|); then sigmoid(|x|) and
 // log1p(e); then everything else. Why: V8 emits each vector's ~150 instructions in source order and one vector's

@@ -10,8 +10,8 @@
 import {
   finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4,
   powModeF32, powModeF32x4, splitHighF32,
-} from './vmath';
-import { addLanesHigh, addLanesLow, addToLane } from './reduce';
+} from '../math/vmath';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
 const MIN_NORMAL: f32 = 1.17549435e-38;
 

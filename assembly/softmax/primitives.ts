@@ -1,0 +1,41 @@
+// softmax and log-softmax rows behind the exposed primitives (fl.softmax, fl.logSoftmax), on the shared row passes.
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+} from '../math/vmath';
+import {
+  addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
+} from './rows';
+
+// ---- primitives ---------------------------------------------------------------------------------------------
+/**
+ * softmax (logOutput = 0) or log-softmax (logOutput = 1) of `rows` rows of `classes` float32 at src into dst
+ * (separate buffers). Returns 1 when a value is not finite, else 0.
+ */
+export function softmaxRows(src: usize, dst: usize, rows: usize, classes: usize, logOutput: i32): i32 {
+  let bad: i32 = 0;
+  for (let i: usize = 0; i < rows; i++) {
+    const z = src + ((i * classes) << 2);
+    const out = dst + ((i * classes) << 2);
+    const m = rowMax(z, classes);
+    bad |= <i32>!rowFinite;
+    const rf = <f32>rowExpSum(z, m, classes, out);
+    if (logOutput) {
+      // log p_j = (z_j - m) - log1p(r): two non-positive terms, no cancellation.
+      const logS = log1pF32(rf);
+      let j: usize = 0;
+      if (ASC_FEATURE_SIMD) {
+        const mV = f32x4.splat(m);
+        const logSV = f32x4.splat(logS);
+        for (; j + 4 <= classes; j += 4) {
+          v128.store(out + (j << 2), f32x4.sub(f32x4.sub(v128.load(z + (j << 2)), mV), logSV));
+        }
+      }
+      for (; j < classes; j++) store<f32>(out + (j << 2), (load<f32>(z + (j << 2)) - m) - logS);
+    } else {
+      const invS: f32 = 1.0 / (1.0 + rf);
+      scaleRow(out, classes, invS);
+    }
+  }
+  return bad;
+}

@@ -1,0 +1,308 @@
+// The row passes every softmax kernel shares: the row max, exp(z - shift) with its float64 sum (with and without
+// the target's class), the row scaling, and the float64 lane of a row's loss. Kernels: hard.ts (class indices),
+// soft.ts (target distributions), primitives.ts (softmax / log-softmax rows).
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+} from '../math/vmath';
+
+// ---- shared row passes ------------------------------------------------------------------------------------
+// ROW_SLACK: in the SIMD build the passes take the last classes % 4 of a row as one masked vector, so they read
+// and write up to 3 floats past a row's end. Every row buffer the facade passes (logits, gradOut, scratch, dst)
+// is laid out with at least 4 floats of slack after its last row (src/softmax.ts ROW_SLACK).
+// f32x4.pmax is "a < b ? b : a"; the scalar passes use the same select so both builds agree on -0 and NaN.
+// @ts-ignore: decorator
+@inline export function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
+
+// Set by rowMax: false when the row holds a NaN or an infinity (the facade then finds which).
+export let rowFinite: bool = true;
+/** Largest of the `classes` logits at z; clears rowFinite when one is not finite. Exact in any order. */
+// @ts-ignore: decorator
+@inline export function rowMax(z: usize, classes: usize): f32 {
+  let j: usize = 0;
+  let m: f32 = -Infinity;
+  let finite = true;
+  if (ASC_FEATURE_SIMD) {
+    let mV = f32x4.splat(-Infinity);
+    let okV = i32x4.splat(-1);
+    for (; j + 4 <= classes; j += 4) {
+      const x = v128.load(z + (j << 2));
+      okV = v128.and(okV, finiteF32x4(x));
+      mV = f32x4.pmax(mV, x);
+    }
+    // The last classes % 4 as one masked vector (the row buffers carry 4 floats of slack: see ROW_SLACK).
+    if (j < classes) {
+      const x = v128.load(z + (j << 2));
+      const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
+      okV = v128.and(okV, v128.or(finiteF32x4(x), v128.not(inRow)));
+      mV = f32x4.pmax(mV, v128.bitselect(x, f32x4.splat(-Infinity), inRow));
+      j = classes;
+    }
+    finite = i32x4.all_true(okV);
+    m = pmaxF32(pmaxF32(f32x4.extract_lane(mV, 0), f32x4.extract_lane(mV, 1)),
+      pmaxF32(f32x4.extract_lane(mV, 2), f32x4.extract_lane(mV, 3)));
+  }
+  for (; j < classes; j++) {
+    const x = load<f32>(z + (j << 2));
+    finite = finite & (abs<f32>(x) < Infinity);
+    m = pmaxF32(m, x);
+  }
+  rowFinite = finite;
+  return m;
+}
+
+/**
+ * Writes e_j = exp(z_j - m) to `e` and returns r = sum_j e_j - 1 in float64: the e_j of the non-maximal classes
+ * summed in four lanes (lane = j mod 4, as in reduce.ts, so both builds add in the same order) plus the count of
+ * maxima minus one. Leaving the 1s out keeps r exact when it is far below 1 (p_y -> 1).
+ */
+// @ts-ignore: decorator
+@inline export function rowExpSum(z: usize, m: f32, classes: usize, e: usize): f64 {
+  let j: usize = 0;
+  let s0: f64 = 0;
+  let s1: f64 = 0;
+  let s2: f64 = 0;
+  let s3: f64 = 0;
+  let ties: i32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mV = f32x4.splat(m);
+    let acc01 = f64x2.splat(0);
+    let acc23 = f64x2.splat(0);
+    let tiesV = i32x4.splat(0);
+    for (; j + 4 <= classes; j += 4) {
+      const x = v128.load(z + (j << 2));
+      const ev = expNonPositiveF32x4(f32x4.sub(x, mV));
+      v128.store(e + (j << 2), ev);
+      const isMax = f32x4.eq(x, mV);
+      tiesV = i32x4.sub(tiesV, isMax); // a true lane is -1
+      const rest = v128.andnot(ev, isMax);
+      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
+      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+    }
+    // The last classes % 4 as one masked vector: lanes past the row add +0, which leaves a sum unchanged, so
+    // the lanes hold what the scalar twin's tail adds. Writes up to 3 floats past the row into the slack.
+    if (j < classes) {
+      const x = v128.load(z + (j << 2));
+      const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
+      const ev = expNonPositiveF32x4(f32x4.sub(x, mV));
+      v128.store(e + (j << 2), ev);
+      const isMax = v128.and(f32x4.eq(x, mV), inRow);
+      tiesV = i32x4.sub(tiesV, isMax);
+      const rest = v128.and(v128.andnot(ev, isMax), inRow);
+      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
+      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      j = classes;
+    }
+    s0 = f64x2.extract_lane(acc01, 0);
+    s1 = f64x2.extract_lane(acc01, 1);
+    s2 = f64x2.extract_lane(acc23, 0);
+    s3 = f64x2.extract_lane(acc23, 1);
+    ties = (i32x4.extract_lane(tiesV, 0) + i32x4.extract_lane(tiesV, 1)) +
+      (i32x4.extract_lane(tiesV, 2) + i32x4.extract_lane(tiesV, 3));
+  }
+  // The scalar twin: four lanes at a time (the whole row in the scalar build, nothing in the SIMD build) ...
+  for (; j + 4 <= classes; j += 4) {
+    const at = z + (j << 2);
+    const x0 = load<f32>(at);
+    const x1 = load<f32>(at, 4);
+    const x2 = load<f32>(at, 8);
+    const x3 = load<f32>(at, 12);
+    const e0 = expNonPositiveF32(x0 - m);
+    const e1 = expNonPositiveF32(x1 - m);
+    const e2 = expNonPositiveF32(x2 - m);
+    const e3 = expNonPositiveF32(x3 - m);
+    const out = e + (j << 2);
+    store<f32>(out, e0);
+    store<f32>(out, e1, 4);
+    store<f32>(out, e2, 8);
+    store<f32>(out, e3, 12);
+    ties += <i32>(x0 == m) + <i32>(x1 == m) + <i32>(x2 == m) + <i32>(x3 == m);
+    s0 += <f64>select<f32>(0, e0, x0 == m);
+    s1 += <f64>select<f32>(0, e1, x1 == m);
+    s2 += <f64>select<f32>(0, e2, x2 == m);
+    s3 += <f64>select<f32>(0, e3, x3 == m);
+  }
+  // ... and the last classes % 4, which fall in lanes 0, 1, 2 in order.
+  for (; j < classes; j++) {
+    const x = load<f32>(z + (j << 2));
+    const ej = expNonPositiveF32(x - m);
+    store<f32>(e + (j << 2), ej);
+    ties += <i32>(x == m);
+    const v = <f64>select<f32>(0, ej, x == m);
+    const lane = j & 3;
+    if (lane == 0) s0 += v;
+    else if (lane == 1) s1 += v;
+    else s2 += v;
+  }
+  return ((s0 + s1) + (s2 + s3)) + <f64>(ties - 1);
+}
+
+// Set by rowExpSumExcept: the row's largest logit (NaN-free when rowFinite).
+export let rowLargest: f32 = 0;
+
+/**
+ * The class-index kernel's row: writes e_j = exp(z_j - shift) to `e` (capped at e^64: a row with a larger
+ * z_j - shift is taken again by its max, which this call also finds), returns the sum of the e_j over j != y in
+ * float64 (four lanes, lane = j mod 4), and records the row's largest logit (rowLargest) and its finiteness
+ * (rowFinite) on the way, so no separate max pass is needed.
+ */
+// @ts-ignore: decorator
+@inline export function rowExpSumExcept(z: usize, shift: f32, classes: usize, y: usize, e: usize): f64 {
+  let j: usize = 0;
+  let s0: f64 = 0;
+  let s1: f64 = 0;
+  let s2: f64 = 0;
+  let s3: f64 = 0;
+  let m: f32 = -Infinity;
+  let finite = true;
+  if (ASC_FEATURE_SIMD) {
+    const shiftV = f32x4.splat(shift);
+    const yV = i32x4.splat(<i32>y);
+    let idxV = i32x4(0, 1, 2, 3);
+    let mV = f32x4.splat(-Infinity);
+    let okV = i32x4.splat(-1);
+    let nV = f32x4.splat(Infinity);
+    let acc01 = f64x2.splat(0);
+    let acc23 = f64x2.splat(0);
+    // Pass 1, exp with the running max and min, two vectors per iteration (V8 does not unroll); pass 2 adds the
+    // stored e_j to the float64 lanes. Split, the exp pass is a short loop the core overlaps well, ~11% faster than
+    // one loop doing both (C = 80 and 1000). Finiteness without a test per vector (3% faster): an infinity shows in
+    // the max or the min, a NaN logit makes its e_j and so the sum NaN (at j = y, through the shift, every other
+    // e_j; a row short of one whole vector goes through the masked tail, which tests each lane).
+    const whole = classes & ~3;
+    for (; j + 8 <= whole; j += 8) {
+      const x0 = v128.load(z + (j << 2));
+      const x1 = v128.load(z + (j << 2), 16);
+      mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
+      nV = f32x4.pmin(f32x4.pmin(nV, x0), x1);
+      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x0, shiftV)));
+      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x1, shiftV)), 16);
+    }
+    for (; j < whole; j += 4) {
+      const x = v128.load(z + (j << 2));
+      mV = f32x4.pmax(mV, x);
+      nV = f32x4.pmin(nV, x);
+      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x, shiftV)));
+    }
+    for (let k: usize = 0; k < whole; k += 4) {
+      const rest = v128.andnot(v128.load(e + (k << 2)), i32x4.eq(idxV, yV));
+      idxV = i32x4.add(idxV, i32x4.splat(4));
+      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
+      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+    }
+    // The last classes % 4 as one masked vector (lanes past the row add +0; see ROW_SLACK).
+    if (j < classes) {
+      const x = v128.load(z + (j << 2));
+      const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
+      okV = v128.and(okV, v128.or(finiteF32x4(x), v128.not(inRow)));
+      mV = f32x4.pmax(mV, v128.bitselect(x, f32x4.splat(-Infinity), inRow));
+      const ev = expCappedF32x4(f32x4.sub(x, shiftV));
+      v128.store(e + (j << 2), ev);
+      const rest = v128.and(v128.andnot(ev, i32x4.eq(idxV, yV)), inRow);
+      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
+      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      j = classes;
+    }
+    finite = i32x4.all_true(okV) & (f32x4.extract_lane(nV, 0) > -Infinity) & (f32x4.extract_lane(nV, 1) > -Infinity) &
+      (f32x4.extract_lane(nV, 2) > -Infinity) & (f32x4.extract_lane(nV, 3) > -Infinity);
+    m = pmaxF32(pmaxF32(f32x4.extract_lane(mV, 0), f32x4.extract_lane(mV, 1)),
+      pmaxF32(f32x4.extract_lane(mV, 2), f32x4.extract_lane(mV, 3)));
+    s0 = f64x2.extract_lane(acc01, 0);
+    s1 = f64x2.extract_lane(acc01, 1);
+    s2 = f64x2.extract_lane(acc23, 0);
+    s3 = f64x2.extract_lane(acc23, 1);
+  }
+  // The scalar twin: four lanes at a time, then the last classes % 4 (lanes 0, 1, 2 in order).
+  for (; j + 4 <= classes; j += 4) {
+    const at = z + (j << 2);
+    const x0 = load<f32>(at);
+    const x1 = load<f32>(at, 4);
+    const x2 = load<f32>(at, 8);
+    const x3 = load<f32>(at, 12);
+    finite = finite & (abs<f32>(x0) < Infinity) & (abs<f32>(x1) < Infinity) & (abs<f32>(x2) < Infinity) &
+      (abs<f32>(x3) < Infinity);
+    m = pmaxF32(pmaxF32(pmaxF32(pmaxF32(m, x0), x1), x2), x3);
+    const e0 = expCappedF32(x0 - shift);
+    const e1 = expCappedF32(x1 - shift);
+    const e2 = expCappedF32(x2 - shift);
+    const e3 = expCappedF32(x3 - shift);
+    const out = e + (j << 2);
+    store<f32>(out, e0);
+    store<f32>(out, e1, 4);
+    store<f32>(out, e2, 8);
+    store<f32>(out, e3, 12);
+    s0 += <f64>select<f32>(0, e0, j == y);
+    s1 += <f64>select<f32>(0, e1, j + 1 == y);
+    s2 += <f64>select<f32>(0, e2, j + 2 == y);
+    s3 += <f64>select<f32>(0, e3, j + 3 == y);
+  }
+  for (; j < classes; j++) {
+    const x = load<f32>(z + (j << 2));
+    finite = finite & (abs<f32>(x) < Infinity);
+    m = pmaxF32(m, x);
+    const ej = expCappedF32(x - shift);
+    store<f32>(e + (j << 2), ej);
+    const v = <f64>select<f32>(0, ej, j == y);
+    const lane = j & 3;
+    if (lane == 0) s0 += v;
+    else if (lane == 1) s1 += v;
+    else s2 += v;
+  }
+  const sum = (s0 + s1) + (s2 + s3);
+  // m < inf: no +inf (a NaN never becomes the max); sum == sum: no NaN among the e_j, j != y.
+  rowFinite = finite & (m < Infinity) & (sum == sum);
+  rowLargest = m;
+  return sum;
+}
+
+/**
+ * log1p(r) for r >= 0 given invS = 1 / (1 + r) rounded: log(u) + (r - (u - 1)) / u with u = 1 + r, as
+ * vmath's log1pF32, the correction multiplied by the reciprocal the row needs anyway instead of divided.
+ */
+// @ts-ignore: decorator
+@inline export function log1pRecipF32(r: f32, invS: f32): f32 {
+  const u: f32 = 1.0 + r;
+  return logF32(u) + (r - (u - 1.0)) * invS;
+}
+
+/** Adds one row's loss to the float64 lane of its global row index (lane = row mod 4, as reduce.ts). */
+// @ts-ignore: decorator
+@inline export function addRowToLane(acc: usize, row: usize, value: f64): void {
+  const at = acc + ((row & 3) << 3);
+  store<f64>(at, load<f64>(at) + value);
+}
+
+
+/** row[j] *= c for the `classes` floats at row. */
+// @ts-ignore: decorator
+@inline export function scaleRow(row: usize, classes: usize, c: f32): void {
+  let j: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cV = f32x4.splat(c);
+    // Rounded up to whole vectors: the lanes past the row land in the slack (see ROW_SLACK).
+    for (; j < classes; j += 4) v128.store(row + (j << 2), f32x4.mul(v128.load(row + (j << 2)), cV));
+  }
+  for (; j < classes; j++) store<f32>(row + (j << 2), load<f32>(row + (j << 2)) * c);
+}
+
+/** row[j] = (row[j] * a) * b for the `classes` floats at row. */
+// @ts-ignore: decorator
+@inline export function scaleRow2(row: usize, classes: usize, a: f32, b: f32): void {
+  let j: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const aV = f32x4.splat(a);
+    const bV = f32x4.splat(b);
+    for (; j + 4 <= classes; j += 4) {
+      v128.store(row + (j << 2), f32x4.mul(f32x4.mul(v128.load(row + (j << 2)), aV), bV));
+    }
+    // The last classes % 4 as one vector whose lanes past the row are stored back unchanged: they are the next
+    // row's e_j, which the kernel's phase 3 has not scaled yet (or the slack after the last row, ROW_SLACK).
+    if (j < classes) {
+      const v = v128.load(row + (j << 2));
+      const inRow = i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(<i32>(classes - j)));
+      v128.store(row + (j << 2), v128.bitselect(f32x4.mul(f32x4.mul(v, aV), bV), v, inRow));
+      j = classes;
+    }
+  }
+  for (; j < classes; j++) store<f32>(row + (j << 2), (load<f32>(row + (j << 2)) * a) * b);
+}
