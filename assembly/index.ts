@@ -8,7 +8,7 @@ export { softmaxFocalSoft } from './softmax/soft';
 export { softmaxRows } from './softmax/primitives';
 export { layoutGather, layoutScatter } from './layout/gather';
 export {
-  mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow,
+  mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow, sigmoidMap, firstNonFinite,
 } from './math/elementwise';
 
 /** First byte the facade may use for its arena: everything below belongs to the module's static data. */

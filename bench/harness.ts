@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
-import { CHUNK } from '../src/memory.js';
+import { CHUNK } from '../src/core/abi.js';
 import { createFocal, type Focal } from '../src/index.js';
 import {
   formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type Pass, type Row,

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { Bench } from 'tinybench';
 import { createFocalSync } from '../src/index.js';
-import { focalLoss } from '../src/tfjs.js';
+import { focalLoss } from '../src/adapters/tfjs.js';
 import { QUICK, normal, rng, scaled, sizeLabel } from './harness.js';
 import { sigmoidFocalTf, tf, useBackend, wasmFeatures, type TfBackend } from './peers/tfjs.js';
 

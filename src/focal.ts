@@ -1,24 +1,21 @@
-// The object users hold: one engine (instance, memory, arena) and the public API as thin methods over the
-// family files. createFocal / createFocalSync are the only ways to get one.
-import { loadEngine, loadEngineSync, type Engine, type EngineOptions } from './engine.js';
-import {
-  sigmoidFocalLoss, sigmoidFocalLossWithGrad, type SigmoidFocalGradOptions, type SigmoidFocalOptions,
-} from './sigmoid.js';
-import type { Floats } from './validate.js';
-import {
-  softmaxFocalLoss, softmaxFocalLossWithGrad,
-  type SoftmaxFocalGradOptions, type SoftmaxFocalOptions, type SoftmaxTargets,
-} from './softmax.js';
-import {
-  binaryFocalLoss, binaryFocalLossWithGrad, type BinaryFocalGradOptions, type BinaryFocalOptions,
-} from './binary.js';
-import { logSoftmax, sigmoid, softmax, type SigmoidOptions, type SoftmaxOptions } from './primitives.js';
-import {
-  polyFocalLoss, polyFocalLossWithGrad, qualityFocalLoss, qualityFocalLossWithGrad, sigmoidFocalLossStar,
-  sigmoidFocalLossStarWithGrad, varifocalLoss, varifocalLossWithGrad,
-  type PolyFocalGradOptions, type PolyFocalOptions, type QualityFocalGradOptions, type QualityFocalOptions,
-  type SigmoidFocalStarGradOptions, type SigmoidFocalStarOptions, type VarifocalGradOptions, type VarifocalOptions,
-} from './sigmoid-variants.js';
+// The object users hold: one engine (instance, memory, arena) and the public API as thin methods over the loss
+// registry (src/families/registry.ts) and the drivers. createFocal / createFocalSync are the only ways to get one.
+// Each loss method's overloads make its result type follow its options (src/options/results.ts).
+import { loadEngine, loadEngineSync, type Engine, type EngineOptions } from './core/engine.js';
+import { runElementwise } from './core/elementwise.js';
+import { runRowCall } from './core/rows.js';
+import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
+import { sigmoidPlan, softmaxRowsPlan, type SigmoidOptions, type SoftmaxOptions } from './families/primitives.js';
+import { runLoss, type LossName } from './families/registry.js';
+import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from './families/sigmoid.js';
+import type { SoftmaxFocalGradOptions, SoftmaxFocalOptions, SoftmaxTargets } from './families/softmax.js';
+import type {
+  PolyFocalGradOptions, PolyFocalOptions, QualityFocalGradOptions, QualityFocalOptions, SigmoidFocalStarGradOptions,
+  SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
+} from './families/variants.js';
+import { checkNumber } from './options/checks.js';
+import type { Floats } from './options/checks.js';
+import type { PerElement, Reduced, WithGrad } from './options/results.js';
 
 /** A focal-loss engine. Methods are synchronous and may be called from any number of async contexts. */
 export class Focal {
@@ -46,12 +43,12 @@ export class Focal {
   alloc(n: number): Float32Array;
   alloc(...lengths: number[]): Float32Array[];
   alloc(...lengths: number[]): Float32Array | Float32Array[] {
+    const names = lengths.map((_, i) => (lengths.length === 1 ? 'n' : `lengths[${i}]`));
     lengths.forEach((n, i) => {
-      const name = lengths.length === 1 ? 'n' : `lengths[${i}]`;
-      if (typeof n !== 'number') throw new TypeError(`${name}: expected a number, got ${typeof n}`);
-      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} = ${n}: expected a whole number >= 0`);
+      if (typeof n !== 'number') throw new TypeError(`${names[i]}: expected a number, got ${typeof n}`);
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${names[i]} = ${n}: expected a whole number >= 0`);
     });
-    const views = this.#engine.arena.alloc(lengths);
+    const views = this.#engine.arena.alloc(lengths, names);
     return lengths.length === 1 ? views[0]! : views;
   }
 
@@ -76,8 +73,11 @@ export class Focal {
    *   logit, a target outside [0, 1], gamma < 0, alpha > 1, an unknown reduction or a normalizer <= 0. The engine
    *   stays usable after any error (contents of `out` are then unspecified).
    */
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalOptions, 'torchvision' | 'kornia'>): Float32Array;
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalOptions, 'torchvision' | 'kornia'>): number;
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options?: SigmoidFocalOptions): number | Float32Array;
   sigmoidFocalLoss(logits: Floats, targets: Floats, options?: SigmoidFocalOptions): number | Float32Array {
-    return sigmoidFocalLoss(this.#engine, logits, targets, options);
+    return this.#loss('sigmoidFocalLoss', logits, targets, options, false).loss;
   }
 
   /**
@@ -85,10 +85,11 @@ export class Focal {
    * (for 'none', the elementwise derivative dloss_i/dx_i). Finite for every finite input, gamma in (0, 1)
    * included. Same options and errors as sigmoidFocalLoss, plus `gradOut` to write the gradient into.
    */
-  sigmoidFocalLossWithGrad(
-    logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return sigmoidFocalLossWithGrad(this.#engine, logits, targets, options);
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalGradOptions, 'torchvision' | 'kornia'>): WithGrad<Float32Array>;
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalGradOptions, 'torchvision' | 'kornia'>): WithGrad<number>;
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): WithGrad;
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): WithGrad {
+    return this.#loss('sigmoidFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -102,18 +103,22 @@ export class Focal {
    *   a target outside [0, 1] (not ignored), gamma <= 0, a non-finite beta, alpha > 1, an unknown reduction or a
    *   normalizer <= 0. The engine stays usable after any error.
    */
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalStarOptions>): Float32Array;
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalStarOptions>): number;
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: SigmoidFocalStarOptions): number | Float32Array;
   sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: SigmoidFocalStarOptions): number | Float32Array {
-    return sigmoidFocalLossStar(this.#engine, logits, targets, options);
+    return this.#loss('sigmoidFocalLossStar', logits, targets, options, false).loss;
   }
 
   /**
    * sigmoidFocalLossStar and its gradient in one fused pass: d loss / dx = -alpha_t (2t - 1) sigmoid(-z).
    * Same options and errors, plus `gradOut`.
    */
-  sigmoidFocalLossStarWithGrad(
-    logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return sigmoidFocalLossStarWithGrad(this.#engine, logits, targets, options);
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalStarGradOptions>): WithGrad<Float32Array>;
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalStarGradOptions>): WithGrad<number>;
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): WithGrad;
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): WithGrad {
+    return this.#loss('sigmoidFocalLossStar', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -125,8 +130,11 @@ export class Focal {
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws as sigmoidFocalLossStar; beta < 0 is a RangeError.
    */
+  qualityFocalLoss(logits: Floats, targets: Floats, options: PerElement<QualityFocalOptions>): Float32Array;
+  qualityFocalLoss(logits: Floats, targets: Floats, options?: Reduced<QualityFocalOptions>): number;
+  qualityFocalLoss(logits: Floats, targets: Floats, options?: QualityFocalOptions): number | Float32Array;
   qualityFocalLoss(logits: Floats, targets: Floats, options?: QualityFocalOptions): number | Float32Array {
-    return qualityFocalLoss(this.#engine, logits, targets, options);
+    return this.#loss('qualityFocalLoss', logits, targets, options, false).loss;
   }
 
   /**
@@ -134,10 +142,11 @@ export class Focal {
    * d loss / dx = |d|^beta (beta p (1-p) BCE / d + d) (0 where d = 0), finite for every finite input.
    * Same options and errors, plus `gradOut`.
    */
-  qualityFocalLossWithGrad(
-    logits: Floats, targets: Floats, options?: QualityFocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return qualityFocalLossWithGrad(this.#engine, logits, targets, options);
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<QualityFocalGradOptions>): WithGrad<Float32Array>;
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<QualityFocalGradOptions>): WithGrad<number>;
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): WithGrad;
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): WithGrad {
+    return this.#loss('qualityFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -150,18 +159,22 @@ export class Focal {
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws as sigmoidFocalLossStar; alpha < 0, gamma < 0 or a non-boolean iouWeighted are errors.
    */
+  varifocalLoss(logits: Floats, targets: Floats, options: PerElement<VarifocalOptions>): Float32Array;
+  varifocalLoss(logits: Floats, targets: Floats, options?: Reduced<VarifocalOptions>): number;
+  varifocalLoss(logits: Floats, targets: Floats, options?: VarifocalOptions): number | Float32Array;
   varifocalLoss(logits: Floats, targets: Floats, options?: VarifocalOptions): number | Float32Array {
-    return varifocalLoss(this.#engine, logits, targets, options);
+    return this.#loss('varifocalLoss', logits, targets, options, false).loss;
   }
 
   /**
    * varifocalLoss and its gradient in one fused pass: positives w (p - q); negatives
    * alpha p^gamma (gamma (1-p) softplus(x) + p). Same options and errors, plus `gradOut`.
    */
-  varifocalLossWithGrad(
-    logits: Floats, targets: Floats, options?: VarifocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return varifocalLossWithGrad(this.#engine, logits, targets, options);
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<VarifocalGradOptions>): WithGrad<Float32Array>;
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<VarifocalGradOptions>): WithGrad<number>;
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): WithGrad;
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): WithGrad {
+    return this.#loss('varifocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -172,18 +185,22 @@ export class Focal {
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws as sigmoidFocalLoss; a non-finite epsilon is a RangeError.
    */
+  polyFocalLoss(logits: Floats, targets: Floats, options: PerElement<PolyFocalOptions>): Float32Array;
+  polyFocalLoss(logits: Floats, targets: Floats, options?: Reduced<PolyFocalOptions>): number;
+  polyFocalLoss(logits: Floats, targets: Floats, options?: PolyFocalOptions): number | Float32Array;
   polyFocalLoss(logits: Floats, targets: Floats, options?: PolyFocalOptions): number | Float32Array {
-    return polyFocalLoss(this.#engine, logits, targets, options);
+    return this.#loss('polyFocalLoss', logits, targets, options, false).loss;
   }
 
   /**
    * polyFocalLoss and its gradient in one fused pass (the poly term adds
    * epsilon (gamma+1) (1-p_t)^gamma (1-2t) p (1-p)). Same options and errors, plus `gradOut`.
    */
-  polyFocalLossWithGrad(
-    logits: Floats, targets: Floats, options?: PolyFocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return polyFocalLossWithGrad(this.#engine, logits, targets, options);
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<PolyFocalGradOptions>): WithGrad<Float32Array>;
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<PolyFocalGradOptions>): WithGrad<number>;
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): WithGrad;
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): WithGrad {
+    return this.#loss('polyFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -211,8 +228,11 @@ export class Focal {
    *   library has no softmax focal loss (torchvision, mmdet, smp). Logits of ignored rows are not read (nor
    *   checked). The engine stays usable after any error.
    */
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options: PerElement<SoftmaxFocalOptions, 'kornia'>): Float32Array;
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: Reduced<SoftmaxFocalOptions, 'kornia'>): number;
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalOptions): number | Float32Array;
   softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalOptions): number | Float32Array {
-    return softmaxFocalLoss(this.#engine, logits, targets, options);
+    return this.#loss('softmaxFocalLoss', logits, targets, options, false).loss;
   }
 
   /**
@@ -222,10 +242,11 @@ export class Focal {
    * evaluated in a form that stays finite as u -> 0 for gamma in (0, 1). Same options and errors as
    * softmaxFocalLoss, plus `gradOut` (length >= N x C) to write the gradient into.
    */
-  softmaxFocalLossWithGrad(
-    logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return softmaxFocalLossWithGrad(this.#engine, logits, targets, options);
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options: PerElement<SoftmaxFocalGradOptions, 'kornia'>): WithGrad<Float32Array>;
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: Reduced<SoftmaxFocalGradOptions, 'kornia'>): WithGrad<number>;
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): WithGrad;
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): WithGrad {
+    return this.#loss('softmaxFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**
@@ -239,8 +260,11 @@ export class Focal {
    *   target outside [0, 1], gamma < 0, alpha > 1, epsilon outside [2^-24, 0.5), an unknown reduction or a
    *   normalizer <= 0. The engine stays usable after any error.
    */
+  binaryFocalLoss(probs: Floats, targets: Floats, options: PerElement<BinaryFocalOptions>): Float32Array;
+  binaryFocalLoss(probs: Floats, targets: Floats, options?: Reduced<BinaryFocalOptions>): number;
+  binaryFocalLoss(probs: Floats, targets: Floats, options?: BinaryFocalOptions): number | Float32Array;
   binaryFocalLoss(probs: Floats, targets: Floats, options?: BinaryFocalOptions): number | Float32Array {
-    return binaryFocalLoss(this.#engine, probs, targets, options);
+    return this.#loss('binaryFocalLoss', probs, targets, options, false).loss;
   }
 
   /**
@@ -250,10 +274,11 @@ export class Focal {
    * (1-p_t)^(gamma-1) is taken at 2^-126, so the result is large but finite. Same options and errors as
    * binaryFocalLoss, plus `gradOut`.
    */
-  binaryFocalLossWithGrad(
-    probs: Floats, targets: Floats, options?: BinaryFocalGradOptions,
-  ): { loss: number | Float32Array; grad: Float32Array } {
-    return binaryFocalLossWithGrad(this.#engine, probs, targets, options);
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options: PerElement<BinaryFocalGradOptions>): WithGrad<Float32Array>;
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: Reduced<BinaryFocalGradOptions>): WithGrad<number>;
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): WithGrad;
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): WithGrad {
+    return this.#loss('binaryFocalLoss', probs, targets, options, true) as WithGrad;
   }
 
   /**
@@ -263,7 +288,7 @@ export class Focal {
    *   a whole number of rows, or an `out` too short or sharing memory with logits.
    */
   softmax(logits: Floats, options?: SoftmaxOptions): Float32Array {
-    return softmax(this.#engine, logits, options);
+    return runRowCall(this.#engine, softmaxRowsPlan(logits, options, false), 'softmax').loss as Float32Array;
   }
 
   /**
@@ -271,7 +296,7 @@ export class Focal {
    * options and errors as softmax.
    */
   logSoftmax(logits: Floats, options?: SoftmaxOptions): Float32Array {
-    return logSoftmax(this.#engine, logits, options);
+    return runRowCall(this.#engine, softmaxRowsPlan(logits, options, true), 'logSoftmax').loss as Float32Array;
   }
 
   /**
@@ -279,7 +304,13 @@ export class Focal {
    * NaN maps to NaN (no validation pass). @returns a new Float32Array, or `options.out` filled.
    */
   sigmoid(x: Floats, options?: SigmoidOptions): Float32Array {
-    return sigmoid(this.#engine, x, options);
+    return runElementwise(this.#engine, sigmoidPlan(x, options), 'sigmoid').loss as Float32Array;
+  }
+
+  /** One loss through the registry: its plan, then its driver. */
+  #loss(name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean): WithGrad {
+    const { loss, grad } = runLoss(this.#engine, name, first, second, options, withGrad);
+    return { loss, grad: grad! };
   }
 }
 

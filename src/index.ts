@@ -1,15 +1,17 @@
 // focal-wasm: focal loss and its gradient, computed by WebAssembly kernels. Public exports only.
 export { createFocal, createFocalSync, Focal } from './focal.js';
-export { createFocalPool, FocalPool, type FocalPoolOptions } from './pool.js';
-export type { EngineOptions } from './engine.js';
-export type { SigmoidFocalOptions, SigmoidFocalGradOptions } from './sigmoid.js';
+export { createFocalPool, FocalPool, type FocalPoolOptions } from './pool/pool.js';
+export type { EngineOptions } from './core/engine.js';
+export type { SigmoidFocalOptions, SigmoidFocalGradOptions } from './families/sigmoid.js';
+export type { SigmoidMaskOptions, ReductionOptions, GradOutOptions } from './families/common.js';
 export type {
-  SigmoidMaskOptions, SigmoidFocalExtraOptions, SigmoidFocalStarOptions, SigmoidFocalStarGradOptions,
-  QualityFocalOptions, QualityFocalGradOptions, VarifocalOptions, VarifocalGradOptions, PolyFocalOptions,
-  PolyFocalGradOptions,
-} from './sigmoid-variants.js';
-export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } from './softmax.js';
-export type { BinaryFocalOptions, BinaryFocalGradOptions } from './binary.js';
-export type { SoftmaxOptions, SigmoidOptions } from './primitives.js';
-export type { Floats, Reduction } from './validate.js';
-export type { Compat } from './compat.js';
+  SigmoidFocalStarOptions, SigmoidFocalStarGradOptions, QualityFocalOptions, QualityFocalGradOptions,
+  VarifocalOptions, VarifocalGradOptions, PolyFocalOptions, PolyFocalGradOptions,
+} from './families/variants.js';
+export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } from './families/softmax.js';
+export type { BinaryFocalOptions, BinaryFocalGradOptions } from './families/binary.js';
+export type { SoftmaxOptions, SigmoidOptions } from './families/primitives.js';
+export type { LossName } from './families/registry.js';
+export type { Floats, Reduction } from './options/checks.js';
+export type { Compat } from './options/compat.js';
+export type { PerElement, Reduced, WithGrad } from './options/results.js';

@@ -62,24 +62,35 @@ describe.each(builds)('views from fl.alloc() survive every call, $name build', (
     expect(fl.sigmoidFocalLoss(v.x, v.t)).toBeGreaterThan(0);
   }
 
+  /**
+   * A call that needs more memory than is reserved while views are live: growing would detach them, so the call
+   * is refused with a RangeError that says so (and says what to do), and the views keep working. After
+   * fl.freeAll() the same call runs, and the memory it grew stays for the views allocated after it.
+   */
+  function refusedThenRuns(fl: Focal, call: () => number | Float32Array): void {
+    const v = views(fl);
+    const error = thrown(call);
+    expect(error).toBeInstanceOf(RangeError);
+    expect(error!.message).toMatch(/memory.*detach the 2 views from fl\.alloc\(\).*fl\.freeAll\(\)/);
+    expectIntact(fl, v);
+    fl.freeAll();
+    expect(Number.isFinite(call())).toBe(true);
+    expectIntact(fl, views(fl));
+    expect(Number.isFinite(call())).toBe(true); // no grow any more: the views stay
+  }
+
   test('softmaxFocalLoss on ordinary arrays with rows of 100,000 classes', async () => {
     const fl = await create();
-    const v = views(fl);
     const logits = Float32Array.from({ length: 3 * C }, (_, i) => Math.cos(i) * 4);
-    const loss = fl.softmaxFocalLoss(logits, [1, 2, 3], { classes: C });
-    expect(Number.isFinite(loss)).toBe(true);
-    expectIntact(fl, v);
+    refusedThenRuns(fl, () => fl.softmaxFocalLoss(logits, [1, 2, 3], { classes: C }));
   });
 
   test('sigmoidFocalLoss on ordinary arrays with 200,000 class weights', async () => {
     const fl = await create();
-    const v = views(fl);
     const n = 200_000;
     const logits = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 4);
     const targets = Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 1 : 0));
-    const loss = fl.sigmoidFocalLoss(logits, targets, { classWeights: new Float32Array(n).fill(0.5) });
-    expect(Number.isFinite(loss)).toBe(true);
-    expectIntact(fl, v);
+    refusedThenRuns(fl, () => fl.sigmoidFocalLoss(logits, targets, { classWeights: new Float32Array(n).fill(0.5) }));
   });
 
   test('softmaxFocalLossWithGrad on an alloc view (2 x 100,000) that needs more memory', async () => {

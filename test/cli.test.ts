@@ -1,4 +1,4 @@
-// The command line (`focal-wasm loss`, dist/cli.js as built by `npm run build`), run as a user runs it, on small
+// The command line (`focal-wasm loss`, dist/cli/cli.js as built by `npm run build`), run as a user runs it, on small
 // .npy files this test writes with npyjs: the printed loss and the --grad file against the float64 reference, and
 // every bad input (missing file, not .npy, wrong dtype, mismatched lengths, bad option values) giving a one-line
 // message on stderr, exit code 2 and no stack trace.
@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from './engines.js';
 import { sigmoidFocalReduced, softmaxFocalReduced } from './reference.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'focal-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,7 +28,7 @@ function readNpy(path: string): { data: Float32Array; shape: number[]; dtype: st
   return { data: array.data as Float32Array, shape: array.shape, dtype: array.dtype };
 }
 
-/** Runs `node dist/cli.js ...args` (asynchronously, so the cases can run side by side). */
+/** Runs `node dist/cli/cli.js ...args` (asynchronously, so the cases can run side by side). */
 function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { encoding: 'utf8' }, (error, stdout, stderr) => {

@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocal, createFocalSync, type Focal } from '../dist/index.js';
-import { CHUNK } from '../src/memory.js';
+import { CHUNK } from '../src/core/abi.js';
 import { rng } from './engines.js';
 
 type Api =

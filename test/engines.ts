@@ -2,7 +2,7 @@
 // debug build (assertions kept, abort messages decoded by the loader) through the internal loader.
 import { readFileSync } from 'node:fs';
 import { createFocal, type Focal } from '../src/index.js';
-import { loadEngineFromBytes, type Engine } from '../src/engine.js';
+import { loadEngineFromBytes, type Engine } from '../src/core/engine.js';
 
 export const builds = [
   { name: 'simd', create: (): Promise<Focal> => createFocal({ simd: true }) },

@@ -5,7 +5,7 @@
 // These tests fail on the facade as it was before the redesign (unknown options were silently ignored).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type Focal, type FocalPool } from '../src/index.js';
-import { focalLoss } from '../src/tfjs.js';
+import { focalLoss } from '../src/adapters/tfjs.js';
 import { builds } from './engines.js';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -188,10 +188,15 @@ describe('pool plumbing', () => {
       .toBe(await failure(() => fl.softmaxFocalLoss(logits, labels, { gamma: 'x' as never })));
   });
 
-  test('arguments a worker cannot receive (a function in the options) run on the main thread, same result', async () => {
-    const mask = Uint8Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : 1));
-    const options = { mask, reduction: 'sum' as const, onProgress: () => {} };
-    expectSame(await pool.sigmoidFocalLoss(x, t, options), fl.sigmoidFocalLoss(x, t, options), 'uncloneable');
+  test('a plain array that cannot be shared (an entry that is not a number) gives the engine\'s first error', async () => {
+    // A NaN in chunk 0 and a string in the last chunk: the engine meets the NaN first; so must the pool.
+    const logits = Array.from(x);
+    logits[5] = NaN;
+    (logits as unknown[])[n - 2] = 'x';
+    expect(await failure(() => pool.sigmoidFocalLoss(logits, t))).toBe(await failure(() => fl.sigmoidFocalLoss(logits, t)));
+    expect(await failure(() => pool.sigmoidFocalLoss(logits, t))).toMatch(/^RangeError: logits\[5\] = NaN/);
+    logits[5] = 0;
+    expect(await failure(() => pool.sigmoidFocalLoss(logits, t))).toMatch(/^TypeError: logits\[\d+\] = 'x'/);
   });
 
   test('overlapping calls each get their own answer', async () => {

@@ -25,6 +25,8 @@ const runs = (base: number): number => Math.max(1, Math.round(2 * base * FUZZ));
 const SEED = 0x0f0ca1;
 
 type Reduction = 'none' | 'mean' | 'sum';
+/** Options built at run time: the reduction is one of three, so a loss is typed number | Float32Array. */
+type Options = Record<string, unknown> & { reduction?: Reduction };
 type Container = 'f32' | 'f64' | 'array';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -198,8 +200,8 @@ function sigmoidInputs(c: SigmoidCase): SigmoidInputs {
   };
 }
 
-function sigmoidOptions(c: SigmoidCase, inputs: SigmoidInputs): Record<string, unknown> {
-  const options: Record<string, unknown> = { alpha: c.alpha, gamma: c.gamma, reduction: c.reduction };
+function sigmoidOptions(c: SigmoidCase, inputs: SigmoidInputs): Options {
+  const options: Options = { alpha: c.alpha, gamma: c.gamma, reduction: c.reduction };
   if (inputs.weights) options.weights = inputs.weights;
   if (c.normalizer !== undefined) options.normalizer = c.normalizer;
   return options;
@@ -447,8 +449,8 @@ function softmaxInputs(c: SoftmaxCase): SoftmaxInputs {
   };
 }
 
-function softmaxOptions(c: SoftmaxCase, s: SoftmaxInputs): Record<string, unknown> {
-  const options: Record<string, unknown> = { classes: c.classes, alpha: s.alpha, gamma: c.gamma, reduction: c.reduction };
+function softmaxOptions(c: SoftmaxCase, s: SoftmaxInputs): Options {
+  const options: Options = { classes: c.classes, alpha: s.alpha, gamma: c.gamma, reduction: c.reduction };
   if (c.ignoreIndex !== undefined) options.ignoreIndex = c.ignoreIndex;
   if (s.weights) options.weights = s.weights;
   if (c.normalizer !== undefined) options.normalizer = c.normalizer;
@@ -645,7 +647,7 @@ describe.each(builds)('binaryFocalLoss properties, $name build', ({ name, create
 
   test.prop([binaryCase], { seed: SEED + 20, numRuns: runs(120) })('loss and gradient against the float64 reference', (c) => {
     const inputs = binaryInputs(c);
-    const options: Record<string, unknown> = { ...sigmoidOptions(c, inputs) };
+    const options: Options = { ...sigmoidOptions(c, inputs) };
     if (c.epsilon !== undefined) options.epsilon = c.epsilon;
     const p = rounded(inputs.logits);
     const t = rounded(inputs.targets);

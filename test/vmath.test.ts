@@ -2,8 +2,8 @@
 // in units in the last place of the float32 result. Every map runs its f32x4 body on the first n - n mod 4
 // elements and the scalar twin on the rest, so both are covered, and the scalar build runs the twin on all.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { CHUNK } from '../src/memory.js';
-import type { Engine } from '../src/engine.js';
+import { CHUNK } from '../src/core/abi.js';
+import type { Engine } from '../src/core/engine.js';
 import { rawEngine, rng } from './engines.js';
 import { sigmoid, softplus } from './reference.js';
 
@@ -11,7 +11,7 @@ type MapName = 'mapExp' | 'mapExpNonPositive' | 'mapExpCapped' | 'mapLog' | 'map
 
 function mapThrough(engine: Engine, name: MapName, input: Float32Array, y = 0): Float32Array {
   const { arena, kernels } = engine;
-  const [src, dst] = arena.stage(2).slots as [number, number];
+  const [src, dst] = arena.stage(2, CHUNK).slots as [number, number];
   const out = new Float32Array(input.length);
   for (let from = 0; from < input.length; from += CHUNK) {
     const count = Math.min(CHUNK, input.length - from);

@@ -8,8 +8,12 @@
 // infinite at q = 0 for gamma < 1 (and beyond float32 for subnormal q): q^(gamma-1) is taken at max(q, 2^-126),
 // so the result stays finite.
 import {
-  finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4,
-  powModeF32, powModeF32x4, splitHighF32,
+  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+  PARAM_ALPHA, PARAM_CLIP_HI, PARAM_CLIP_LO, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, STATUS_INVALID,
+  STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_TARGETS, STREAM_WEIGHTS,
+} from '../abi';
+import {
+  finiteF32x4, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -45,16 +49,25 @@ const SCRATCH_LOG1P: usize = memory.data(<i32>BLOCK * 4, 16); // log1p(-pc)
 }
 
 /**
- * Focal loss over n probabilities at `probs` with targets at `targets` (float32). Adds weight * loss into the
- * four float64 lanes at `acc`; writes each weighted loss to `lossOut` unless it is 0, and each d loss / d p times
- * weight * gradScale to `gradOut` unless it is 0. `weights` is 0 for none; alpha < 0 means no alpha weighting.
- * [lo, hi] is the clip range of the log terms (float32-rounded by the facade).
- * Returns 1 when a probability or a target is outside [0, 1] or a weight is not finite, else 0.
+ * Focal loss over n probabilities (the ABI of src/core/abi.ts). Streams: input (probabilities) and targets
+ * (float32), weights (0: none), loss and grad (0: not written), acc. Params: alpha (< 0: none), gamma and
+ * gammaMode, gradScale, clipLo and clipHi (the clip range of the log terms, float32-rounded by the facade). Adds
+ * weight * loss into the lanes; writes each weighted loss to loss, and each d loss / d p times weight * gradScale
+ * to grad. Returns n, or STATUS_INVALID when a probability or a target is outside [0, 1] or a weight is not finite.
  */
-export function binaryFocal(
-  probs: usize, targets: usize, weights: usize, lossOut: usize, gradOut: usize, n: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gradScale: f32, lo: f32, hi: f32, acc: usize,
-): i32 {
+export function binaryFocal(streams: usize, n: usize, params: usize): i32 {
+  const probs = load<usize>(streams, STREAM_INPUT);
+  const targets = load<usize>(streams, STREAM_TARGETS);
+  const weights = load<usize>(streams, STREAM_WEIGHTS);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const acc = load<usize>(streams, STREAM_ACC);
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gammaMode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const gradScale = load<f32>(params, PARAM_GRAD_SCALE);
+  const lo = load<f32>(params, PARAM_CLIP_LO);
+  const hi = load<f32>(params, PARAM_CLIP_HI);
   const hasAlpha = alpha >= 0;
   const alphaNeg: f32 = 1.0 - alpha;
   const gHi = splitHighF32(gamma);
@@ -177,5 +190,5 @@ export function binaryFocal(
       store<f32>(gradOut + (i << 2), (inner * scale) * gradScale);
     }
   }
-  return bad;
+  return bad ? STATUS_INVALID : <i32>n;
 }

@@ -1,8 +1,9 @@
 // Elementwise maps over float32 arrays: the vector math applied to whole buffers. They serve the exposed
 // primitives (fl.sigmoid) and let test/vmath.test.ts check every vmath function, vector body and scalar tail.
+import { STREAM_INPUT, STREAM_LOSS } from '../abi';
 import {
   expF32, expF32x4, expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, logF32, logF32x4, log1pF32, log1pF32x4, sigmoidF32, sigmoidF32x4,
-  softplusF32, softplusF32x4, powF32, powF32x4, splitHighF32,
+  softplusF32, softplusF32x4, powF32, powF32x4, splitHighF32, finiteF32x4,
 } from './vmath';
 
 // One loop shape for every map: f32x4 body where the build has SIMD, the scalar twin for the tail (or all).
@@ -54,3 +55,25 @@ export function mapPow(src: usize, dst: usize, n: usize, y: f32): void { mapLoop
 export function mapExpNonPositive(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 6, 0); }
 // exp capped at e^64 (the class-index softmax pass); tests hold it to mapExp bit for bit for x <= 64.
 export function mapExpCapped(src: usize, dst: usize, n: usize): void { mapLoop(src, dst, n, 7, 0); }
+
+// The logistic sigmoid of the input stream into the loss stream, on the loss kernels' ABI (src/core/abi.ts), so
+// the exposed fl.sigmoid runs through the same elementwise driver. Never invalid: infinities map to 0 and 1.
+export function sigmoidMap(streams: usize, n: usize, params: usize): i32 {
+  mapLoop(load<usize>(streams, STREAM_INPUT), load<usize>(streams, STREAM_LOSS), n, 3, 0);
+  return <i32>n;
+}
+
+// The index of the first value at src[0, n) that is not finite (NaN or an infinity), or -1. The drivers scan a
+// chunk's gradient with it when weights or scales could have overflowed float32 (src/core/elementwise.ts).
+export function firstNonFinite(src: usize, n: usize): i32 {
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      if (!i32x4.all_true(finiteF32x4(v128.load(src + (i << 2))))) break;
+    }
+  }
+  for (; i < n; i++) {
+    if (!(abs<f32>(load<f32>(src + (i << 2))) < Infinity)) return <i32>i;
+  }
+  return -1;
+}

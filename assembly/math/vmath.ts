@@ -374,11 +374,8 @@ const LN2_F32: f32 = 0.693147180559945309;
 // ---- x^gamma for the focal modulating factor -----------------------------------------------------------------
 // The loss kernels raise 1 - p_t (or p, or |t - p|) to the focusing exponent; the facade picks the mode from gamma
 // once per call, so the common exponents skip pow (0: 1, 1: x, 2: x x, 1/2: sqrt x, exact to 0.5 ulp).
-export const GAMMA_ZERO: i32 = 0;
-export const GAMMA_ONE: i32 = 1;
-export const GAMMA_TWO: i32 = 2;
-export const GAMMA_HALF: i32 = 3;
-export const GAMMA_GENERAL: i32 = 4;
+// The modes are the ABI's (src/core/abi.ts).
+import { GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO } from '../abi';
 
 // @ts-ignore: decorator
 @inline export function powModeF32(x: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {

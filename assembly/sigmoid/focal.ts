@@ -8,7 +8,11 @@
 // The gradient uses q^gamma r instead of gamma q^(gamma-1) dq: no q^(gamma-1) appears, so gamma in (0, 1) stays
 // finite as p_t -> 1 (for t = 1 this is DESIGN.md's dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
+  GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC,
+  STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_TARGETS, STREAM_WEIGHTS,
+} from '../abi';
+import {
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
   powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
@@ -157,15 +161,23 @@ const MIN_SUBNORMAL: f32 = 1.4e-45;
 }
 
 /**
- * Focal loss over n elements at `logits` and `targets` (float32). Adds weight * loss into the four float64
- * lanes at `acc`; writes each weighted loss to `lossOut` unless it is 0, and each gradient, multiplied by
- * weight * gradScale, to `gradOut` unless it is 0. `weights` is 0 for none; alpha < 0 means no alpha weighting.
- * Returns 1 when a logit is not finite or a target is outside [0, 1] (the facade then finds which), else 0.
+ * Focal loss over n elements (the ABI of src/core/abi.ts). Streams: input (logits) and targets (float32), weights
+ * (0: none), loss and grad (0: not written), acc (four float64 lanes). Params: alpha (< 0: no alpha weighting),
+ * gamma and gammaMode, gradScale. Adds weight * loss into the lanes; writes each weighted loss to loss, and each
+ * gradient times weight * gradScale to grad. Returns n, or STATUS_INVALID when a logit is not finite, a target is
+ * outside [0, 1] or a weight is not finite (the facade then finds which).
  */
-export function sigmoidFocal(
-  logits: usize, targets: usize, weights: usize, lossOut: usize, gradOut: usize, n: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gradScale: f32, acc: usize,
-): i32 {
+export function sigmoidFocal(streams: usize, n: usize, params: usize): i32 {
+  const logits = load<usize>(streams, STREAM_INPUT);
+  const targets = load<usize>(streams, STREAM_TARGETS);
+  const weights = load<usize>(streams, STREAM_WEIGHTS);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const acc = load<usize>(streams, STREAM_ACC);
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gammaMode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const gradScale = load<f32>(params, PARAM_GRAD_SCALE);
   const hasAlpha = alpha >= 0;
   const alphaNeg: f32 = 1.0 - alpha;
   const gHi = splitHighF32(gamma);
@@ -233,5 +245,5 @@ export function sigmoidFocal(
       store<f32>(gradOut + (i << 2), ((mod * inner) * scale) * gradScale);
     }
   }
-  return bad;
+  return bad ? STATUS_INVALID : <i32>n;
 }

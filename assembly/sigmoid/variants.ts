@@ -1,14 +1,21 @@
 // The sigmoid family beyond torchvision's focal loss: FL*, Quality Focal Loss, Varifocal Loss, Poly-1 focal, and
 // the focal loss with masks, class weights, posWeight, reduced and normalized focal terms. A family file of its own
-// beside sigmoid.ts (which keeps the plain, tuned kernel). Each export is one loss; they share one loop body,
+// beside focal.ts (which keeps the plain, tuned kernel). Each export is one loss; they share one loop body,
 // `family`, specialized per loss at compile time (the variant is a constant, so Binaryen folds away the others).
-// The loop reads logits and targets once and writes loss and gradient in the same pass, as sigmoid.ts does.
+// The loop reads logits and targets once and writes loss and gradient in the same pass, as focal.ts does.
 // Pieces every variant uses, with p = sigmoid(x), t in [0, 1], from e = exp(-|x|) (no overflow, no 1 - p
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, log1pUnitF32, log1pUnitF32x4,
-  negAbsF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  FLAG_HAS_IGNORE, FLAG_IOU_WEIGHTED, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, FLAG_REDUCED, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO,
+  GAMMA_ZERO, PARAM_ALPHA, PARAM_DF_COEF, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
+  PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC,
+  STREAM_CLASS_WEIGHTS, STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS,
+  STREAM_TARGETS, STREAM_WEIGHTS,
+} from '../abi';
+import {
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, powF32, powF32x4,
+  powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -18,42 +25,37 @@ const QUALITY: i32 = 2;
 const VARIFOCAL: i32 = 3;
 const POLY: i32 = 4;
 
-// flags
-export const HAS_IGNORE: i32 = 1; // targets equal to `ignoreValue` are ignored
-export const IOU_WEIGHTED: i32 = 2; // varifocal: positives weighted by their target q
-export const REDUCED: i32 = 4; // focal: smp's reduced focal term
-export const NORMALIZED: i32 = 8; // focal: scale by invS and add dfCoef * d(focal term)/dx
-export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': the coefficient is -loss_i / S^2
 
 /**
- * The shared loop. Per element: `keep` unless mask[i] == 0 or (HAS_IGNORE and t == ignoreValue); an element not
+ * The shared loop. Per element: `keep` unless mask[i] == 0 or (FLAG_HAS_IGNORE and t == ignoreValue); an element not
  * kept gives 0 loss and 0 gradient, is not validated and not counted. scale = weights[i] * classWeights[i]
  * (either pointer 0 for none; the facade passes class weights tiled so that element i reads index i).
  * Adds each loss to the lanes at `acc` (and, for FOCAL, each focal term to `acc2` when acc2 != 0); writes the loss
  * to lossOut and gradient * gradScale to gradOut unless those are 0. Returns the number of kept elements, or -1
  * when a kept element has a non-finite logit or weight or a target outside [0, 1].
- * Parameters: a, b (the exponent: gamma or beta, formed by `mode`), c, d are the variant's (see the exports).
+ * Parameters: alpha (< 0: none), gamma (the exponent, formed by `mode`: QFL passes its beta), and the variant's own:
+ * FL*'s shift (its beta), Poly-1's epsilon, the reduced focal term's threshold and thresholdScale (threshold^-gamma).
  */
 // @ts-ignore: decorator
 @inline function family(
   variant: i32,
   logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
   lossOut: usize, gradOut: usize, n: usize,
-  a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32, ignoreValue: f32,
+  alpha: f32, gamma: f32, shift: f32, epsilon: f32, threshold: f32, thresholdScale: f32, mode: i32, flags: i32, ignoreValue: f32,
   gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
 ): i32 {
-  const hasIgnore = (flags & HAS_IGNORE) != 0;
-  const iouWeighted = (flags & IOU_WEIGHTED) != 0;
-  const reduced = (flags & REDUCED) != 0;
-  const normalized = (flags & NORMALIZED) != 0;
-  const diag = (flags & NORMALIZED_DIAG) != 0;
-  const hasAlpha = a >= 0;
-  const alphaNeg: f32 = 1.0 - a;
-  const bHi = splitHighF32(b);
-  const bLo = b - bHi;
-  const bPlusOne: f32 = b + 1.0;
-  const bF64 = <f64>b;
-  const cF64 = <f64>c;
+  const hasIgnore = (flags & FLAG_HAS_IGNORE) != 0;
+  const iouWeighted = (flags & FLAG_IOU_WEIGHTED) != 0;
+  const reduced = (flags & FLAG_REDUCED) != 0;
+  const normalized = (flags & FLAG_NORMALIZED) != 0;
+  const diag = (flags & FLAG_NORMALIZED_DIAG) != 0;
+  const hasAlpha = alpha >= 0;
+  const alphaNeg: f32 = 1.0 - alpha;
+  const gHi = splitHighF32(gamma);
+  const gLo = gamma - gHi;
+  const gammaPlusOne: f32 = gamma + 1.0;
+  const gammaF64 = <f64>gamma;
+  const shiftF64 = <f64>shift;
   let i: usize = 0;
   let bad: i32 = 0;
   let kept: i32 = 0;
@@ -61,14 +63,16 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
-    const aV = f32x4.splat(a);
+    const alphaV = f32x4.splat(alpha);
     const alphaNegV = f32x4.splat(alphaNeg);
-    const bV = f32x4.splat(b);
-    const bHiV = f32x4.splat(bHi);
-    const bLoV = f32x4.splat(bLo);
-    const bPlusOneV = f32x4.splat(bPlusOne);
-    const cV = f32x4.splat(c);
-    const dV = f32x4.splat(d);
+    const gammaV = f32x4.splat(gamma);
+    const gHiV = f32x4.splat(gHi);
+    const gLoV = f32x4.splat(gLo);
+    const gammaPlusOneV = f32x4.splat(gammaPlusOne);
+    const shiftV = f32x4.splat(shift);
+    const epsilonV = f32x4.splat(epsilon);
+    const thresholdV = f32x4.splat(threshold);
+    const thresholdScaleV = f32x4.splat(thresholdScale);
     const gradScaleV = f32x4.splat(gradScale);
     const invSV = f32x4.splat(invS);
     const dfCoefV = f32x4.splat(dfCoef);
@@ -94,7 +98,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
       x = v128.and(x, keep);
       t = v128.and(t, keep);
       let valid = v128.and(finiteF32x4(x), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
-      let scale = keep; // all-ones bits are not a float: replaced below before any use
+      let scale = keep; // all-ones bits are not alpha float: replaced below before any use
       let scaled = false;
       if (weights) {
         const w = v128.load(weights + (i << 2));
@@ -122,8 +126,8 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
         const tHi = f64x2.promote_low_f32x4(v128.shuffle<f32>(t, t, 2, 3, 0, 1));
         const twoT1Lo = f64x2.sub(f64x2.add(tLo, tLo), f64x2.splat(1.0));
         const twoT1Hi = f64x2.sub(f64x2.add(tHi, tHi), f64x2.splat(1.0));
-        const zLo = f64x2.add(f64x2.mul(f64x2.mul(xLo, twoT1Lo), f64x2.splat(bF64)), f64x2.splat(cF64));
-        const zHi = f64x2.add(f64x2.mul(f64x2.mul(xHi, twoT1Hi), f64x2.splat(bF64)), f64x2.splat(cF64));
+        const zLo = f64x2.add(f64x2.mul(f64x2.mul(xLo, twoT1Lo), f64x2.splat(gammaF64)), f64x2.splat(shiftF64));
+        const zHi = f64x2.add(f64x2.mul(f64x2.mul(xHi, twoT1Hi), f64x2.splat(gammaF64)), f64x2.splat(shiftF64));
         const z = v128.shuffle<f32>(f32x4.demote_f64x2_zero(zLo), f32x4.demote_f64x2_zero(zHi), 0, 1, 4, 5);
         const az = f32x4.abs(z);
         const e = expNonPositiveF32x4(negAbsF32x4(z));
@@ -133,10 +137,10 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
         const zPos = f32x4.gt(z, zero);
         const spNegZ = v128.bitselect(l, f32x4.add(az, l), zPos); // softplus(-z) = -log sigmoid(z)
         const sigNegZ = v128.bitselect(lo, hi, zPos); // sigmoid(-z)
-        loss = f32x4.div(spNegZ, bV);
+        loss = f32x4.div(spNegZ, gammaV);
         grad = f32x4.neg(f32x4.mul(f32x4.sub(f32x4.add(t, t), one), sigNegZ));
         if (hasAlpha) {
-          const alphaT = f32x4.add(f32x4.mul(aV, t), f32x4.mul(alphaNegV, f32x4.sub(one, t)));
+          const alphaT = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, f32x4.sub(one, t)));
           loss = f32x4.mul(loss, alphaT);
           grad = f32x4.mul(grad, alphaT);
         }
@@ -165,24 +169,24 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
             dce = f32x4.sub(f32x4.mul(tc, p), f32x4.mul(pwT, pc));
           }
           const q = f32x4.add(f32x4.mul(t, pc), f32x4.mul(tc, p));
-          const mod = powModeF32x4(q, mode, bV, bHiV, bLoV);
+          const mod = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
           // d q^gamma / dx = q^gamma k, k = gamma r (1-2t), r = p (1-p) / q in [0, 1]: no q^(gamma-1).
           let k = zero;
           if (mode != GAMMA_ZERO) {
             const r = v128.bitselect(f32x4.div(f32x4.mul(p, pc), q), zero, f32x4.gt(q, zero));
-            k = f32x4.mul(f32x4.mul(bV, r), oneMinus2t);
+            k = f32x4.mul(f32x4.mul(gammaV, r), oneMinus2t);
           }
           let term = mod;
           if (variant == FOCAL && reduced) {
             // smp: ((1 - p_t) / threshold)^gamma where p_t >= threshold, 1 (a constant) below it.
-            const focal = f32x4.ge(f32x4.sub(one, q), cV);
-            term = v128.bitselect(f32x4.mul(mod, dV), one, focal);
+            const focal = f32x4.ge(f32x4.sub(one, q), thresholdV);
+            term = v128.bitselect(f32x4.mul(mod, thresholdScaleV), one, focal);
             k = v128.and(k, focal);
           }
           loss = f32x4.mul(term, ce);
           grad = f32x4.mul(term, f32x4.add(f32x4.mul(k, ce), dce));
           if (hasAlpha) {
-            const alphaT = f32x4.add(f32x4.mul(aV, t), f32x4.mul(alphaNegV, tc));
+            const alphaT = f32x4.add(f32x4.mul(alphaV, t), f32x4.mul(alphaNegV, tc));
             loss = f32x4.mul(loss, alphaT);
             grad = f32x4.mul(grad, alphaT);
           }
@@ -191,19 +195,19 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
             focalSlope = f32x4.mul(term, k);
           } else {
             // Poly-1: + epsilon q^(gamma+1), d/dx = epsilon (gamma+1) q^gamma (1-2t) p (1-p).
-            loss = f32x4.add(loss, f32x4.mul(cV, f32x4.mul(q, mod)));
-            const dPoly = f32x4.mul(f32x4.mul(bPlusOneV, mod), f32x4.mul(oneMinus2t, f32x4.mul(p, pc)));
-            grad = f32x4.add(grad, f32x4.mul(cV, dPoly));
+            loss = f32x4.add(loss, f32x4.mul(epsilonV, f32x4.mul(q, mod)));
+            const dPoly = f32x4.mul(f32x4.mul(gammaPlusOneV, mod), f32x4.mul(oneMinus2t, f32x4.mul(p, pc)));
+            grad = f32x4.add(grad, f32x4.mul(epsilonV, dPoly));
           }
         } else if (variant == QUALITY) {
           // |t - p|^beta BCE; d/dx = |d|^beta (beta p (1-p) / d BCE + d), d = p - t: no |d|^(beta-1).
           const ce = f32x4.add(f32x4.mul(t, spNeg), f32x4.mul(tc, spPos));
-          const mod = powModeF32x4(f32x4.abs(pMinusT), mode, bV, bHiV, bLoV);
+          const mod = powModeF32x4(f32x4.abs(pMinusT), mode, gammaV, gHiV, gLoV);
           loss = f32x4.mul(mod, ce);
           let inner = pMinusT;
           if (mode != GAMMA_ZERO) {
             const rs = v128.bitselect(f32x4.div(f32x4.mul(p, pc), pMinusT), zero, f32x4.ne(pMinusT, zero));
-            inner = f32x4.add(f32x4.mul(f32x4.mul(bV, rs), ce), pMinusT);
+            inner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, rs), ce), pMinusT);
           }
           grad = f32x4.mul(mod, inner);
         } else if (variant == VARIFOCAL) {
@@ -212,9 +216,9 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
           const ce = f32x4.add(f32x4.mul(t, spNeg), f32x4.mul(tc, spPos));
           const positive = f32x4.gt(t, zero);
           const posW = iouWeighted ? t : one;
-          const negW = f32x4.mul(aV, powModeF32x4(p, mode, bV, bHiV, bLoV));
+          const negW = f32x4.mul(alphaV, powModeF32x4(p, mode, gammaV, gHiV, gLoV));
           let negInner = p;
-          if (mode != GAMMA_ZERO) negInner = f32x4.add(f32x4.mul(f32x4.mul(bV, pc), spPos), p);
+          if (mode != GAMMA_ZERO) negInner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, pc), spPos), p);
           loss = f32x4.mul(v128.bitselect(posW, negW, positive), ce);
           grad = v128.bitselect(f32x4.mul(posW, pMinusT), f32x4.mul(negW, negInner), positive);
         }
@@ -283,7 +287,7 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
     let focalSlope: f32 = 0;
     if (variant == STAR) {
       const twoT1: f64 = (<f64>t + <f64>t) - 1.0;
-      const z = <f32>(((<f64>x * twoT1) * bF64) + cF64);
+      const z = <f32>(((<f64>x * twoT1) * gammaF64) + shiftF64);
       const az = abs<f32>(z);
       const e = expNonPositiveF32(-az);
       const l = log1pUnitF32(e);
@@ -292,10 +296,10 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
       const zPos = z > 0;
       const spNegZ = select<f32>(l, az + l, zPos);
       const sigNegZ = select<f32>(lo, hi, zPos);
-      loss = spNegZ / b;
+      loss = spNegZ / gamma;
       grad = -(((t + t) - 1.0) * sigNegZ);
       if (hasAlpha) {
-        const alphaT = a * t + alphaNeg * (1.0 - t);
+        const alphaT = alpha * t + alphaNeg * (1.0 - t);
         loss = loss * alphaT;
         grad = grad * alphaT;
       }
@@ -323,22 +327,22 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
           dce = tc * p - pwT * pc;
         }
         const q = t * pc + tc * p;
-        const mod = powModeF32(q, mode, b, bHi, bLo);
+        const mod = powModeF32(q, mode, gamma, gHi, gLo);
         let k: f32 = 0;
         if (mode != GAMMA_ZERO) {
           const r = select<f32>((p * pc) / q, 0, q > 0);
-          k = (b * r) * oneMinus2t;
+          k = (gamma * r) * oneMinus2t;
         }
         let term = mod;
         if (variant == FOCAL && reduced) {
-          const focal = (1.0 - q) >= c;
-          term = select<f32>(mod * d, 1.0, focal);
+          const focal = (1.0 - q) >= threshold;
+          term = select<f32>(mod * thresholdScale, 1.0, focal);
           k = select<f32>(k, 0, focal);
         }
         loss = term * ce;
         grad = term * (k * ce + dce);
         if (hasAlpha) {
-          const alphaT = a * t + alphaNeg * tc;
+          const alphaT = alpha * t + alphaNeg * tc;
           loss = loss * alphaT;
           grad = grad * alphaT;
         }
@@ -346,27 +350,27 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
           focalTerm = term;
           focalSlope = term * k;
         } else {
-          loss = loss + c * (q * mod);
-          const dPoly = (bPlusOne * mod) * (oneMinus2t * (p * pc));
-          grad = grad + c * dPoly;
+          loss = loss + epsilon * (q * mod);
+          const dPoly = (gammaPlusOne * mod) * (oneMinus2t * (p * pc));
+          grad = grad + epsilon * dPoly;
         }
       } else if (variant == QUALITY) {
         const ce = t * spNeg + tc * spPos;
-        const mod = powModeF32(abs<f32>(pMinusT), mode, b, bHi, bLo);
+        const mod = powModeF32(abs<f32>(pMinusT), mode, gamma, gHi, gLo);
         loss = mod * ce;
         let inner = pMinusT;
         if (mode != GAMMA_ZERO) {
           const rs = select<f32>((p * pc) / pMinusT, 0, pMinusT != 0);
-          inner = (b * rs) * ce + pMinusT;
+          inner = (gamma * rs) * ce + pMinusT;
         }
         grad = mod * inner;
       } else if (variant == VARIFOCAL) {
         const ce = t * spNeg + tc * spPos;
         const positive = t > 0;
         const posW: f32 = iouWeighted ? t : 1.0;
-        const negW = a * powModeF32(p, mode, b, bHi, bLo);
+        const negW = alpha * powModeF32(p, mode, gamma, gHi, gLo);
         let negInner = p;
-        if (mode != GAMMA_ZERO) negInner = (b * pc) * spPos + p;
+        if (mode != GAMMA_ZERO) negInner = (gamma * pc) * spPos + p;
         loss = select<f32>(posW, negW, positive) * ce;
         grad = select<f32>(posW * pMinusT, negW * negInner, positive);
       }
@@ -387,62 +391,65 @@ export const NORMALIZED_DIAG: i32 = 16; // with NORMALIZED, reduction 'none': th
     if (lossOut) store<f32>(lossOut + (i << 2), loss);
     if (gradOut) store<f32>(gradOut + (i << 2), grad * gradScale);
   }
-  return bad ? -1 : kept;
+  return bad ? STATUS_INVALID : kept;
+}
+
+/** The stream table and parameter block of the ABI (src/core/abi.ts) read once, then the variant's loop. */
+// @ts-ignore: decorator
+@inline function familyEntry(variant: i32, streams: usize, n: usize, params: usize): i32 {
+  const focal = variant == FOCAL;
+  return family(
+    variant,
+    load<usize>(streams, STREAM_INPUT), load<usize>(streams, STREAM_TARGETS), load<usize>(streams, STREAM_WEIGHTS),
+    load<usize>(streams, STREAM_CLASS_WEIGHTS),
+    focal || variant == POLY ? load<usize>(streams, STREAM_POS_WEIGHTS) : 0,
+    load<usize>(streams, STREAM_MASK), load<usize>(streams, STREAM_LOSS), load<usize>(streams, STREAM_GRAD), n,
+    variant == QUALITY ? -1 : load<f32>(params, PARAM_ALPHA),
+    load<f32>(params, PARAM_GAMMA),
+    variant == STAR ? load<f32>(params, PARAM_SHIFT) : 0,
+    variant == POLY ? load<f32>(params, PARAM_EPSILON) : 0,
+    focal ? load<f32>(params, PARAM_THRESHOLD) : 0,
+    focal ? load<f32>(params, PARAM_THRESHOLD_SCALE) : 0,
+    variant == STAR ? GAMMA_ZERO : load<i32>(params, PARAM_GAMMA_MODE),
+    load<i32>(params, PARAM_FLAGS) & (focal ? -1 : variant == VARIFOCAL ? FLAG_HAS_IGNORE | FLAG_IOU_WEIGHTED : FLAG_HAS_IGNORE),
+    load<f32>(params, PARAM_IGNORE_VALUE), load<f32>(params, PARAM_GRAD_SCALE),
+    focal ? load<f32>(params, PARAM_INV_S) : 1, focal ? load<f32>(params, PARAM_DF_COEF) : 0,
+    load<usize>(streams, STREAM_ACC), focal ? load<usize>(streams, STREAM_FOCAL_ACC) : 0,
+  );
+}
+
+// Each export: (streams, n, params) -> the number of kept elements, or STATUS_INVALID. Streams: input (logits),
+// targets, and optionally weights, classWeights (tiled), mask, loss, grad; acc. Params: alpha, gamma, gammaMode,
+// flags (FLAG_HAS_IGNORE with ignoreValue), gradScale, and each loss's own named below.
+
+/**
+ * Focal loss (torchvision form) with masks and weights. Also reads posWeights (tiled per class); params threshold
+ * and thresholdScale (FLAG_REDUCED); FLAG_NORMALIZED with invS and dfCoef, and focalAcc to sum the focal terms (the
+ * facade's first pass).
+ */
+export function sigmoidFocalMasked(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(FOCAL, streams, n, params);
 }
 
 /**
- * Focal loss (torchvision form) with masks and weights: a = alpha (< 0: none), b = gamma, c = reduced threshold,
- * d = threshold^-gamma (flags REDUCED); posWeights tiled per class (0: none); NORMALIZED with invS, dfCoef, and
- * acc2 != 0 to sum the focal terms (the facade's first pass).
+ * FL* (Lin et al. 2017, appendix A; fvcore sigmoid_focal_loss_star): gamma > 0 and shift (the paper's beta).
+ * loss = alpha_t softplus(-(gamma x (2t-1) + shift)) / gamma.
  */
-export function sigmoidFocalMasked(
-  logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize, a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32,
-  ignoreValue: f32, gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
-): i32 {
-  return family(FOCAL, logits, targets, weights, classWeights, posWeights, mask, lossOut, gradOut, n,
-    a, b, c, d, mode, flags, ignoreValue, gradScale, invS, dfCoef, acc, acc2);
+export function sigmoidFocalStar(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(STAR, streams, n, params);
 }
 
-/**
- * FL* (Lin et al. 2017, appendix A; fvcore sigmoid_focal_loss_star): a = alpha (< 0: none), b = gamma > 0,
- * c = beta. loss = alpha_t softplus(-(gamma x (2t-1) + beta)) / gamma.
- */
-export function sigmoidFocalStar(
-  logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize, a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32,
-  ignoreValue: f32, gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
-): i32 {
-  return family(STAR, logits, targets, weights, classWeights, 0, mask, lossOut, gradOut, n,
-    a, b, c, d, mode, flags & HAS_IGNORE, ignoreValue, gradScale, 1, 0, acc, 0);
+/** Quality Focal Loss (Li et al. 2020; mmdet quality_focal_loss): gamma is QFL's beta. loss = |t - p|^beta BCE(x, t). */
+export function qualityFocal(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(QUALITY, streams, n, params);
 }
 
-/** Quality Focal Loss (Li et al. 2020; mmdet quality_focal_loss): b = beta. loss = |t - p|^beta BCE(x, t). */
-export function qualityFocal(
-  logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize, a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32,
-  ignoreValue: f32, gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
-): i32 {
-  return family(QUALITY, logits, targets, weights, classWeights, 0, mask, lossOut, gradOut, n,
-    a, b, c, d, mode, flags & HAS_IGNORE, ignoreValue, gradScale, 1, 0, acc, 0);
+/** Varifocal Loss (Zhang et al. 2021; mmdet varifocal_loss): alpha, gamma, FLAG_IOU_WEIGHTED. */
+export function varifocal(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(VARIFOCAL, streams, n, params);
 }
 
-/** Varifocal Loss (Zhang et al. 2021; mmdet varifocal_loss): a = alpha, b = gamma, flags IOU_WEIGHTED. */
-export function varifocal(
-  logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize, a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32,
-  ignoreValue: f32, gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
-): i32 {
-  return family(VARIFOCAL, logits, targets, weights, classWeights, 0, mask, lossOut, gradOut, n,
-    a, b, c, d, mode, flags & (HAS_IGNORE | IOU_WEIGHTED), ignoreValue, gradScale, 1, 0, acc, 0);
-}
-
-/** Poly-1 focal loss (Leng et al. 2022): a = alpha (< 0: none), b = gamma, c = epsilon. */
-export function polyFocal(
-  logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize, a: f32, b: f32, c: f32, d: f32, mode: i32, flags: i32,
-  ignoreValue: f32, gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
-): i32 {
-  return family(POLY, logits, targets, weights, classWeights, posWeights, mask, lossOut, gradOut, n,
-    a, b, c, d, mode, flags & HAS_IGNORE, ignoreValue, gradScale, 1, 0, acc, 0);
+/** Poly-1 focal loss (Leng et al. 2022): alpha (< 0: none), gamma, epsilon; posWeights as the focal loss. */
+export function polyFocal(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(POLY, streams, n, params);
 }

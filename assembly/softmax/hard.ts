@@ -10,8 +10,13 @@
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
-  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
+  PARAM_IGNORE_INDEX, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
+  STREAM_LOSS, STREAM_SCRATCH, STREAM_WEIGHTS,
+} from '../abi';
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import {
   addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
@@ -143,19 +148,29 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 }
 
 /**
- * Focal loss over `rows` rows of `classes` logits (row-major float32) with integer targets (int32). Row i of the
- * call is global row rowBase + i. Adds each weighted row loss to the float64 lanes at `acc`; writes it to
- * `lossOut` unless that is 0; writes the row's gradient times gradScale to `gradOut` unless 0 (`scratch`, one row
- * wide, holds exp(z - m) when there is no gradOut). `alphas` (float32 per class) or else `alpha` (< 0: none)
- * weighs class y; `weights` (per row) may be 0. Rows whose target is ignoreIndex give 0 and are not read.
- * Returns 1 when a logit is not finite, a target is outside [0, classes) and not ignoreIndex, or a weight is not
- * finite (the facade then finds which), else 0.
+ * Focal loss over `rows` rows of `classes` logits (row-major float32) with class indices (int32), the ABI of
+ * src/core/abi.ts. Row i of the call is global row rowBase + i. Streams: input (logits), labels, weights (per row,
+ * 0: none), classWeights (alpha per class, 0: none), loss (per row) and grad (0: not written), scratch (one row:
+ * exp(z - m) when there is no grad), acc. Params: alpha (< 0: none; used without classWeights), gamma and
+ * gammaMode, gradScale, ignoreIndex. Adds each weighted row loss to the lanes; writes it to loss, and the row's
+ * gradient times gradScale to grad. Rows whose target is ignoreIndex give 0 and are not read. Returns `rows`, or
+ * STATUS_INVALID when a logit is not finite, a target is outside [0, classes) and not ignoreIndex, or a weight is
+ * not finite (the facade then finds which).
  */
-export function softmaxFocal(
-  logits: usize, targets: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize, scratch: usize,
-  rows: usize, classes: usize, rowBase: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gradScale: f32, ignoreIndex: i32, acc: usize,
-): i32 {
+export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBase: usize, params: usize): i32 {
+  const logits = load<usize>(streams, STREAM_INPUT);
+  const targets = load<usize>(streams, STREAM_LABELS);
+  const weights = load<usize>(streams, STREAM_WEIGHTS);
+  const alphas = load<usize>(streams, STREAM_CLASS_WEIGHTS);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const scratch = load<usize>(streams, STREAM_SCRATCH);
+  const acc = load<usize>(streams, STREAM_ACC);
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gammaMode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const gradScale = load<f32>(params, PARAM_GRAD_SCALE);
+  const ignoreIndex = load<i32>(params, PARAM_IGNORE_INDEX);
   const gHi = splitHighF32(gamma);
   const gLo = gamma - gHi;
   let bad: i32 = 0;
@@ -235,5 +250,5 @@ export function softmaxFocal(
       }
     }
   }
-  return bad;
+  return bad ? STATUS_INVALID : <i32>rows;
 }

@@ -1,7 +1,11 @@
 // softmax and log-softmax rows behind the exposed primitives (fl.softmax, fl.logSoftmax), on the shared row passes.
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
-  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  FLAG_LOG_OUTPUT, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_FLAGS, STATUS_INVALID, STREAM_INPUT,
+  STREAM_LOSS,
+} from '../abi';
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import {
   addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
@@ -9,10 +13,14 @@ import {
 
 // ---- primitives ---------------------------------------------------------------------------------------------
 /**
- * softmax (logOutput = 0) or log-softmax (logOutput = 1) of `rows` rows of `classes` float32 at src into dst
- * (separate buffers). Returns 1 when a value is not finite, else 0.
+ * softmax, or log-softmax with FLAG_LOG_OUTPUT in params' flags, of `rows` rows of `classes` float32 at the input
+ * stream into the loss stream (the result; separate buffers). Returns `rows`, or STATUS_INVALID when a value is not
+ * finite. rowBase is unused (the ABI's row signature).
  */
-export function softmaxRows(src: usize, dst: usize, rows: usize, classes: usize, logOutput: i32): i32 {
+export function softmaxRows(streams: usize, rows: usize, classes: usize, rowBase: usize, params: usize): i32 {
+  const src = load<usize>(streams, STREAM_INPUT);
+  const dst = load<usize>(streams, STREAM_LOSS);
+  const logOutput = (load<i32>(params, PARAM_FLAGS) & FLAG_LOG_OUTPUT) != 0;
   let bad: i32 = 0;
   for (let i: usize = 0; i < rows; i++) {
     const z = src + ((i * classes) << 2);
@@ -37,5 +45,5 @@ export function softmaxRows(src: usize, dst: usize, rows: usize, classes: usize,
       scaleRow(out, classes, invS);
     }
   }
-  return bad;
+  return bad ? STATUS_INVALID : <i32>rows;
 }

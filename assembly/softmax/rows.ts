@@ -2,8 +2,11 @@
 // the target's class), the row scaling, and the float64 lane of a row's loss. Kernels: hard.ts (class indices),
 // soft.ts (target distributions), primitives.ts (softmax / log-softmax rows).
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
-  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
+} from '../abi';
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------

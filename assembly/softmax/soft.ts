@@ -1,8 +1,13 @@
 // Multi-class focal loss with a target distribution per row (soft targets, mixup, distillation) or class indices
 // with label smoothing: every p_c is needed, so rows shift by their max (rows.ts) and leave the maxima out of r.
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
-  log1pF32, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
+  PARAM_IGNORE_INDEX, PARAM_SMOOTH_KEEP, PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS,
+  STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
+} from '../abi';
+import {
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import {
   addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
@@ -13,17 +18,28 @@ import {
  * Focal loss with a target distribution per row: loss_i = -sum_c alpha_c t_c (1 - p_c)^gamma log p_c, and
  * d loss_i / d z_j = k_j - p_j sum_c k_c with k_c = -alpha_c t_c u_c^gamma (1 + gamma p_c rho_c) (each class as
  * in the hard case). The gradient is formed as k_j u_j - p_j (sum_{c != j} k_c), the sum taken in float64.
- * `targets` (float32, rows x classes) gives t, or when it is 0 the int32 class indices at `labels` do (one-hot;
- * ignoreIndex rows give 0, unread). Either is label-smoothed as Keras does, t' = t keep + lo with keep = 1 - eps
- * and lo = eps / C (keep = 1, lo = 0: none); the range check applies to t before smoothing.
- * `scratch` is one row wide. Other arguments and the status as softmaxFocal; a soft target outside [0, 1] is
- * flagged too.
+ * The targets stream (float32, rows x classes) gives t, or when it is 0 the int32 class indices of the labels
+ * stream do (one-hot; ignoreIndex rows give 0, unread). Either is label-smoothed as Keras does, t' = t keep + lo
+ * with params smoothKeep = 1 - eps and smoothLo = eps / C (1 and 0: none); the range check applies to t before
+ * smoothing. Other streams, params and the status as softmaxFocal; a soft target outside [0, 1] is flagged too.
  */
-export function softmaxFocalSoft(
-  logits: usize, targets: usize, labels: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize,
-  scratch: usize, rows: usize, classes: usize, rowBase: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gradScale: f32, ignoreIndex: i32, keep: f32, lo: f32, acc: usize,
-): i32 {
+export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, rowBase: usize, params: usize): i32 {
+  const logits = load<usize>(streams, STREAM_INPUT);
+  const targets = load<usize>(streams, STREAM_TARGETS);
+  const labels = load<usize>(streams, STREAM_LABELS);
+  const weights = load<usize>(streams, STREAM_WEIGHTS);
+  const alphas = load<usize>(streams, STREAM_CLASS_WEIGHTS);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const scratch = load<usize>(streams, STREAM_SCRATCH);
+  const acc = load<usize>(streams, STREAM_ACC);
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gammaMode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const gradScale = load<f32>(params, PARAM_GRAD_SCALE);
+  const ignoreIndex = load<i32>(params, PARAM_IGNORE_INDEX);
+  const keep = load<f32>(params, PARAM_SMOOTH_KEEP);
+  const lo = load<f32>(params, PARAM_SMOOTH_LO);
   const gHi = splitHighF32(gamma);
   const gLo = gamma - gHi;
   const hi: f32 = keep + lo;
@@ -174,7 +190,7 @@ export function softmaxFocalSoft(
     if (lossOut) store<f32>(lossOut + (i << 2), loss);
     if (g) softGradRow(z, scratch, g, classes, m, invS, top, (k0 + k1) + (k2 + k3), w * gradScale);
   }
-  return bad;
+  return bad ? STATUS_INVALID : <i32>rows;
 }
 
 /** The last soft pass: g_j = (k_j u_j - p_j (sumK - k_j)) c, with k_j read from g and sumK - k_j in float64. */

@@ -2,7 +2,7 @@
 // Python library's defaults and semantics (alpha convention, the 'mean' divisor, ignore handling), so a ported model
 // gets the numbers that library gives. Options given explicitly beside a preset override its defaults. Each preset's
 // source (file, version) is cited in test/compat.test.ts, whose float64 references check it; the README has the table.
-import { isFloats, show, type Reduction } from './validate.js';
+import { classesOption, isFloats, show, type Reduction } from './checks.js';
 
 export const COMPATS = ['torchvision', 'kornia', 'keras', 'mmcv', 'mmdet', 'smp', 'monai'] as const;
 export type Compat = (typeof COMPATS)[number];
@@ -69,24 +69,26 @@ function merge(options: Record<string, unknown>, preset: Preset): Record<string,
  * logits) a normalizer of logits.length / options.classes unless one is given. Options without `compat` come back
  * as they are.
  */
-export function sigmoidCompat(optionsArg: unknown, logits: unknown): unknown {
-  if (typeof optionsArg !== 'object' || optionsArg === null || !('compat' in optionsArg)) return optionsArg;
-  const logitsLength = isFloats(logits) ? logits.length : 0; // not floats: the plan's TypeError follows
-  const options = optionsArg as Record<string, unknown>;
+export function sigmoidCompat(options: Record<string, unknown>, logits: unknown): Record<string, unknown> {
   const compat = compatOption(options.compat);
-  if (compat === undefined) return optionsArg;
+  if (compat === undefined) return options;
+  const logitsLength = isFloats(logits) ? logits.length : 0; // not floats: the plan's TypeError follows
   const preset = SIGMOID[compat];
   const merged = merge(options, preset);
   if (preset.meanOver === 'all' && merged.reduction === 'mean' && merged.normalizer === undefined) {
     merged.normalizer = logitsLength || 1; // N = 0: any divisor; the sum is 0
   }
   if (preset.meanOver === 'rows' && merged.reduction === 'mean' && merged.normalizer === undefined) {
-    const classes = merged.classes;
-    if (typeof classes !== 'number' || !Number.isInteger(classes) || classes < 1 || logitsLength % classes !== 0) {
+    // The same check as everywhere for a classes that is given; here it is also required.
+    const classes = classesOption(merged.classes, 'options.classes');
+    if (classes === undefined) {
       throw new TypeError(
-        `options.classes = ${show(classes)}: expected C, the row length of the N x C logits (options.compat = ` +
+        `options.classes = undefined: expected C, the row length of the N x C logits (options.compat = ` +
           `'${compat}' divides 'mean' by N)`,
       );
+    }
+    if (logitsLength % classes !== 0) {
+      throw new RangeError(`logits.length = ${logitsLength}: expected a multiple of options.classes = ${classes} (rows of C classes)`);
     }
     merged.normalizer = logitsLength / classes || 1; // N = 0: any divisor; the sum is 0
   }
@@ -136,11 +138,9 @@ export function softmaxCompatDivisor(compat: SoftmaxCompat | undefined, rows: nu
  * binaryFocalLoss options with a preset applied: only 'keras' (BinaryFocalCrossentropy(from_logits=False), no class
  * balancing by default) takes probabilities; the other libraries' focal losses take logits (sigmoidFocalLoss).
  */
-export function binaryCompat(optionsArg: unknown): unknown {
-  if (typeof optionsArg !== 'object' || optionsArg === null || !('compat' in optionsArg)) return optionsArg;
-  const options = optionsArg as Record<string, unknown>;
+export function binaryCompat(options: Record<string, unknown>): Record<string, unknown> {
   const compat = compatOption(options.compat);
-  if (compat === undefined) return optionsArg;
+  if (compat === undefined) return options;
   if (compat !== 'keras') {
     throw new RangeError(
       `options.compat = '${compat}': not available for binaryFocalLoss (probabilities, Keras' ` +

@@ -5,7 +5,8 @@
 // order is the class-last order (the shape without the class axis), so every result is bit-identical to the
 // class-last call on a transposed copy.
 import type { Engine } from './engine.js';
-import { show, type Floats } from './validate.js';
+import type { Readable } from './arena.js';
+import { show } from './describe.js';
 
 /** Logits seen as outer x classes x inner (row-major); positions (rows) are numbered o inner + i. */
 export interface ClassLayout {
@@ -111,7 +112,7 @@ export function layoutIndex(layout: ClassLayout, row: number, c: number): number
  * raw slot at `rawAt`: whole segments in, one transpose in wasm. `name` names src in errors.
  */
 export function stageRows(
-  engine: Engine, layout: ClassLayout, src: Floats, from: number, count: number, rawAt: number, rowsAt: number,
+  engine: Engine, layout: ClassLayout, src: Readable, from: number, count: number, rawAt: number, rowsAt: number,
   name: string,
 ): void {
   const { arena, kernels } = engine;

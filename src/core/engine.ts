@@ -1,19 +1,34 @@
 // Loading the engine: decode the embedded wasm, compile each build once per realm (the compiled
-// WebAssembly.Module is cached and shared by every engine), instantiate with @assemblyscript/loader, and pick the
-// SIMD build wherever the runtime validates its bytes. Each instance owns its memory and its arena.
-import { instantiate, instantiateSync } from '@assemblyscript/loader';
-import { simdWasmBase64 } from './wasm/simd.js';
-import { scalarWasmBase64 } from './wasm/scalar.js';
-import { Arena } from './memory.js';
+// WebAssembly.Module is cached and shared by every engine), instantiate it (the module imports nothing), and pick
+// the SIMD build wherever the runtime validates its bytes. Each instance owns its memory and its arena.
+import { simdWasmBase64 } from '../wasm/simd.js';
+import { scalarWasmBase64 } from '../wasm/scalar.js';
+import { Arena } from './arena.js';
+
+/** A loss kernel over elements: (stream table, count, parameter block) -> kept count or STATUS_INVALID (abi.ts). */
+export type ElementwiseKernel = (streams: number, n: number, params: number) => number;
+/** A kernel over rows of `classes`: row i of the call is global row rowBase + i; same status. */
+export type RowKernel = (streams: number, rows: number, classes: number, rowBase: number, params: number) => number;
 
 /** The kernels exported by assembly/index.ts (pointers and counts are numbers on this side). */
 export interface Kernels {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  sigmoidFocal(
-    logits: number, targets: number, weights: number, lossOut: number, gradOut: number, n: number,
-    alpha: number, gammaMode: number, gamma: number, gradScale: number, acc: number,
-  ): number;
+  sigmoidFocal: ElementwiseKernel;
+  sigmoidFocalMasked: ElementwiseKernel;
+  sigmoidFocalStar: ElementwiseKernel;
+  qualityFocal: ElementwiseKernel;
+  varifocal: ElementwiseKernel;
+  polyFocal: ElementwiseKernel;
+  binaryFocal: ElementwiseKernel;
+  sigmoidMap: ElementwiseKernel;
+  softmaxFocal: RowKernel;
+  softmaxFocalSoft: RowKernel;
+  softmaxRows: RowKernel;
+  // Class-axis layouts (assembly/layout/gather.ts): outer x classes x inner blocks to and from rows.
+  layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
+  layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
+  // The vector math over whole buffers (assembly/math/elementwise.ts), for the tests of vmath itself.
   mapExp(src: number, dst: number, n: number): void;
   mapExpNonPositive(src: number, dst: number, n: number): void;
   mapExpCapped(src: number, dst: number, n: number): void;
@@ -22,39 +37,15 @@ export interface Kernels {
   mapSigmoid(src: number, dst: number, n: number): void;
   mapSoftplus(src: number, dst: number, n: number): void;
   mapPow(src: number, dst: number, n: number, y: number): void;
-  softmaxFocal(
-    logits: number, targets: number, weights: number, alphas: number, lossOut: number, gradOut: number,
-    scratch: number, rows: number, classes: number, rowBase: number,
-    alpha: number, gammaMode: number, gamma: number, gradScale: number, ignoreIndex: number, acc: number,
-  ): number;
-  softmaxFocalSoft(
-    logits: number, targets: number, labels: number, weights: number, alphas: number, lossOut: number,
-    gradOut: number, scratch: number, rows: number, classes: number, rowBase: number,
-    alpha: number, gammaMode: number, gamma: number, gradScale: number, ignoreIndex: number, keep: number,
-    lo: number, acc: number,
-  ): number;
-  softmaxRows(src: number, dst: number, rows: number, classes: number, logOutput: number): number;
-  // Class-axis layouts (assembly/layout.ts): outer x classes x inner blocks to and from rows; see src/layout.ts.
-  layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
-  layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
-  binaryFocal(
-    probs: number, targets: number, weights: number, lossOut: number, gradOut: number, n: number,
-    alpha: number, gammaMode: number, gamma: number, gradScale: number, lo: number, hi: number, acc: number,
-  ): number;
-  // The sigmoid-family variants (assembly/sigmoid-variants.ts) share one signature; see src/sigmoid-variants.ts.
-  sigmoidFocalMasked: SigmoidVariantKernel;
-  sigmoidFocalStar: SigmoidVariantKernel;
-  qualityFocal: SigmoidVariantKernel;
-  varifocal: SigmoidVariantKernel;
-  polyFocal: SigmoidVariantKernel;
+  /** The index of the first non-finite float32 at src[0, n), or -1 (the drivers' overflow scan). */
+  firstNonFinite(src: number, n: number): number;
 }
 
-/** Returns the number of kept elements, or -1 when a kept element has an invalid value. */
-export type SigmoidVariantKernel = (
-  logits: number, targets: number, weights: number, classWeights: number, posWeights: number, mask: number,
-  lossOut: number, gradOut: number, n: number, a: number, b: number, c: number, d: number, mode: number,
-  flags: number, ignoreValue: number, gradScale: number, invS: number, dfCoef: number, acc: number, acc2: number,
-) => number;
+/** The names of the loss kernels of each shape. */
+export type ElementwiseKernelName =
+  | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
+  | 'binaryFocal' | 'sigmoidMap';
+export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows';
 
 /** One instantiated module: its kernels, its arena, and which build it is. */
 export interface Engine {
@@ -119,16 +110,16 @@ export async function loadEngine(options?: EngineOptions): Promise<Engine> {
   const module = (moduleCache[build] ??= await (compiling[build] ??= WebAssembly.compile(
     wasmBytes(build) as BufferSource,
   )));
-  const { exports } = await instantiate<Record<string, unknown>>(module, {});
-  return makeEngine(exports as unknown as Kernels, build);
+  const instance = await WebAssembly.instantiate(module, {});
+  return makeEngine(instance.exports as unknown as Kernels, build);
 }
 
 /** Compiles (once) and instantiates a build synchronously: Node, workers, and browsers that allow it. */
 export function loadEngineSync(options?: EngineOptions): Engine {
   const build = chooseBuild(options);
   const module = (moduleCache[build] ??= compileSync(build));
-  const { exports } = instantiateSync<Record<string, unknown>>(module, {});
-  return makeEngine(exports as unknown as Kernels, build);
+  const instance = new WebAssembly.Instance(module, {});
+  return makeEngine(instance.exports as unknown as Kernels, build);
 }
 
 /**
@@ -150,6 +141,6 @@ function compileSync(build: Build): WebAssembly.Module {
 
 /** Instantiates caller-supplied bytes (the debug build in tests); not part of the public API. */
 export async function loadEngineFromBytes(bytes: Uint8Array, simd: boolean): Promise<Engine> {
-  const { exports } = await instantiate<Record<string, unknown>>(bytes as BufferSource, {});
-  return makeEngine(exports as unknown as Kernels, simd ? 'simd' : 'scalar');
+  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {});
+  return makeEngine(instance.exports as unknown as Kernels, simd ? 'simd' : 'scalar');
 }

@@ -1,16 +1,16 @@
-// The worker side of createFocalPool (src/pool.ts): one engine per worker, answering the pool's messages. Bundled
-// at build time by scripts/build-wasm.mjs into src/wasm/pool-worker.ts (a string), so it starts from a Blob URL
-// or Node's `eval: true` with no file path. It runs unchanged as a Web Worker and as a Node worker_threads worker.
-import { loadEngineSync, type Engine } from './engine.js';
-import { Focal } from './focal.js';
-import { CHUNK } from './memory.js';
-import { run, type SigmoidPlan } from './sigmoid.js';
+// The worker side of createFocalPool (src/pool/pool.ts): one engine per worker, running the parts of calls the pool
+// planned: whole chunks of an elementwise pass, or whole sum blocks of a row call, through the same drivers as the
+// single-thread engine. Bundled at build time by scripts/build-wasm.mjs into src/wasm/pool-worker.ts (a string),
+// so it starts from a Blob URL or Node's `eval: true` with no file path, as a Web Worker or a worker_threads worker.
+import { runPass, type ElementwiseCall, type Outputs, type Pass } from '../core/elementwise.js';
+import { loadEngineSync, type Engine } from '../core/engine.js';
+import { runRows, type RowCall, type RowOutputs } from '../core/rows.js';
 
-/** The pool's requests: start an engine, run whole chunks of a sigmoid call, or run a whole call here. */
+/** The pool's requests: start an engine, or run chunks [first, last) of a pass, or rows [first, last) of a call. */
 export type WorkerRequest =
   | { id: number; kind: 'init'; simd: boolean }
-  | { id: number; kind: 'sigmoid'; plan: SigmoidPlan; withGrad: boolean; from: number; to: number }
-  | { id: number; kind: 'call'; method: string; args: unknown[] };
+  | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number }
+  | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number };
 
 /** One reply per request: a value, or an error as its class name and message (rebuilt on the pool's side). */
 export type WorkerReply =
@@ -45,33 +45,19 @@ async function connect(): Promise<Port> {
 }
 
 let engine: Engine | undefined;
-let focal: Focal | undefined;
 
 function serve(request: WorkerRequest): { value: unknown; transfer: Transferable[] } {
   if (request.kind === 'init') {
     engine = loadEngineSync({ simd: request.simd });
-    focal = new Focal(engine);
     return { value: engine.simd, transfer: [] };
   }
-  if (!engine || !focal) throw new Error('focal-wasm pool worker: no engine (init never arrived)');
-  if (request.kind === 'sigmoid') {
-    // Whole chunks [from, to) of the caller's call; the outputs are shared, so only the chunk sums travel back.
-    const sums = new Float64Array(Math.ceil((request.to - request.from) / CHUNK));
-    run(engine, request.plan, request.withGrad, { from: request.from, to: request.to, sums });
-    return { value: sums, transfer: [sums.buffer] };
-  }
-  const method = (focal as unknown as Record<string, (...args: unknown[]) => unknown>)[request.method];
-  if (typeof method !== 'function') throw new Error(`focal-wasm pool worker: no method ${request.method}`);
-  const value = method.apply(focal, request.args);
-  return { value, transfer: transferables(value) };
-}
-
-/** The result's own (unshared) buffers move to the pool instead of being copied. */
-function transferables(value: unknown): Transferable[] {
-  const arrays = value instanceof Float32Array ? [value] : typeof value === 'object' && value !== null
-    ? Object.values(value).filter((v): v is Float32Array => v instanceof Float32Array) : [];
-  const buffers = arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-  return [...new Set(buffers)];
+  if (!engine) throw new Error('focal-wasm pool worker: no engine (init never arrived)');
+  // The outputs are shared, so only the per-unit sums travel back.
+  const value = request.kind === 'elementwise'
+    ? runPass(engine, request.call, request.outputs, request.pass, request.first, request.last, true)
+    : runRows(engine, request.call, request.outputs, request.first, request.last, true);
+  const sums = [value.sums, 'focalSums' in value ? value.focalSums : undefined].filter((a) => a !== undefined);
+  return { value, transfer: sums.map((a) => a.buffer) };
 }
 
 connect().then((port) => {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 /// <reference types="node" />
 // The command line for evaluation jobs: `focal-wasm loss --logits preds.npy --targets labels.npy [...]` reads .npy
-// files (npyjs), computes the sigmoid or softmax focal loss with the engine, prints it and can write the gradient.
+// files (npyjs), computes any loss of the registry (--loss; sigmoid focal by default) with the engine, prints it and
+// can write the gradient.
 // Every expected failure (bad file, dtype, shape, option) is one line on stderr and exit code 2, never a stack trace.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { dump, parse, type NpyArray } from 'npyjs';
-import { createFocalSync } from './index.js';
-import type { Floats, Reduction } from './validate.js';
+import { createFocalSync } from '../focal.js';
+import { isLossName, LOSS_NAMES, type LossName } from '../families/registry.js';
+import type { Floats, Reduction } from '../options/checks.js';
+import type { WithGrad } from '../options/results.js';
 
 /** A failure the user can fix: printed as `focal-wasm: <message>`, exit code 2. */
 class UsageError extends Error {}
@@ -17,11 +20,13 @@ const EXIT_USAGE = 2;
 interface LossCommandOptions {
   logits: string;
   targets: string;
-  gamma: number;
+  loss?: string;
+  gamma?: number;
   alpha?: string;
   softmax?: boolean;
   classes?: number;
-  ignoreIndex: number;
+  ignoreIndex?: number;
+  set: Record<string, unknown>;
   reduction: Reduction;
   normalizer?: number;
   grad?: string;
@@ -152,18 +157,25 @@ function runLoss(opts: LossCommandOptions): void {
   const logitsFile = readNpy(opts.logits, 'logits');
   const targetsFile = readNpy(opts.targets, 'targets');
   const logits = logitsOf(logitsFile, opts.logits);
-  const alpha = parseAlpha(opts.alpha, opts.softmax ?? false);
-  if (opts.classes !== undefined && !opts.softmax) throw new UsageError('--classes applies to --softmax only');
+  const loss = lossOption(opts);
+  const softmax = loss === 'softmaxFocalLoss';
+  const alpha = parseAlpha(opts.alpha, softmax);
+  if (opts.classes !== undefined && !softmax) throw new UsageError('--classes applies to --softmax only');
+  if (opts.ignoreIndex !== undefined && !softmax) throw new UsageError('--ignore-index applies to --softmax only');
   if (opts.normalizer !== undefined && opts.reduction !== 'mean') {
     throw new UsageError(`--normalizer applies to --reduction mean only, not ${opts.reduction}`);
   }
   const fl = createFocalSync();
+  // Only what the user gave: every other option keeps the loss's own default (not every loss takes gamma).
   const common = {
-    gamma: opts.gamma, reduction: opts.reduction, ...(opts.normalizer !== undefined ? { normalizer: opts.normalizer } : {}),
+    ...opts.set,
+    reduction: opts.reduction,
+    ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
+    ...(opts.normalizer !== undefined ? { normalizer: opts.normalizer } : {}),
   };
-  let result: { loss: number | Float32Array; grad: Float32Array };
+  let result: WithGrad;
   let lossShape: number[];
-  if (opts.softmax) {
+  if (softmax) {
     const shape = logitsFile.shape;
     let classes = opts.classes;
     if (shape.length === 2) {
@@ -186,7 +198,7 @@ function runLoss(opts: LossCommandOptions): void {
       for (let i = 0; i < rows; i++) {
         const v = t.data[i]!;
         if (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) {
-          throw new UsageError(`--targets ${opts.targets}: targets[${i}] = ${v}: expected a class index in [0, ${classes}) or the ignore index ${opts.ignoreIndex}`);
+          throw new UsageError(`--targets ${opts.targets}: targets[${i}] = ${v}: expected a class index in [0, ${classes}) or the ignore index ${opts.ignoreIndex ?? -100}`);
         }
         indices[i] = v;
       }
@@ -197,16 +209,15 @@ function runLoss(opts: LossCommandOptions): void {
       throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)}: expected ${rows} class indices (one per row of the logits ${shapeText([rows, classes])}) or ${rows} x ${classes} soft targets`);
     }
     result = fl.softmaxFocalLossWithGrad(logits, targets, {
-      ...common, classes, ignoreIndex: opts.ignoreIndex, ...(alpha !== undefined ? { alpha } : {}),
+      ...common, classes, ignoreIndex: opts.ignoreIndex ?? -100, ...(alpha !== undefined ? { alpha } : {}),
     });
     lossShape = [rows];
   } else {
     if (targetsFile.data.length !== logits.length) {
       throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(targetsFile.shape)} has ${targetsFile.data.length} values but the logits ${shapeText(logitsFile.shape)} have ${logits.length}: expected one target per logit`);
     }
-    result = fl.sigmoidFocalLossWithGrad(logits, floatsOf(targetsFile), {
-      ...common, ...(alpha !== undefined ? { alpha: alpha as number | null } : {}),
-    });
+    const method = fl[`${loss}WithGrad`] as (x: Floats, t: Floats, o: object) => WithGrad;
+    result = method.call(fl, logits, floatsOf(targetsFile), { ...common, ...(alpha !== undefined ? { alpha } : {}) });
     lossShape = logitsFile.shape;
   }
   if (opts.grad) writeNpy(opts.grad, 'grad', result.grad, logitsFile.shape);
@@ -218,6 +229,27 @@ function runLoss(opts: LossCommandOptions): void {
   } else {
     process.stdout.write(Array.from(result.loss, shortest).join('\n') + '\n');
   }
+}
+
+/** The loss to compute: --loss NAME, --softmax (softmaxFocalLoss), or the sigmoid focal loss. */
+function lossOption(opts: LossCommandOptions): LossName {
+  if (opts.loss === undefined) return opts.softmax ? 'softmaxFocalLoss' : 'sigmoidFocalLoss';
+  if (!isLossName(opts.loss)) throw new UsageError(`--loss ${opts.loss}: expected one of ${LOSS_NAMES.join(', ')}`);
+  if (opts.softmax && opts.loss !== 'softmaxFocalLoss') throw new UsageError(`--softmax contradicts --loss ${opts.loss}`);
+  return opts.loss;
+}
+
+/** --set name=value (repeatable): any option of the loss, the value read as JSON (a number, true, null, ...). */
+function collectOption(text: string, previous: Record<string, unknown>): Record<string, unknown> {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('expected name=value, e.g. --set beta=1.5');
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(at + 1));
+  } catch {
+    throw new InvalidArgumentError(`${text.slice(at + 1)}: expected a JSON value (a number, true, false, null, [..])`);
+  }
+  return { ...previous, [text.slice(0, at)]: value };
 }
 
 /** Writes a float32 array as .npy with npyjs' `dump` (little-endian '<f4', C order, header padded as numpy does). */
@@ -252,15 +284,17 @@ export function main(argv: readonly string[]): number {
       + 'integer or float targets). Sigmoid (torchvision) semantics by default, softmax (mmcv) with --softmax.')
     .requiredOption('--logits <file.npy>', 'logits: any shape (sigmoid), or (N, C) row-major (softmax)')
     .requiredOption('--targets <file.npy>', 'sigmoid: one target in [0, 1] per logit; softmax: N class indices (or N x C soft targets)')
-    .addOption(new Option('--gamma <number>', 'focusing parameter, >= 0').default(2)
+    .addOption(new Option('--loss <name>', 'the loss: any method of the engine').choices(LOSS_NAMES))
+    .addOption(new Option('--gamma <number>', "focusing parameter, >= 0 (default: the loss's own, 2 for focal)")
       .argParser(numberArg('a finite number >= 0', (v) => Number.isFinite(v) && v >= 0)))
     .option('--alpha <number|none|list>', "class balance: sigmoid default 0.25, softmax default none; 'none' for no "
       + 'weighting; with --softmax also C comma-separated per-class weights')
-    .option('--softmax', 'multi-class softmax focal loss over the last axis')
+    .option('--softmax', 'multi-class softmax focal loss over the last axis (= --loss softmaxFocalLoss)')
     .addOption(new Option('--classes <C>', 'number of classes (with --softmax; default: the logits\' last dimension)')
       .argParser(numberArg('a positive integer', (v) => Number.isInteger(v) && v >= 1)))
-    .addOption(new Option('--ignore-index <int>', 'with --softmax: rows with this target count for nothing').default(-100)
+    .addOption(new Option('--ignore-index <int>', 'with --softmax: rows with this target count for nothing (default -100)')
       .argParser(numberArg('an integer', (v) => Number.isInteger(v))))
+    .option('--set <name=value>', 'any other option of the loss, e.g. --set beta=1.5 (repeatable)', collectOption, {})
     .addOption(new Option('--reduction <mode>', 'how to reduce the per-element (per-row) losses')
       .choices(['mean', 'sum', 'none']).default('mean'))
     .addOption(new Option('--normalizer <number>', 'with --reduction mean: divide the sum by this (e.g. the number of '

@@ -1,50 +1,50 @@
-// Every argument check of the public API. Each failure is a TypeError (wrong type) or a RangeError (value out of
-// its domain) whose message names the argument, what was expected and what came. Checks that would need a pass
-// over large arrays are left to the kernels, which flag bad values as they read; `findInvalid` then locates them.
+// Every argument check of the public API, once. Each failure is a TypeError (wrong type) or a RangeError (value out
+// of its domain) whose message names the argument, what was expected and what came. Checks that would need a pass
+// over large arrays are left to the kernels, which flag bad values as they read (src/core/locate.ts names them).
+import { detachedError } from '../core/arena.js';
+import { show } from '../core/describe.js';
+import type { Reduction } from '../core/elementwise.js';
+
+export { show };
+export type { Reduction };
 
 export type Floats = Float32Array | Float64Array | readonly number[];
-export type Reduction = 'none' | 'mean' | 'sum';
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
-/** A short, exact rendering of a received value for messages. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `${/^[AEIO]/.test(value.constructor.name) ? 'an' : 'a'} ${value.constructor.name}`;
-  if (typeof value === 'object') return `an ${value.constructor?.name ?? 'object'}`;
-  return `a ${typeof value}`;
-}
-
 export function isFloats(value: unknown): value is Floats {
   return value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+}
+
+/**
+ * A typed array whose ArrayBuffer is detached reads as empty: refused, not taken for N = 0. (Constructing a view
+ * on a detached buffer throws; on a live empty one it does not.)
+ */
+export function checkLive(value: ArrayBufferView, name: string): void {
+  if (value.byteLength > 0) return;
+  try {
+    new Uint8Array(value.buffer, 0, 0);
+  } catch {
+    throw detachedError(name);
+  }
 }
 
 export function checkFloats(value: unknown, name: string): Floats {
   if (!isFloats(value)) {
     throw new TypeError(`${name}: expected a Float32Array, a Float64Array or an array of numbers, got ${show(value)}`);
   }
+  if (!Array.isArray(value)) checkLive(value as Float32Array, name);
   return value;
 }
 
-export function checkLength(value: Floats, name: string, expected: number, of: string): void {
+export function checkLength(value: { length: number }, name: string, expected: number, of: string): void {
   if (value.length !== expected) {
     throw new RangeError(`${name}.length = ${value.length}: expected ${expected} (${of})`);
   }
 }
 
-export function checkOptions(options: unknown, name = 'options'): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`${name}: expected an object or undefined, got ${show(options)}`);
-  }
-  return options as Record<string, unknown>;
-}
-
-function checkNumber(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number`);
+export function checkNumber(value: unknown, name: string, expected = 'a number'): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected ${expected}`);
   return value;
 }
 
@@ -72,8 +72,22 @@ export function gammaOption(value: unknown, name: string, fallback: number): num
   return gamma;
 }
 
-export function reductionOption(value: unknown, name: string): Reduction {
-  if (value === undefined) return 'mean';
+/** A finite number within float32 range (the kernels take it as float32). */
+export function finiteOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const v = checkNumber(value, name, 'a finite number');
+  if (!Number.isFinite(Math.fround(v))) throw new RangeError(`${name} = ${show(v)}: expected a finite number (within float32 range)`);
+  return v;
+}
+
+export function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${name} = ${show(value)}: expected true or false`);
+  return value;
+}
+
+export function reductionOption(value: unknown, name: string, fallback: Reduction = 'mean'): Reduction {
+  if (value === undefined) return fallback;
   if (typeof value !== 'string') throw new TypeError(`${name} = ${show(value)}: expected 'none', 'mean' or 'sum'`);
   if (!(REDUCTIONS as readonly string[]).includes(value)) {
     throw new RangeError(`${name} = ${show(value)}: expected 'none', 'mean' or 'sum'`);
@@ -105,12 +119,46 @@ export function weightsOption(value: unknown, name: string, expected: number, of
   return weights;
 }
 
+/** A positive integer option (`classes`), at most 2^28: the same check, TypeError or RangeError, everywhere. */
+export function classesOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a positive integer`);
+  if (!Number.isInteger(value) || value < 1 || value > 2 ** 28) {
+    throw new RangeError(`${name} = ${show(value)}: expected a positive integer`);
+  }
+  return value;
+}
+
+/** Rows of `classes` in `length` values: the length must be a whole number of rows. */
+export function rowCount(length: number, classes: number, name: string): number {
+  if (length % classes !== 0) {
+    throw new RangeError(`${name}.length = ${length}: expected a multiple of the number of classes (${classes})`);
+  }
+  return length / classes;
+}
+
+/** Per-class values: finite and >= 0, length C, as float32. */
+export function perClass(value: Floats, name: string, classes: number, of = 'options.classes'): Float32Array {
+  checkLength(value, name, classes, of);
+  const out = new Float32Array(classes);
+  for (let c = 0; c < classes; c++) {
+    const v = value[c];
+    if (typeof v !== 'number') throw new TypeError(`${name}[${c}] = ${show(v)}: expected a number`);
+    if (!(v >= 0) || !Number.isFinite(Math.fround(v))) {
+      throw new RangeError(`${name}[${c}] = ${show(v)}: expected a finite number >= 0`);
+    }
+    out[c] = v;
+  }
+  return out;
+}
+
 /** A caller-owned output: a Float32Array of at least `length` elements that overlaps none of the inputs. */
 export function outputOption(
   value: unknown, name: string, length: number, inputs: ReadonlyArray<readonly [unknown, string]>,
 ): Float32Array | undefined {
   if (value === undefined) return undefined;
   if (!(value instanceof Float32Array)) throw new TypeError(`${name}: expected a Float32Array, got ${show(value)}`);
+  checkLive(value, name);
   if (value.length < length) {
     throw new RangeError(`${name}.length = ${value.length}: expected at least ${length}`);
   }
@@ -143,36 +191,4 @@ export function lossOutputs(
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;
   return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
-}
-
-/** One array the kernel read, with the rule its values must satisfy (checked on their float32 rounding). */
-export interface ValueRule {
-  values: Floats;
-  name: string;
-  ok(v32: number): boolean;
-  expected: string;
-}
-
-export const finiteRule = (values: Floats, name: string): ValueRule => ({
-  values, name, ok: (v) => Number.isFinite(v), expected: 'a finite number (within float32 range)',
-});
-
-export const unitIntervalRule = (values: Floats, name: string): ValueRule => ({
-  values, name, ok: (v) => v >= 0 && v <= 1, expected: 'a value in [0, 1]',
-});
-
-/**
- * After a kernel flagged a chunk [from, from + count): the error for its first offending element, the rules
- * tried in argument order at each index.
- */
-export function findInvalid(rules: readonly ValueRule[], from: number, count: number): RangeError {
-  for (let i = from; i < from + count; i++) {
-    for (const rule of rules) {
-      const v = rule.values[i] as number;
-      if (!rule.ok(Math.fround(v))) {
-        return new RangeError(`${rule.name}[${i}] = ${show(v)}: expected ${rule.expected}`);
-      }
-    }
-  }
-  return new RangeError(`invalid values between index ${from} and ${from + count - 1}`);
 }

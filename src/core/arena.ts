@@ -1,0 +1,240 @@
+// The arena: the engine's linear memory after the module's static data. A fixed header (the float64 reduction
+// lanes, the kernel ABI's stream table and parameter block), then the views `alloc` hands out, then the staging
+// slots. Inputs of any length stream through the slots chunk by chunk, so the memory never grows with N; it grows
+
+import { CHUNK, PARAM_BLOCK_BYTES, ROW_SLACK, STREAM_TABLE_BYTES } from './abi.js';
+import { show } from './describe.js';
+
+/** Four float64 reduction lanes, padded to a cache line. */
+export const LANES_BYTES = 64;
+/** The header before the `alloc` views: sum lanes, focal-term lanes, stream table, parameter block. */
+export const HEADER_BYTES = 2 * LANES_BYTES + 64 + PARAM_BLOCK_BYTES;
+const PAGE = 65536;
+/** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
+const ALLOC_SLOTS = 10;
+
+/** Typed arrays a call may read: its inputs (float32, float64, int32 class indices, uint8 masks). */
+export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | readonly unknown[];
+
+export interface Staging {
+  /** Byte addresses of the slots, each `elements` float32 long. */
+  slots: number[];
+  elements: number;
+}
+
+export class Arena {
+  private readonly memory: WebAssembly.Memory;
+  readonly base: number;
+  /** Byte address of the four float64 lanes the kernels add losses into. */
+  readonly acc: number;
+  /** Byte address of the lanes of the normalized focal loss's first pass (the sum of the focal terms). */
+  readonly focalAcc: number;
+  /** Byte address of the stream table (abi.ts STREAM_*). */
+  readonly streams: number;
+  /** Byte address of the parameter block (abi.ts PARAM_*). */
+  readonly params: number;
+  private f32View: Float32Array;
+  private f64View: Float64Array;
+  private i32View: Int32Array;
+  /** End of the views handed out by `alloc`; the staging slots start here. */
+  private allocTop: number;
+  /** Byte ends of the `alloc` views: a view that ends at one has ROW_SLACK floats of padding after it. */
+  private readonly allocEnds = new Set<number>();
+  /** What the engine is doing now, or undefined when idle (one call at a time: see `exclusive`). */
+  private activity: string | undefined;
+
+  constructor(memory: WebAssembly.Memory, heapBase: number) {
+    this.memory = memory;
+    this.base = Math.ceil(heapBase / LANES_BYTES) * LANES_BYTES;
+    this.acc = this.base;
+    this.focalAcc = this.acc + LANES_BYTES;
+    this.streams = this.focalAcc + LANES_BYTES;
+    this.params = this.streams + 64;
+    this.allocTop = this.base + HEADER_BYTES;
+    // The header must be addressable before the first call writes it.
+    if (this.allocTop > memory.buffer.byteLength) this.grow(this.allocTop, 'the engine header');
+    this.f32View = new Float32Array(memory.buffer);
+    this.f64View = new Float64Array(memory.buffer);
+    this.i32View = new Int32Array(memory.buffer);
+  }
+
+  /** Bytes of linear memory now (the figure the memory tests watch). */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** The float32 view of the whole memory, rebuilt if a grow detached the buffer it was made on. */
+  get f32(): Float32Array {
+    if (this.f32View.buffer !== this.memory.buffer) this.refreshViews();
+    return this.f32View;
+  }
+
+  get f64(): Float64Array {
+    if (this.f64View.buffer !== this.memory.buffer) this.refreshViews();
+    return this.f64View;
+  }
+
+  get i32(): Int32Array {
+    if (this.i32View.buffer !== this.memory.buffer) this.refreshViews();
+    return this.i32View;
+  }
+
+  /**
+   * Runs `work` as the engine's only call. A call that arrives while another is under way (an input's getter or
+   * Proxy calling the engine while it reads that input) would overwrite the staging slots under it: it is refused
+   * with an Error, never allowed to return a wrong number.
+   */
+  exclusive<T>(what: string, work: () => T): T {
+    if (this.activity !== undefined) {
+      throw new Error(
+        `${what}: this engine is busy with ${this.activity} (an input's getter or Proxy called the engine while it ` +
+          'was reading that input); call it after that call returns, or use another engine',
+      );
+    }
+    this.activity = what;
+    try {
+      return work();
+    } finally {
+      this.activity = undefined;
+    }
+  }
+
+  /**
+   * Lays out `count` float32 slots of `elements` each (at least one chunk) after the `alloc` views, growing the
+   * memory first when they do not fit, before the call reads anything. A grow detaches every view of the memory,
+   * so while views from `alloc` are live it is refused instead: a call never pulls the caller's views from under
+   * them. `what` names what sets the width.
+   */
+  stage(count: number, elements: number, what = 'this call'): Staging {
+    const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
+    const first = this.allocTop;
+    const end = first + count * width * 4;
+    if (end > this.memory.buffer.byteLength) {
+      if (this.allocEnds.size > 0) {
+        throw new RangeError(
+          `${what}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.memory.buffer.byteLength - this.base}), ` +
+            `and growing it would detach the ${this.allocEnds.size} views from fl.alloc() still in use; call ` +
+            'fl.freeAll() first (the memory stays grown for the calls after it), or make this call before allocating',
+        );
+      }
+      this.grow(end, what);
+    }
+    const slots: number[] = [];
+    for (let s = 0; s < count; s++) slots.push(first + s * width * 4);
+    return { slots, elements: width };
+  }
+
+  /**
+   * Float32Arrays of the given lengths inside linear memory for the caller to fill: the kernels read them (and
+   * write output views) in place, with no copy. One call grows the memory at most once, and a grow detaches
+   * every earlier view (it then reads as empty), so a caller allocates all it needs in one call. Each view is
+   * followed by ROW_SLACK floats of padding, so the row kernels can run on it in place too.
+   */
+  alloc(counts: readonly number[], names: readonly string[]): Float32Array[] {
+    if (this.activity !== undefined) {
+      throw new Error(`fl.alloc: this engine is busy with ${this.activity}; allocate before or after that call`);
+    }
+    const starts: number[] = [];
+    let top = this.allocTop;
+    for (const count of counts) {
+      starts.push(top);
+      top += Math.ceil((count * 4 + ROW_SLACK * 4) / 64) * 64;
+    }
+    const need = top + ALLOC_SLOTS * CHUNK * 4;
+    if (need > this.memory.buffer.byteLength) {
+      const largest = counts.reduce((k, c, i) => (c > counts[k]! ? i : k), 0);
+      this.grow(need, `${names[largest]} = ${counts[largest]}`);
+    }
+    this.allocTop = top;
+    return counts.map((count, k) => {
+      this.allocEnds.add(starts[k]! + count * 4);
+      return new Float32Array(this.memory.buffer, starts[k]!, count);
+    });
+  }
+
+  /** Releases every view `alloc` gave out; they must not be used afterwards. */
+  freeAll(): void {
+    this.allocTop = this.base + HEADER_BYTES;
+    this.allocEnds.clear();
+  }
+
+  /** Whether `values` is a view of this engine's memory (from `alloc`), which kernels can use in place. */
+  owns(values: unknown): values is Float32Array {
+    return values instanceof Float32Array && values.buffer === this.memory.buffer;
+  }
+
+  /** An `alloc` view with its padding after it: the row kernels may touch ROW_SLACK floats past its end. */
+  ownsPadded(values: unknown): values is Float32Array {
+    return this.owns(values) && this.allocEnds.has(values.byteOffset + values.byteLength);
+  }
+
+  /** Makes [0, end) addressable; running out of memory is a RangeError naming what asked for it. */
+  private grow(end: number, what: string): void {
+    const have = this.memory.buffer.byteLength;
+    try {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch (e) {
+      throw new RangeError(
+        `${what}: needs ${end - this.base} bytes of engine memory (${Math.ceil(end / PAGE)} pages of 64 KiB), ` +
+          `more than this runtime lets a WebAssembly memory grow to; it has ${have} bytes`,
+        { cause: e },
+      );
+    }
+    // memory.grow detaches the old ArrayBuffer: every view made on it now reads as empty, so rebuild them here.
+    this.refreshViews();
+  }
+
+  private refreshViews(): void {
+    this.f32View = new Float32Array(this.memory.buffer);
+    this.f64View = new Float64Array(this.memory.buffer);
+    this.i32View = new Int32Array(this.memory.buffer);
+  }
+
+  /** Zeroes four reduction lanes. */
+  clearLanes(lanes: number): void {
+    this.f64.fill(0, lanes >>> 3, (lanes >>> 3) + 4);
+  }
+
+  /** The lanes combined in their fixed order: (lane0 + lane1) + (lane2 + lane3). */
+  sumLanes(lanes: number): number {
+    const f64 = this.f64;
+    const i = lanes >>> 3;
+    return f64[i]! + f64[i + 1]! + (f64[i + 2]! + f64[i + 3]!);
+  }
+
+  /**
+   * Copies src[from, from + count) into the slot at `ptr` as float32 (float64 input rounds once, here).
+   * A plain array is checked as it is copied: an entry that is not a number is a TypeError naming `name[i]`.
+   */
+  copyIn(src: Readable, from: number, count: number, ptr: number, name: string): void {
+    const f32 = this.f32;
+    const at = ptr >>> 2;
+    if (ArrayBuffer.isView(src)) {
+      const part = (src as Float32Array).subarray(from, from + count);
+      // A buffer detached after validation (by a getter of another argument) reads as empty: never stage stale data.
+      if (part.length !== count) throw detachedError(name);
+      f32.set(part, at);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const v = src[from + i];
+      if (typeof v !== 'number') throw new TypeError(`${name}[${from + i}] = ${show(v)}: expected a number`);
+      f32[at + i] = v;
+    }
+  }
+
+  /** Copies `count` float32 from the slot at `ptr` into dst at `to`. */
+  copyOut(ptr: number, count: number, dst: Float32Array, to: number): void {
+    const at = ptr >>> 2;
+    if (dst.length < to + count) throw detachedError('an output');
+    dst.set(this.f32.subarray(at, at + count), to);
+  }
+}
+
+/** The error for an argument whose ArrayBuffer was detached (transferred to a worker, or grown out of a memory). */
+export function detachedError(name: string): TypeError {
+  return new TypeError(
+    `${name}: its ArrayBuffer is detached (transferred, or a view of a WebAssembly memory that has grown since); ` +
+      'pass an array whose buffer is live',
+  );
+}

@@ -1,0 +1,223 @@
+// THE row loop of every row kernel (the softmax focal losses, the softmax / log-softmax primitives): stage whole
+// rows (as many as fit a slot; a row wider than a chunk widens the slots to C, never to N), through a class-axis
+// layout when the classes are not last, call the kernel, locate a bad value, copy the outputs out, and keep one
+// float64 sum per block of rows. A family's plan describes the call (RowCall); it never loops.
+// Sums: rows are summed in blocks of ⌊(CHUNK - ROW_SLACK) / C⌋ rows (at least one), a function of C alone: the
+// lanes are cleared at each block's first row and combined at its last, and the block sums added in block order.
+// So a sum does not depend on the staging (class-last or a layout, copied or in place) nor on a worker pool that
+// runs whole blocks: all give the same bits.
+import {
+  CHUNK, ROW_SLACK, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
+  STREAM_WEIGHTS,
+} from './abi.js';
+import type { Readable } from './arena.js';
+import { show } from './describe.js';
+import type { Engine, RowKernelName } from './engine.js';
+import { layoutChunk, layoutSlotElements, stageRows, unstageRows, type ClassLayout } from './layout.js';
+import { locate, overflowError, type Locator } from './locate.js';
+import { writeParams, writeStreams, type KernelParams } from './params.js';
+import type { LossResult, Reduction } from './elementwise.js';
+
+/** An array a row kernel reads: `classes` values per row (logits, soft targets), or one per row (weights). */
+export interface RowStream {
+  stream: number;
+  values: Readable;
+  name: string;
+  per: 'class' | 'row';
+}
+
+/** A validated row call, as a family's plan describes it. Structured-cloneable (the pool sends it). */
+export interface RowCall {
+  kernel: RowKernelName;
+  rows: number;
+  classes: number;
+  inputs: readonly RowStream[];
+  /** Class indices (int32 on the labels stream), checked as they are copied. */
+  labels?: Int32Array | readonly number[];
+  /** One float32 per class on the class-weights stream (softmax's per-class alpha). */
+  classTable?: Readable;
+  /** Classes on an axis other than the last (options.shape / classAxis), or undefined for rows x C. */
+  layout?: ClassLayout;
+  params: KernelParams;
+  reduction: Reduction;
+  /** What 'mean' divides by (known before the pass: the rows not ignored, or a normalizer). */
+  divisor: number;
+  /** Whether the result is written ('none', and the primitives), one per row or `classes` per row. */
+  writeLoss: boolean;
+  lossPer: 'row' | 'class';
+  out?: Float32Array;
+  withGrad: boolean;
+  gradOut?: Float32Array;
+}
+
+export interface RowOutputs {
+  loss: Float32Array | undefined;
+  grad: Float32Array | undefined;
+}
+
+/** Rows [first, last) run: the block sums added in order (and each block's, with perBlock), or the rows flagged. */
+export interface RowPassResult {
+  total: number;
+  sums?: Float64Array;
+  invalid?: { from: number; count: number };
+  /** With `invalid`: the values were valid, but this row's loss or gradient overflowed float32. */
+  overflow?: { index: number; what: 'loss' | 'gradient' };
+}
+
+/** Rows per sum block: a function of C only (see the file comment). */
+export function sumBlockRows(classes: number): number {
+  return Math.max(1, Math.floor((CHUNK - ROW_SLACK) / classes));
+}
+
+export function blockCount(rows: number, classes: number): number {
+  return Math.ceil(rows / sumBlockRows(classes));
+}
+
+export function newRowOutputs(call: RowCall): RowOutputs {
+  const lossLength = call.lossPer === 'row' ? call.rows : call.rows * call.classes;
+  return {
+    loss: call.writeLoss ? call.out ?? new Float32Array(lossLength) : undefined,
+    grad: call.withGrad ? call.gradOut ?? new Float32Array(call.rows * call.classes) : undefined,
+  };
+}
+
+/**
+ * Runs rows [first, last) (whole sum blocks) of a call. Rows-by-classes views of the engine's memory (fl.alloc,
+ * whose padding the kernels' last vector may touch) are read and written in place; everything else is staged.
+ */
+export function runRows(
+  engine: Engine, call: RowCall, outputs: RowOutputs, first: number, last: number, perBlock = false,
+): RowPassResult {
+  const { arena, kernels } = engine;
+  const kernel = kernels[call.kernel];
+  const { classes: C, layout, inputs } = call;
+  const { loss, grad } = outputs;
+  const slotCount = inputs.length + 5 + (layout ? 1 : 0); // + labels, class table, loss, grad, scratch (+ raw)
+  const what = `options.classes = ${C} (rows wider than the staging slots)`;
+  const staging = arena.stage(slotCount, layout ? layoutSlotElements(layout, ROW_SLACK) : C + ROW_SLACK, what);
+  const slots = staging.slots;
+  const inputSlots = slots.slice(0, inputs.length);
+  const [labelsAt, tableAt, lossAt, gradAt, scratchAt, rawAt = 0] = slots.slice(inputs.length) as [
+    number, number, number, number, number, number?,
+  ];
+  const rowsPerChunk = Math.floor((staging.elements - ROW_SLACK) / C);
+  const blockRows = sumBlockRows(C);
+  const sums = perBlock ? new Float64Array(Math.ceil((last - first) / blockRows)) : undefined;
+  let total = 0;
+  if (call.classTable) arena.copyIn(call.classTable, 0, C, tableAt, 'options.alpha');
+  writeParams(arena, call.params);
+  const lossWidth = call.lossPer === 'row' ? 1 : C;
+  // In place: class-last views with their padding (row streams) or any view (one value per row).
+  const inPlace = (values: unknown, per: 'class' | 'row'): values is Float32Array =>
+    per === 'class' ? !layout && arena.ownsPadded(values) : arena.owns(values);
+  const lossInPlace = inPlace(loss, lossWidth === 1 ? 'row' : 'class');
+  const gradInPlace = inPlace(grad, 'class');
+  // As the elementwise driver: gradients are scanned for an overflow only when something scales them up.
+  const scanGrad = grad !== undefined && (inputs.some((s) => s.stream === STREAM_WEIGHTS) || call.classTable !== undefined ||
+    (call.params.alpha ?? 0) > 1 || (call.params.gradScale ?? 1) > 1);
+  const addresses = new Map<number, number>();
+  for (let from = first, count = 0; from < last; from += count) {
+    count = Math.min(layout ? layoutChunk(layout, from, rowsPerChunk) : rowsPerChunk, last - from);
+    // Stage the chunk's rows; the base address of each stream for row `from`.
+    const bases = inputs.map((input, k) => {
+      const { values, name, per } = input;
+      if (inPlace(values, per)) return values.byteOffset + from * (per === 'class' ? C : 1) * 4;
+      if (per === 'class' && layout) stageRows(engine, layout, values, from, count, rawAt, inputSlots[k]!, name);
+      else if (per === 'class') arena.copyIn(values, from * C, count * C, inputSlots[k]!, name);
+      else arena.copyIn(values, from, count, inputSlots[k]!, name);
+      return inputSlots[k]!;
+    });
+    if (call.labels) copyLabels(engine, call.labels, from, count, labelsAt);
+    const lossBase = lossInPlace ? loss!.byteOffset + from * lossWidth * 4 : lossAt;
+    const gradBase = gradInPlace ? grad!.byteOffset + from * C * 4 : gradAt;
+    // One kernel call per part of a sum block, so the block sums do not depend on how rows were staged.
+    for (let row = from; row < from + count;) {
+      const block = Math.floor((row - first) / blockRows);
+      const end = Math.min(from + count, first + (block + 1) * blockRows);
+      const skip = row - from;
+      if ((row - first) % blockRows === 0) arena.clearLanes(arena.acc);
+      addresses.clear();
+      inputs.forEach((input, k) => addresses.set(input.stream, bases[k]! + skip * (input.per === 'class' ? C : 1) * 4));
+      if (call.labels) addresses.set(STREAM_LABELS, labelsAt + skip * 4);
+      if (call.classTable) addresses.set(STREAM_CLASS_WEIGHTS, tableAt);
+      if (loss) addresses.set(STREAM_LOSS, lossBase + skip * lossWidth * 4);
+      if (grad) addresses.set(STREAM_GRAD, gradBase + skip * C * 4);
+      addresses.set(STREAM_SCRATCH, scratchAt);
+      addresses.set(STREAM_ACC, arena.acc);
+      writeStreams(arena, addresses);
+      if (kernel(arena.streams, end - row, C, row, arena.params) < 0) return { total, invalid: { from: row, count: end - row } };
+      // A row loss that overflowed makes the lanes infinite or NaN: the rows are run again into the loss slot to
+      // find it. A gradient that may have overflowed is scanned.
+      if (!Number.isFinite(arena.sumLanes(arena.acc))) {
+        addresses.set(STREAM_LOSS, lossAt);
+        writeStreams(arena, addresses);
+        kernel(arena.streams, end - row, C, row, arena.params);
+        const bad = kernels.firstNonFinite(lossAt, (end - row) * lossWidth);
+        return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / lossWidth), what: 'loss' } };
+      }
+      const bad = scanGrad ? kernels.firstNonFinite(gradBase + skip * C * 4, (end - row) * C) : -1;
+      if (bad >= 0) {
+        return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / C), what: 'gradient' } };
+      }
+      if (end === first + (block + 1) * blockRows || end === last) {
+        const blockSum = arena.sumLanes(arena.acc);
+        total += blockSum;
+        if (sums) sums[block] = blockSum;
+      }
+      row = end;
+    }
+    if (loss && !lossInPlace) arena.copyOut(lossAt, count * lossWidth, loss, from * lossWidth);
+    if (grad && !gradInPlace && layout) unstageRows(engine, layout, gradAt, from, count, rawAt, grad);
+    else if (grad && !gradInPlace) arena.copyOut(gradAt, count * C, grad, from * C);
+  }
+  return { total, sums };
+}
+
+/** Copies class indices into an int32 slot; an entry that is not a 32-bit integer is refused here. */
+function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from: number, count: number, ptr: number): void {
+  const i32 = engine.arena.i32;
+  const at = ptr >>> 2;
+  if (labels instanceof Int32Array) {
+    const part = labels.subarray(from, from + count);
+    if (part.length !== count) throw new TypeError('targets: its ArrayBuffer is detached (transferred, or a view of a WebAssembly memory that has grown since); pass an array whose buffer is live');
+    i32.set(part, at);
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    const v = labels[from + i];
+    if (typeof v !== 'number') throw new TypeError(`targets[${from + i}] = ${show(v)}: expected a class index`);
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+      throw new RangeError(`targets[${from + i}] = ${show(v)}: expected an integer class index`);
+    }
+    i32[at + i] = v;
+  }
+}
+
+/** The error for rows that stopped: the bad value a kernel flagged, or the row whose result overflowed. */
+export function rowsError(locator: Locator, result: RowPassResult): RangeError {
+  if (result.overflow) return overflowError(locator, result.overflow.index, result.overflow.what);
+  return locate(locator, result.invalid!.from, result.invalid!.count);
+}
+
+/** A validated row call and how to name its bad values. */
+export interface RowPlan {
+  call: RowCall;
+  locator: Locator;
+}
+
+/** Runs a planned row call on one engine, then its reduction. */
+export function runRowCall(engine: Engine, plan: RowPlan, what: string): LossResult {
+  const { call } = plan;
+  return engine.arena.exclusive(what, () => {
+    const outputs = newRowOutputs(call);
+    const result = runRows(engine, call, outputs, 0, call.rows);
+    if (result.invalid) throw rowsError(plan.locator, result);
+    return finishRows(call, outputs, result.total);
+  });
+}
+
+/** The result of a row call from its outputs and the sum of its blocks (shared with the pool). */
+export function finishRows(call: RowCall, outputs: RowOutputs, total: number): LossResult {
+  const loss = outputs.loss ?? (call.reduction === 'sum' ? total : call.divisor > 0 ? total / call.divisor : 0);
+  return { loss, grad: outputs.grad };
+}

@@ -1,0 +1,148 @@
+// What every loss of the sigmoid family shares: logits and targets of one length, the reduction options, and the
+// masks and per-class weights that the variant kernel takes (assembly/sigmoid/variants.ts). A loss's plan adds its
+// own parameters and calls `sigmoidFamilyPlan`, which returns the call for the elementwise driver.
+import {
+  FLAG_HAS_IGNORE, STREAM_CLASS_WEIGHTS, STREAM_INPUT, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
+} from '../core/abi.js';
+import type { ElementwiseCall, ElementwisePlan, InputStream } from '../core/elementwise.js';
+import type { ElementwiseKernelName } from '../core/engine.js';
+import { finiteRule, unitRule, UNIT, type ValueRule } from '../core/locate.js';
+import type { KernelParams } from '../core/params.js';
+import {
+  checkFloats, checkLength, checkLive, classesOption, finiteOption, lossOutputs, normalizerOption, perClass,
+  reductionOption, show, weightsOption, type Floats, type Reduction,
+} from '../options/checks.js';
+
+/** Masks and per-class weights, accepted by every loss of the sigmoid family. */
+export interface SigmoidMaskOptions {
+  /** Per-element mask (same length as logits): 0 ignores the element (0 loss, 0 gradient, not counted by
+   * 'mean'); any other value keeps it. */
+  mask?: Floats | Uint8Array;
+  /** Elements whose target equals this value are ignored as by `mask` (their target is not validated). */
+  ignoreIndex?: number;
+  /** C, for multi-label logits laid out N x C (class axis last): element i belongs to class i mod C. Default:
+   * the length of classWeights (or of posWeight). */
+  classes?: number;
+  /** Per-class weights (length C, finite, >= 0), multiplied in like `weights`. */
+  classWeights?: Floats;
+}
+
+/** The reduction and the caller-owned loss output, as every loss takes them. */
+export interface ReductionOptions {
+  /** 'mean' (default), 'sum', or 'none' for one loss per element. */
+  reduction?: Reduction;
+  /** Per-element weights (same length as the first argument), multiplied in before the reduction. */
+  weights?: Floats;
+  /** With 'mean': divide the sum by this (e.g. the number of positives) instead of the element count. */
+  normalizer?: number;
+  /** With 'none': a caller-owned Float32Array (length >= N) to write the losses into, returned as the loss. */
+  out?: Float32Array;
+}
+
+/** The gradient's caller-owned output, taken by every ...WithGrad method. */
+export interface GradOutOptions {
+  /** A caller-owned Float32Array (as long as the first argument) to write the gradient into, returned as `grad`. */
+  gradOut?: Float32Array;
+}
+
+export const REDUCTION_OPTIONS = ['reduction', 'weights', 'normalizer', 'out'] as const;
+export const MASK_OPTIONS = ['mask', 'ignoreIndex', 'classes', 'classWeights'] as const;
+
+/** What a sigmoid-family loss adds to the shared options: its kernel and parameters. */
+export interface FamilyKernel {
+  kernel: ElementwiseKernelName;
+  params: KernelParams;
+  /** posWeight per class (the focal loss only), already checked against C by the caller's `posWeights`. */
+  posWeight?: number | Floats;
+  /** smp's normalized focal loss (two passes). */
+  normalized?: boolean;
+}
+
+function isMaskArray(value: unknown): value is Floats | Uint8Array {
+  return value instanceof Uint8Array || value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+}
+
+/** Everything but the loss's own parameters: inputs, reduction, outputs, masks and class weights. */
+export function sigmoidFamilyPlan(
+  logitsArg: unknown, targetsArg: unknown, options: Record<string, unknown>, withGrad: boolean, own: FamilyKernel,
+): ElementwisePlan {
+  const logits = checkFloats(logitsArg, 'logits');
+  const targets = checkFloats(targetsArg, 'targets');
+  const n = logits.length;
+  checkLength(targets, 'targets', n, 'the length of logits');
+  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const weights = weightsOption(options.weights, 'options.weights', n, 'the length of logits');
+  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
+
+  let mask: Floats | Uint8Array | undefined;
+  if (options.mask !== undefined) {
+    if (!isMaskArray(options.mask)) {
+      throw new TypeError(`options.mask: expected a Uint8Array, Float32Array, Float64Array or an array of numbers, got ${show(options.mask)}`);
+    }
+    mask = options.mask;
+    if (!Array.isArray(mask)) checkLive(mask as Uint8Array, 'options.mask');
+    if (mask.length !== n) throw new RangeError(`options.mask.length = ${mask.length}: expected ${n} (the length of logits)`);
+  }
+  const ignoreIndex = options.ignoreIndex === undefined ? undefined : finiteOption(options.ignoreIndex, 'options.ignoreIndex', 0);
+
+  const classWeightsArg = options.classWeights === undefined ? undefined : checkFloats(options.classWeights, 'options.classWeights');
+  const posWeightArg = own.posWeight;
+  let classes = classesOption(options.classes, 'options.classes');
+  if (classes === undefined) {
+    if (classWeightsArg) classes = classWeightsArg.length;
+    else if (posWeightArg !== undefined && typeof posWeightArg !== 'number') classes = posWeightArg.length;
+    else classes = 1;
+  }
+  if (classes < 1) throw new RangeError('options.classWeights.length = 0: expected at least one class');
+  if (n % classes !== 0) {
+    throw new RangeError(`logits.length = ${n}: expected a multiple of ${classes} (options.classes: rows of C classes, class axis last)`);
+  }
+  const tables: { stream: number; values: Float32Array }[] = [];
+  if (classWeightsArg) tables.push({ stream: STREAM_CLASS_WEIGHTS, values: perClass(classWeightsArg, 'options.classWeights', classes) });
+  if (typeof posWeightArg === 'number') {
+    const [one] = perClass([posWeightArg], 'options.posWeight', 1);
+    tables.push({ stream: STREAM_POS_WEIGHTS, values: new Float32Array(classes).fill(one!) });
+  } else if (posWeightArg) {
+    tables.push({ stream: STREAM_POS_WEIGHTS, values: perClass(posWeightArg, 'options.posWeight', classes) });
+  }
+
+  const named = [[logits, 'logits'], [targets, 'targets'], [weights, 'options.weights'], [mask, 'options.mask']] as const;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, named);
+  const inputs: InputStream[] = [
+    { stream: STREAM_INPUT, values: logits, name: 'logits' },
+    { stream: STREAM_TARGETS, values: targets, name: 'targets' },
+  ];
+  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights' });
+  if (mask) inputs.push({ stream: STREAM_MASK, values: mask, name: 'options.mask' });
+  const masked = mask !== undefined || ignoreIndex !== undefined;
+  const call: ElementwiseCall = {
+    kernel: own.kernel,
+    n,
+    inputs,
+    tables,
+    classes,
+    params: {
+      ...own.params,
+      flags: (own.params.flags ?? 0) | (ignoreIndex !== undefined ? FLAG_HAS_IGNORE : 0),
+      ignoreValue: ignoreIndex ?? 0,
+    },
+    reduction,
+    divisor: reduction !== 'mean' ? 1 : normalizer ?? (masked ? 'kept' : n),
+    writeLoss: reduction === 'none',
+    out,
+    withGrad,
+    gradOut,
+    normalized: own.normalized ?? false,
+  };
+  const ignore = ignoreIndex === undefined ? undefined : Math.fround(ignoreIndex);
+  const rules: ValueRule[] = [
+    finiteRule(logits, 'logits'),
+    unitRule(targets, 'targets', ignoreIndex === undefined ? UNIT : `${UNIT} or options.ignoreIndex (${show(ignoreIndex)})`),
+  ];
+  if (weights) rules.push(finiteRule(weights, 'options.weights'));
+  const skip = masked
+    ? (i: number): boolean => (mask !== undefined && Math.fround(mask[i] as number) === 0) ||
+      (ignore !== undefined && Math.fround(targets[i] as number) === ignore)
+    : undefined;
+  return { call, locator: { rules, skip } };
+}

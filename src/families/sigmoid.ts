@@ -1,0 +1,116 @@
+// Binary and multi-label focal loss from logits (torchvision.ops.sigmoid_focal_loss semantics), with kornia's
+// posWeight, smp's reduced and normalized focal terms, masks and class weights. One plan picks the kernel: the tuned
+// plain kernel (assembly/sigmoid/focal.ts) when no mask or class option is given, else the focal member of the
+// variant kernel (assembly/sigmoid/variants.ts).
+import { FLAG_REDUCED, STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
+import type { ElementwisePlan, InputStream } from '../core/elementwise.js';
+import { finiteRule, unitRule } from '../core/locate.js';
+import { gammaMode } from '../core/params.js';
+import {
+  alphaOption, booleanOption, checkFloats, checkLength, checkNumber, gammaOption, lossOutputs, normalizerOption,
+  reductionOption, show, weightsOption, type Floats,
+} from '../options/checks.js';
+import { sigmoidCompat, type Compat } from '../options/compat.js';
+import { knownOptions, optionsOf } from '../options/strict.js';
+import {
+  MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
+} from './common.js';
+
+/** Options of `sigmoidFocalLoss` (and of `sigmoidFocalLossWithGrad`, which adds `gradOut`). */
+export interface SigmoidFocalOptions extends SigmoidMaskOptions, ReductionOptions {
+  /** Weight of the positive class: alpha_t = alpha t + (1 - alpha)(1 - t). Default 0.25; null or < 0: none. */
+  alpha?: number | null;
+  /** Focusing parameter, >= 0. Default 2; 0 gives (alpha-balanced) binary cross-entropy. */
+  gamma?: number;
+  /** kornia's pos_weight: weight of the positive term t log p inside the cross-entropy (BCEWithLogits
+   * pos_weight); a number, or one per class (length C). Finite, >= 0. */
+  posWeight?: number | Floats;
+  /** smp's reduced focal loss: the focal term is ((1 - p_t) / threshold)^gamma where p_t >= threshold, 1 below.
+   * In (0, 1]. */
+  reducedThreshold?: number;
+  /** smp's normalized focal loss: every loss divided by the sum of the focal terms (at least 1e-6), before the
+   * reduction; the gradient includes that sum's dependence on the logits. Default false. */
+  normalized?: boolean;
+  /** A Python library's defaults and 'mean' divisor (see the README's compat table); options given beside it
+   * override its defaults. 'mmcv' divides 'mean' by N rows of N x C logits, so it needs `classes`. */
+  compat?: Compat;
+}
+
+export interface SigmoidFocalGradOptions extends SigmoidFocalOptions, GradOutOptions {}
+
+export const SIGMOID_FOCAL_OPTIONS = knownOptions([
+  'alpha', 'gamma', ...REDUCTION_OPTIONS, ...MASK_OPTIONS, 'posWeight', 'reducedThreshold', 'normalized', 'compat',
+]);
+
+/** The options only the variant kernel does (the plain kernel stays as it is when none is given). */
+const EXTRAS = ['mask', 'ignoreIndex', 'classes', 'classWeights', 'posWeight', 'reducedThreshold', 'normalized'];
+
+export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
+  const method = withGrad ? 'sigmoidFocalLossWithGrad' : 'sigmoidFocalLoss';
+  const given = optionsOf(optionsArg, withGrad ? [...SIGMOID_FOCAL_OPTIONS, 'gradOut'] : SIGMOID_FOCAL_OPTIONS, method);
+  const options = sigmoidCompat(given, logits); // a compatibility preset's defaults under the options given
+  const alpha = alphaOption(options.alpha, 'options.alpha', 0.25);
+  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
+  if (EXTRAS.some((k) => options[k] !== undefined && !(k === 'normalized' && options[k] === false))) {
+    return extrasPlan(logits, targets, options, withGrad, alpha, gamma);
+  }
+  const logitsArray = checkFloats(logits, 'logits');
+  const targetsArray = checkFloats(targets, 'targets');
+  const n = logitsArray.length;
+  checkLength(targetsArray, 'targets', n, 'the length of logits');
+  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const weights = weightsOption(options.weights, 'options.weights', n, 'the length of logits');
+  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
+  const named = [[logitsArray, 'logits'], [targetsArray, 'targets'], [weights, 'options.weights']] as const;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, named);
+  const inputs: InputStream[] = [
+    { stream: STREAM_INPUT, values: logitsArray, name: 'logits' },
+    { stream: STREAM_TARGETS, values: targetsArray, name: 'targets' },
+  ];
+  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights' });
+  const rules = [finiteRule(logitsArray, 'logits'), unitRule(targetsArray, 'targets')];
+  if (weights) rules.push(finiteRule(weights, 'options.weights'));
+  return {
+    call: {
+      kernel: 'sigmoidFocal',
+      n,
+      inputs,
+      params: { alpha, gamma, gammaMode: gammaMode(gamma) },
+      reduction,
+      divisor: reduction === 'mean' ? normalizer ?? n : 1,
+      writeLoss: reduction === 'none',
+      out,
+      withGrad,
+      gradOut,
+    },
+    locator: { rules },
+  };
+}
+
+/** Masks, class weights, posWeight, reduced or normalized focal terms: the focal member of the variant kernel. */
+function extrasPlan(
+  logits: unknown, targets: unknown, options: Record<string, unknown>, withGrad: boolean, alpha: number, gamma: number,
+): ElementwisePlan {
+  let threshold = 0;
+  let thresholdScale = 1;
+  let flags = 0;
+  if (options.reducedThreshold !== undefined) {
+    const th = checkNumber(options.reducedThreshold, 'options.reducedThreshold', 'a number in (0, 1]');
+    thresholdScale = Math.fround(th ** -gamma);
+    if (!(th > 0 && th <= 1) || !Number.isFinite(thresholdScale)) {
+      throw new RangeError(`options.reducedThreshold = ${show(th)}: expected a number in (0, 1] with threshold^-gamma a finite float32`);
+    }
+    threshold = th;
+    flags |= FLAG_REDUCED;
+  }
+  const normalized = booleanOption(options.normalized, 'options.normalized', false);
+  const posWeight = options.posWeight === undefined || typeof options.posWeight === 'number'
+    ? options.posWeight as number | undefined
+    : checkFloats(options.posWeight, 'options.posWeight');
+  return sigmoidFamilyPlan(logits, targets, options, withGrad, {
+    kernel: 'sigmoidFocalMasked',
+    params: { alpha, gamma, gammaMode: gammaMode(gamma), threshold, thresholdScale, flags },
+    posWeight,
+    normalized,
+  });
+}

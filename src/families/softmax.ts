@@ -1,0 +1,199 @@
+// Multi-class focal loss from logits (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy semantics), with
+// class indices or soft targets, label smoothing, class-axis layouts and compat presets: options in, the call for
+// the row driver out; the arithmetic is assembly/softmax/hard.ts's (class indices) and soft.ts's (distributions).
+import { STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
+import { layoutIndex, layoutOption } from '../core/layout.js';
+import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type ValueRule } from '../core/locate.js';
+import { gammaMode } from '../core/params.js';
+import type { RowPlan, RowStream } from '../core/rows.js';
+import {
+  alphaOption, checkFloats, checkLength, checkLive, classesOption, gammaOption, isFloats, lossOutputs,
+  normalizerOption, reductionOption, rowCount, show, weightsOption, type Floats,
+} from '../options/checks.js';
+import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
+import { knownOptions, optionsOf } from '../options/strict.js';
+import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
+
+/** Options of `softmaxFocalLoss` (and of `softmaxFocalLossWithGrad`, which adds `gradOut`). */
+export interface SoftmaxFocalOptions extends ReductionOptions {
+  /** C, the number of classes (the row length of logits). Default logits.length / targets.length for class
+   * indices; required with soft targets. */
+  classes?: number;
+  /** Class weighting: null (default) for none; a number in [0, 1] scales every row; an array of C non-negative
+   * numbers weighs row i by alpha[y_i] (soft targets: class c's term by alpha[c]). */
+  alpha?: number | Floats | null;
+  /** Focusing parameter, >= 0. Default 2; 0 gives (weighted) softmax cross-entropy. */
+  gamma?: number;
+  /** Rows whose target is this index give 0 loss and 0 gradient and do not count in 'mean'. Default -100. */
+  ignoreIndex?: number;
+  /** With class indices: the target row becomes y (1 - eps) + eps / C, as Keras label_smoothing. Default 0. */
+  labelSmoothing?: number;
+  /** The logits' shape, any rank (e.g. [N, C, H, W]), with `classAxis`: the classes lie on that axis, not last.
+   * Class-index targets then have the shape without the class axis (one per position, in that order), soft targets
+   * and the gradient the logits' shape; 'none' gives one loss per position. No transposed copy is made. */
+  shape?: readonly number[];
+  /** The class axis of `shape`, in [-rank, rank) (negative counts from the end). Default -1 (class last). */
+  classAxis?: number;
+  /** A Python library's semantics: 'kornia' | 'keras' | 'mmcv' | 'monai' set alpha's convention (kornia and MONAI:
+   * a scalar alpha gives class 0 1 - alpha, the others alpha), the 'mean' divisor and the defaults (README's compat
+   * table). Options given beside it override its defaults. 'torchvision', 'mmdet', 'smp': a RangeError (no softmax
+   * focal loss there). */
+  compat?: Compat;
+}
+
+export interface SoftmaxFocalGradOptions extends SoftmaxFocalOptions, GradOutOptions {}
+
+/** Class indices (one per row) or soft targets (a distribution per row, N x C). */
+export type SoftmaxTargets = Int32Array | readonly number[] | Float32Array | Float64Array;
+
+export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
+  'classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', ...REDUCTION_OPTIONS, 'shape', 'classAxis', 'compat',
+]);
+
+function ignoreIndexOption(value: unknown, name: string): number {
+  if (value === undefined) return -100;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected an integer`);
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`${name} = ${show(value)}: expected an integer (a 32-bit one)`);
+  }
+  return value;
+}
+
+function smoothingOption(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
+  return value;
+}
+
+/** alpha: null / a number (as sigmoidFocalLoss, no weighting when negative) / C non-negative class weights. */
+function softmaxAlphaOption(value: unknown, name: string, classes: number): { alpha: number; alphas?: Floats } {
+  if (value === undefined || value === null || typeof value === 'number') {
+    return { alpha: alphaOption(value, name, null) };
+  }
+  if (!isFloats(value)) {
+    throw new TypeError(`${name}: expected null, a number, or an array of ${classes} class weights, got ${show(value)}`);
+  }
+  if (!Array.isArray(value)) checkLive(value as Float32Array, name);
+  checkLength(value, name, classes, 'one weight per class');
+  for (let c = 0; c < classes; c++) {
+    const a = value[c];
+    if (typeof a !== 'number') throw new TypeError(`${name}[${c}] = ${show(a)}: expected a number`);
+    if (!(a >= 0) || !Number.isFinite(Math.fround(a))) {
+      throw new RangeError(`${name}[${c}] = ${show(a)}: expected a finite number >= 0`);
+    }
+  }
+  return { alpha: -1, alphas: value };
+}
+
+/** The rows 'mean' divides by: those whose target is not ignoreIndex (the gradient needs it before the pass). */
+function countedRows(labels: Int32Array | readonly number[], ignoreIndex: number): number {
+  let counted = 0;
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== ignoreIndex) counted++;
+  return counted;
+}
+
+export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, withGrad: boolean): RowPlan {
+  const method = withGrad ? 'softmaxFocalLossWithGrad' : 'softmaxFocalLoss';
+  const given = optionsOf(optionsArg, withGrad ? [...SOFTMAX_FOCAL_OPTIONS, 'gradOut'] : SOFTMAX_FOCAL_OPTIONS, method);
+  const logits = checkFloats(logitsArg, 'logits');
+  let labels: Int32Array | readonly number[] | undefined;
+  let soft: Float32Array | Float64Array | undefined;
+  if (targetsArg instanceof Int32Array || Array.isArray(targetsArg)) labels = targetsArg;
+  else if (targetsArg instanceof Float32Array || targetsArg instanceof Float64Array) soft = targetsArg;
+  else {
+    throw new TypeError(
+      `targets: expected class indices (an Int32Array or an array of numbers) or soft targets ` +
+        `(a Float32Array or Float64Array of N x C), got ${show(targetsArg)}`,
+    );
+  }
+  if (!Array.isArray(targetsArg)) checkLive(targetsArg as Int32Array, 'targets');
+  const { options, compat } = softmaxCompat(given); // a preset's defaults under the options given
+  const layout = layoutOption(options, logits.length, labels?.length);
+  let classes = layout?.classes ?? classesOption(options.classes, 'options.classes');
+  let rows: number;
+  if (labels) {
+    if (classes === undefined) {
+      if (labels.length === 0 && logits.length === 0) classes = 1;
+      else if (labels.length === 0 || logits.length % labels.length !== 0 || logits.length === 0) {
+        throw new RangeError(
+          `logits.length = ${logits.length}: expected a whole number of rows of targets.length = ${labels.length} ` +
+            '(or pass options.classes)',
+        );
+      } else classes = logits.length / labels.length;
+    }
+    rows = rowCount(logits.length, classes, 'logits');
+    if (labels.length !== rows) {
+      throw new RangeError(`targets.length = ${labels.length}: expected ${rows} (one class index per row of ${classes})`);
+    }
+  } else {
+    if (classes === undefined) {
+      throw new TypeError('options.classes = undefined: expected the number of classes (required with soft targets)');
+    }
+    rows = rowCount(logits.length, classes, 'logits');
+    checkLength(soft!, 'targets', rows * classes, `soft targets: ${rows} rows x ${classes} classes, as logits`);
+  }
+  const C = classes;
+  const { alpha, alphas } = softmaxAlphaOption(softmaxCompatAlpha(compat, options.alpha, C), 'options.alpha', C);
+  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
+  const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex');
+  const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing');
+  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row');
+  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
+  const named = [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * C, named);
+  let divisor = 1;
+  if (reduction === 'mean') {
+    divisor = normalizer ?? softmaxCompatDivisor(compat, rows, C) ?? (labels ? countedRows(labels, ignoreIndex) : rows);
+  }
+  const inputs: RowStream[] = [{ stream: STREAM_INPUT, values: logits, name: 'logits', per: 'class' }];
+  if (soft) inputs.push({ stream: STREAM_TARGETS, values: soft, name: 'targets', per: 'class' });
+  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights', per: 'row' });
+  const useSoft = soft !== undefined || smoothing > 0;
+
+  // How the locator names a flagged row's bad value: its class index, then its logits, soft targets, weight.
+  const rules: ValueRule[] = [];
+  if (labels) {
+    rules.push({
+      values: labels, name: 'targets', ok: (y) => y >= 0 && y < C, exact: true,
+      expected: `a class index in [0, ${C}) or ignoreIndex (${ignoreIndex})`,
+    });
+  }
+  rules.push({ values: logits, name: 'logits', ok: isFinite32, expected: FINITE, span: 'row' });
+  if (soft) {
+    rules.push({ values: soft, name: 'targets', ok: isUnit, expected: UNIT, span: 'row', where: (r) => ` (row ${r} of the soft targets)` });
+  }
+  if (weights) rules.push({ ...finiteRule(weights, 'options.weights'), always: true });
+  return {
+    call: {
+      kernel: useSoft ? 'softmaxFocalSoft' : 'softmaxFocal',
+      rows,
+      classes: C,
+      inputs,
+      labels,
+      classTable: alphas,
+      layout,
+      params: {
+        alpha, gamma, gammaMode: gammaMode(gamma), ignoreIndex,
+        // Keras label smoothing, rounded to float32 as the kernel applies it: t' = t (1 - eps) + eps / C.
+        ...(useSoft ? { smoothKeep: Math.fround(1 - smoothing), smoothLo: Math.fround(smoothing / C) } : {}),
+        gradScale: reduction === 'mean' && divisor > 0 ? 1 / divisor : 1,
+      },
+      reduction,
+      divisor,
+      writeLoss: reduction === 'none',
+      lossPer: 'row',
+      out,
+      withGrad,
+      gradOut,
+    },
+    locator: {
+      rules,
+      skip: labels ? (r) => labels![r] === ignoreIndex : undefined,
+      classes: C,
+      index: layout ? (r, c) => layoutIndex(layout, r, c) : undefined,
+      unit: 'rows',
+    },
+  };
+}

@@ -1,0 +1,520 @@
+// createFocalPool: every loss split across workers (Node worker_threads or Web Workers), each with its own engine
+// (src/pool/worker.ts). The call is planned here (so every argument error is the engine's, thrown before any work),
+// its arrays shared through SharedArrayBuffer, and the driver's own units split between the workers: whole chunks
+// for the elementwise losses, whole sum blocks of rows for softmax. Each worker returns one float64 sum per unit,
+// added here in order — the order the single-thread drivers add them — so every result is the engine's, bit for bit.
+import { CHUNK } from '../core/abi.js';
+import {
+  chunkCount, elementwisePasses, finish, passError, runElementwise, totalOf, type ElementwiseCall, type ElementwisePlan, type LossResult,
+  type Outputs, type PassResult,
+} from '../core/elementwise.js';
+import { loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
+import { locate } from '../core/locate.js';
+import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
+import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
+import { LOSSES, planLoss, type LossName } from '../families/registry.js';
+import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from '../families/sigmoid.js';
+import type { SoftmaxFocalGradOptions, SoftmaxFocalOptions, SoftmaxTargets } from '../families/softmax.js';
+import type {
+  PolyFocalGradOptions, PolyFocalOptions, QualityFocalGradOptions, QualityFocalOptions, SigmoidFocalStarGradOptions,
+  SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
+} from '../families/variants.js';
+import type { Readable } from '../core/arena.js';
+import { show, type Floats } from '../options/checks.js';
+import type { PerElement, Reduced, WithGrad } from '../options/results.js';
+import { poolWorkerSource } from '../wasm/pool-worker.js';
+import type { WorkerReply, WorkerRequest } from './worker.js';
+
+/** Options of createFocalPool. */
+export interface FocalPoolOptions extends EngineOptions {
+  /** Number of workers, an integer in [1, 256]. Default: the number of logical cores (navigator.hardwareConcurrency,
+   * or os.availableParallelism() in Node). */
+  threads?: number;
+}
+
+/** How a worker is driven, whichever kind it is. */
+interface Thread {
+  post(request: WorkerRequest): void;
+  terminate(): Promise<void>;
+  /** Node only: whether a running worker keeps the process alive (only while a call is in flight). */
+  hold(busy: boolean): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A pool of focal-loss engines on worker threads, from createFocalPool. Its methods take the arguments of the
+ * matching Focal methods, throw (reject with) the same errors, and resolve to the same results bit for bit.
+ * Every loss is split: inputs longer than one chunk (16384 elements; softmax: one block of rows) are divided
+ * between the workers. Float32Arrays backed by a SharedArrayBuffer are read in place; other inputs are copied into
+ * shared memory once per call. Without `out` / `gradOut`, per-element losses and gradients come back in
+ * Float32Arrays backed by a SharedArrayBuffer; with ones that are, the workers write into them directly.
+ * Calls may overlap; each call's work queues behind the calls before it on every worker.
+ */
+export class FocalPool {
+  /** Number of workers. */
+  readonly threads: number;
+  /** true when the workers run the SIMD build. */
+  readonly simd: boolean;
+  readonly #threads: Thread[];
+  readonly #pending = new Map<number, Pending>();
+  /** A main-thread engine of the same build, for the one call the workers cannot take (see #alone). */
+  readonly #local: Engine;
+  #nextId: number;
+  #closed: Error | undefined;
+
+  /** @internal use createFocalPool(). Request ids below `firstId` were used to start the workers. */
+  constructor(threads: Thread[], local: Engine, firstId: number) {
+    this.#threads = threads;
+    this.#local = local;
+    this.threads = threads.length;
+    this.simd = local.simd;
+    this.#nextId = firstId;
+  }
+
+  /** Focal.sigmoidFocalLoss on the pool. */
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalOptions, 'torchvision' | 'kornia'>): Promise<Float32Array>;
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalOptions, 'torchvision' | 'kornia'>): Promise<number>;
+  sigmoidFocalLoss(logits: Floats, targets: Floats, options?: SigmoidFocalOptions): Promise<number | Float32Array>;
+  async sigmoidFocalLoss(logits: Floats, targets: Floats, options?: SigmoidFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('sigmoidFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.sigmoidFocalLossWithGrad on the pool. */
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalGradOptions, 'torchvision' | 'kornia'>): Promise<WithGrad<Float32Array>>;
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalGradOptions, 'torchvision' | 'kornia'>): Promise<WithGrad<number>>;
+  sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): Promise<WithGrad>;
+  async sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('sigmoidFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.sigmoidFocalLossStar on the pool. */
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalStarOptions>): Promise<Float32Array>;
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalStarOptions>): Promise<number>;
+  sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: SigmoidFocalStarOptions): Promise<number | Float32Array>;
+  async sigmoidFocalLossStar(logits: Floats, targets: Floats, options?: SigmoidFocalStarOptions): Promise<number | Float32Array> {
+    return (await this.#loss('sigmoidFocalLossStar', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.sigmoidFocalLossStarWithGrad on the pool. */
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalStarGradOptions>): Promise<WithGrad<Float32Array>>;
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalStarGradOptions>): Promise<WithGrad<number>>;
+  sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): Promise<WithGrad>;
+  async sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('sigmoidFocalLossStar', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.qualityFocalLoss on the pool. */
+  qualityFocalLoss(logits: Floats, targets: Floats, options: PerElement<QualityFocalOptions>): Promise<Float32Array>;
+  qualityFocalLoss(logits: Floats, targets: Floats, options?: Reduced<QualityFocalOptions>): Promise<number>;
+  qualityFocalLoss(logits: Floats, targets: Floats, options?: QualityFocalOptions): Promise<number | Float32Array>;
+  async qualityFocalLoss(logits: Floats, targets: Floats, options?: QualityFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('qualityFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.qualityFocalLossWithGrad on the pool. */
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<QualityFocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<QualityFocalGradOptions>): Promise<WithGrad<number>>;
+  qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): Promise<WithGrad>;
+  async qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('qualityFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.varifocalLoss on the pool. */
+  varifocalLoss(logits: Floats, targets: Floats, options: PerElement<VarifocalOptions>): Promise<Float32Array>;
+  varifocalLoss(logits: Floats, targets: Floats, options?: Reduced<VarifocalOptions>): Promise<number>;
+  varifocalLoss(logits: Floats, targets: Floats, options?: VarifocalOptions): Promise<number | Float32Array>;
+  async varifocalLoss(logits: Floats, targets: Floats, options?: VarifocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('varifocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.varifocalLossWithGrad on the pool. */
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<VarifocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<VarifocalGradOptions>): Promise<WithGrad<number>>;
+  varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): Promise<WithGrad>;
+  async varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('varifocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.polyFocalLoss on the pool. */
+  polyFocalLoss(logits: Floats, targets: Floats, options: PerElement<PolyFocalOptions>): Promise<Float32Array>;
+  polyFocalLoss(logits: Floats, targets: Floats, options?: Reduced<PolyFocalOptions>): Promise<number>;
+  polyFocalLoss(logits: Floats, targets: Floats, options?: PolyFocalOptions): Promise<number | Float32Array>;
+  async polyFocalLoss(logits: Floats, targets: Floats, options?: PolyFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('polyFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.polyFocalLossWithGrad on the pool. */
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<PolyFocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<PolyFocalGradOptions>): Promise<WithGrad<number>>;
+  polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad>;
+  async polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('polyFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.binaryFocalLoss on the pool. */
+  binaryFocalLoss(probs: Floats, targets: Floats, options: PerElement<BinaryFocalOptions>): Promise<Float32Array>;
+  binaryFocalLoss(probs: Floats, targets: Floats, options?: Reduced<BinaryFocalOptions>): Promise<number>;
+  binaryFocalLoss(probs: Floats, targets: Floats, options?: BinaryFocalOptions): Promise<number | Float32Array>;
+  async binaryFocalLoss(probs: Floats, targets: Floats, options?: BinaryFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('binaryFocalLoss', probs, targets, options, false)).loss;
+  }
+
+  /** Focal.binaryFocalLossWithGrad on the pool. */
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options: PerElement<BinaryFocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: Reduced<BinaryFocalGradOptions>): Promise<WithGrad<number>>;
+  binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): Promise<WithGrad>;
+  async binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('binaryFocalLoss', probs, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.softmaxFocalLoss on the pool. */
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options: PerElement<SoftmaxFocalOptions, 'kornia'>): Promise<Float32Array>;
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: Reduced<SoftmaxFocalOptions, 'kornia'>): Promise<number>;
+  softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalOptions): Promise<number | Float32Array>;
+  async softmaxFocalLoss(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('softmaxFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.softmaxFocalLossWithGrad on the pool. */
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options: PerElement<SoftmaxFocalGradOptions, 'kornia'>): Promise<WithGrad<Float32Array>>;
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: Reduced<SoftmaxFocalGradOptions, 'kornia'>): Promise<WithGrad<number>>;
+  softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): Promise<WithGrad>;
+  async softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('softmaxFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Ends every worker; calls in flight and later calls reject. Resolves when the workers have stopped. */
+  async terminate(): Promise<void> {
+    if (!this.#closed) this.#fail(new Error('FocalPool: terminated (create a new pool with createFocalPool)'));
+    await Promise.all(this.#threads.map((t) => t.terminate()));
+  }
+
+  /** One loss: planned here, run by the workers through its driver. */
+  async #loss(name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean): Promise<LossResult> {
+    if (this.#closed) throw this.#closed;
+    // Every argument check, here, before any work: the same errors as the single-thread engine.
+    const plan = planLoss(name, first, second, options, withGrad);
+    return LOSSES[name].driver === 'rows'
+      ? this.#rows(plan as RowPlan)
+      : this.#elementwise(plan as ElementwisePlan);
+  }
+
+  /** Contiguous ranges of whole units (chunks, blocks), as even as units allow; part w goes to worker w. */
+  #parts(units: number): [number, number][] {
+    const parts = Math.min(this.#threads.length, units);
+    return Array.from({ length: parts }, (_, w) => [Math.floor((w * units) / parts), Math.floor(((w + 1) * units) / parts)]);
+  }
+
+  /** Sends one request per part and waits for all (no worker still writes into the outputs once a call settles). */
+  async #all<R>(requests: DistributiveOmit<WorkerRequest, 'id'>[]): Promise<R[]> {
+    const settled = await Promise.allSettled(requests.map((r, w) => this.#send(this.#threads[w]!, r)));
+    return settled.map((part) => {
+      if (part.status === 'rejected') throw part.reason;
+      return part.value as R;
+    });
+  }
+
+  async #elementwise(plan: ElementwisePlan): Promise<LossResult> {
+    const local = plan.call;
+    const inputs = local.inputs.map((s) => ({ ...s, values: shareInput(s.values) }));
+    if (inputs.some((s) => s.values === null)) return this.#alone(plan);
+    const outputs: Outputs = {
+      loss: local.writeLoss ? shareOutput(local.out, local.n) : undefined,
+      grad: local.withGrad ? shareOutput(local.gradOut, local.n) : undefined,
+    };
+    const call: ElementwiseCall = { ...local, inputs: inputs as ElementwiseCall['inputs'], out: undefined, gradOut: undefined };
+    const parts = this.#parts(chunkCount(local.n));
+    const passes = elementwisePasses(call);
+    let step = passes.next();
+    while (!step.done) {
+      const pass = step.value;
+      const results = await this.#all<PassResult>(parts.map(([first, last]) => ({ kind: 'elementwise', call, outputs, pass, first: first!, last: last! })));
+      const flagged = results.find((r) => r.invalid !== undefined);
+      if (flagged) throw passError(plan.locator, local.n, flagged);
+      const sums = concat(results.map((r) => r.sums!));
+      const focal = pass.sumFocal ? totalOf(concat(results.map((r) => r.focalSums!))) : 0;
+      step = passes.next({ total: totalOf(sums), focal, kept: results.reduce((k, r) => k + r.kept, 0) });
+    }
+    const result = finish(call, outputs, step.value);
+    return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
+  }
+
+  async #rows(plan: RowPlan): Promise<LossResult> {
+    const local = plan.call;
+    const inputs = local.inputs.map((s) => ({ ...s, values: shareInput(s.values) }));
+    const labels = local.labels && shareLabels(local.labels);
+    if (inputs.some((s) => s.values === null) || labels === null) return this.#alone(plan);
+    const outputs: RowOutputs = {
+      loss: local.writeLoss ? shareOutput(local.out, local.rows) : undefined,
+      grad: local.withGrad ? shareOutput(local.gradOut, local.rows * local.classes) : undefined,
+    };
+    const call: RowCall = { ...local, inputs: inputs as RowCall['inputs'], labels, out: undefined, gradOut: undefined };
+    const block = sumBlockRows(local.classes);
+    const parts = this.#parts(blockCount(local.rows, local.classes)).map(([a, b]) => [a * block, Math.min(b * block, local.rows)]);
+    const results = await this.#all<RowPassResult>(parts.map(([first, last]) => ({ kind: 'rows', call, outputs, first: first!, last: last! })));
+    const flagged = results.find((r) => r.invalid !== undefined);
+    if (flagged) throw rowsError(plan.locator, flagged);
+    const result = finishRows(call, outputs, totalOf(concat(results.map((r) => r.sums!))));
+    return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
+  }
+
+  /**
+   * A call with a plain array holding an entry that is not a number (or a class index that is no 32-bit integer)
+   * cannot be shared: it runs on this thread's engine, which throws the error the single-thread engine finds first.
+   */
+  #alone(plan: ElementwisePlan | RowPlan): LossResult {
+    return 'rows' in plan.call
+      ? runRowCall(this.#local, plan as RowPlan, 'FocalPool')
+      : runElementwise(this.#local, plan as ElementwisePlan, 'FocalPool');
+  }
+
+  #send(thread: Thread, request: DistributiveOmit<WorkerRequest, 'id'>): Promise<unknown> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const id = this.#nextId++;
+    const done = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    if (this.#pending.size === 1) for (const t of this.#threads) t.hold(true);
+    try {
+      thread.post({ ...request, id } as WorkerRequest);
+    } catch (e) {
+      this.#settle(id, undefined, e instanceof Error ? e : new Error(String(e)));
+    }
+    return done;
+  }
+
+  /** @internal Delivers a worker's reply to the call waiting for it. */
+  settleReply(reply: WorkerReply): void {
+    this.#settle(reply.id, 'value' in reply ? reply.value : undefined, 'error' in reply ? rebuild(reply.error) : undefined);
+  }
+
+  #settle(id: number, value: unknown, error: Error | undefined): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) for (const t of this.#threads) t.hold(false);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  /** @internal A worker died or the pool was terminated: every call in flight and every later call rejects. */
+  fail(error: Error): void {
+    if (!this.#closed) this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    this.#closed = error;
+    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, error);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function isShared(buffer: ArrayBufferLike): boolean {
+  return typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
+}
+
+function sharedFloat32(length: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
+/**
+ * The input as a Float32Array in shared memory: itself when it already is one, else a copy (float64 rounds to
+ * float32 here, as the engine rounds it on the way in; a uint8 mask converts exactly). null when a plain array has
+ * an entry that is not a number.
+ */
+function shareInput(values: Readable): Float32Array | null {
+  if (values instanceof Float32Array && isShared(values.buffer)) return values;
+  const view = sharedFloat32(values.length);
+  if (ArrayBuffer.isView(values)) {
+    view.set(values as Float32Array);
+    return view;
+  }
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') return null;
+    view[i] = v;
+  }
+  return view;
+}
+
+/** Class indices as an Int32Array in shared memory; null when an entry is not a 32-bit integer. */
+function shareLabels(labels: Int32Array | readonly number[]): Int32Array | null {
+  const view = new Int32Array(new SharedArrayBuffer(labels.length * 4));
+  for (let i = 0; i < labels.length; i++) {
+    const v = labels[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return null;
+    view[i] = v;
+  }
+  return view;
+}
+
+/** Where the workers write an output: the caller's array when it is shared, else a shared one copied out after. */
+function shareOutput(out: Float32Array | undefined, n: number): Float32Array {
+  return out && isShared(out.buffer) ? out : sharedFloat32(n);
+}
+
+/** Per-part sums, in part order: the units' sums in the order the single-thread driver adds them. */
+function concat(parts: Float64Array[]): Float64Array {
+  const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  return all;
+}
+
+/** An output the workers wrote, moved into the caller's out / gradOut when one was given (and is not it). */
+function adopt<T extends number | Float32Array>(result: T, target: Float32Array | undefined): T | Float32Array {
+  if (!(result instanceof Float32Array) || target === undefined || target === result) return result;
+  target.set(result);
+  return target;
+}
+
+function rebuild({ name, message }: { name: string; message: string }): Error {
+  const Class = name === 'TypeError' ? TypeError : name === 'RangeError' ? RangeError : Error;
+  return new Class(message);
+}
+
+/** A Node built-in, imported by a variable specifier so that browser bundlers leave it alone. */
+function importNode<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}
+
+interface Spawner {
+  spawn(onReply: (reply: WorkerReply) => void, onFailure: (error: Error) => void): Thread;
+  cores: number;
+  done(): void;
+}
+
+/** Web Workers from a Blob URL (browsers, Deno, Bun), or worker_threads with `eval: true` (Node). */
+async function spawner(): Promise<Spawner> {
+  if (typeof Worker === 'function' && typeof Blob === 'function' && typeof URL === 'function') {
+    const url = URL.createObjectURL(new Blob([poolWorkerSource], { type: 'text/javascript' }));
+    return {
+      cores: globalThis.navigator?.hardwareConcurrency ?? 1,
+      done: () => URL.revokeObjectURL(url),
+      spawn(onReply, onFailure) {
+        const worker = new Worker(url);
+        worker.onmessage = (event: MessageEvent<WorkerReply>) => onReply(event.data);
+        worker.onerror = (event) => {
+          event.preventDefault();
+          onFailure(new Error(`FocalPool: a worker failed: ${event.message || 'it could not start (a Content-Security-Policy without worker-src blob:?)'}`));
+        };
+        worker.onmessageerror = () => onFailure(new Error('FocalPool: a worker reply could not be deserialized'));
+        return {
+          post: (request) => worker.postMessage(request),
+          terminate: async () => worker.terminate(),
+          hold: () => {},
+        };
+      },
+    };
+  }
+  type WorkerThreads = typeof import('node:worker_threads');
+  let threads: WorkerThreads;
+  let cores: number;
+  try {
+    threads = await importNode<WorkerThreads>('node:worker_threads');
+    cores = (await importNode<typeof import('node:os')>('node:os')).availableParallelism();
+  } catch (e) {
+    throw new Error('createFocalPool: this runtime has neither Web Workers nor node:worker_threads', { cause: e });
+  }
+  return {
+    cores,
+    done: () => {},
+    spawn(onReply, onFailure) {
+      const worker = new threads.Worker(poolWorkerSource, { eval: true });
+      let terminating = false;
+      worker.on('message', onReply);
+      worker.on('error', (e) => onFailure(new Error(`FocalPool: a worker failed: ${e.message}`, { cause: e })));
+      worker.on('exit', (code) => {
+        if (!terminating) onFailure(new Error(`FocalPool: a worker exited (code ${code})`));
+      });
+      worker.unref(); // idle workers never keep the process alive; see hold()
+      return {
+        post: (request) => worker.postMessage(request),
+        terminate: async () => {
+          terminating = true;
+          await worker.terminate();
+        },
+        hold: (busy) => (busy ? worker.ref() : worker.unref()),
+      };
+    },
+  };
+}
+
+function threadsOption(value: unknown, fallback: number): number {
+  if (value === undefined) return Math.max(1, Math.min(256, fallback));
+  if (typeof value !== 'number') throw new TypeError(`options.threads = ${show(value)}: expected an integer in [1, 256]`);
+  if (!Number.isInteger(value) || value < 1 || value > 256) {
+    throw new RangeError(`options.threads = ${show(value)}: expected an integer in [1, 256]`);
+  }
+  return value;
+}
+
+/**
+ * Creates a pool of workers, each with its own engine, that split large sigmoid focal-loss calls between them:
+ * Node (worker_threads) and browsers (Web Workers, started from a Blob URL; no file path, no bundler config).
+ * Results equal the single-thread engine's bit for bit (whole chunks per worker, chunk sums added in order).
+ * Needs SharedArrayBuffer: in browsers, a cross-origin isolated page (COOP same-origin + COEP require-corp).
+ * End it with `terminate()` (in Node, idle workers never keep the process alive).
+ * @param options `threads` (default: the number of cores) and `simd` (as createFocal).
+ * @throws (rejects with) TypeError / RangeError for a bad option (as createFocal, plus `threads`); an Error where
+ *   SharedArrayBuffer or workers are unavailable, or a worker cannot start.
+ */
+export async function createFocalPool(options?: FocalPoolOptions): Promise<FocalPool> {
+  // The build is chosen (and the simd option checked) exactly as createFocal does; the workers load the same one.
+  const engine = await loadEngine(options);
+  const { simd } = engine;
+  const threadsArg = options?.threads;
+  if (typeof SharedArrayBuffer !== 'function' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
+    throw new Error(
+      'createFocalPool: SharedArrayBuffer is unavailable here. Browsers provide it only to cross-origin isolated ' +
+        'pages (serve them with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: ' +
+        'require-corp); elsewhere use createFocal()',
+    );
+  }
+  const spawn = await spawner();
+  const count = threadsOption(threadsArg, spawn.cores);
+  // Replies and failures go to the pool once it exists; until then to the start-up below (init has ids 1..count).
+  let pool: FocalPool | undefined;
+  const starting: Pending[] = [];
+  let failStart: (error: Error) => void = () => {};
+  const onReply = (reply: WorkerReply): void => {
+    if (pool) return pool.settleReply(reply);
+    const waiter = starting[reply.id - 1];
+    if ('error' in reply) waiter?.reject(rebuild(reply.error));
+    else waiter?.resolve(reply.value);
+  };
+  const onFailure = (error: Error): void => (pool ? pool.fail(error) : failStart(error));
+  const threads = Array.from({ length: count }, () => spawn.spawn(onReply, onFailure));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      failStart = reject;
+      const ready = threads.map((thread, i) => new Promise((ok, fail) => {
+        starting[i] = { resolve: ok, reject: fail };
+        thread.hold(true); // an unref'd worker would let Node exit before it answers
+        thread.post({ id: i + 1, kind: 'init', simd });
+      }));
+      Promise.all(ready).then(() => resolve(), reject);
+    });
+  } catch (e) {
+    await Promise.all(threads.map((t) => t.terminate().catch(() => {})));
+    throw e;
+  } finally {
+    spawn.done();
+  }
+  for (const t of threads) t.hold(false);
+  pool = new FocalPool(threads, engine, count + 1);
+  return pool;
+}
