@@ -443,6 +443,9 @@ describe('SIMD and scalar builds agree bit for bit on every variant', () => {
       ...variantCases.map((c): [string, Record<string, unknown>] => [c.method, c.options]),
       ['sigmoidFocalLoss', { mask, posWeight: 2, reducedThreshold: 0.4, classWeights: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], classes: 11 }],
       ['sigmoidFocalLoss', { normalized: true, gamma: 2.5, mask }],
+      // Threshold 1: the reduced term applies exactly where 1 - q rounds to 1 in float32 (confident, correct).
+      ['sigmoidFocalLoss', { reducedThreshold: 1, gamma: 2 }],
+      ['sigmoidFocalLoss', { reducedThreshold: 1, gamma: 0.5, mask }],
     ];
     const bits = (a: Float32Array): Uint32Array => new Uint32Array(a.buffer, a.byteOffset, a.length);
     /** The first index where two arrays differ in bits, or -1 (cheaper than toEqual on 30k elements). */

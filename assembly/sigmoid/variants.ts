@@ -335,7 +335,8 @@ const POLY: i32 = 4;
         }
         let term = mod;
         if (variant == FOCAL && reduced) {
-          const focal = (1.0 - q) >= threshold;
+          // 1 - q in float32, as the vector twin (and smp, whose float32 p_t decides): a bare 1.0 would make it float64.
+          const focal = (<f32>1.0 - q) >= threshold;
           term = select<f32>(mod * thresholdScale, 1.0, focal);
           k = select<f32>(k, 0, focal);
         }
