@@ -10,6 +10,8 @@ export const LANES_BYTES = 64;
 /** The header before the `alloc` views: sum lanes, focal-term lanes, stream table, parameter block. */
 export const HEADER_BYTES = 2 * LANES_BYTES + 64 + PARAM_BLOCK_BYTES;
 const PAGE = 65536;
+/** Below this many values a copy is a loop: a subarray view costs more than it saves. */
+const SMALL_COPY = 64;
 /** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
 const ALLOC_SLOTS = 10;
 
@@ -36,6 +38,7 @@ export class Arena {
   private f32View: Float32Array;
   private f64View: Float64Array;
   private i32View: Int32Array;
+  private memoryBuffer: ArrayBuffer;
   /** End of the views handed out by `alloc`; the staging slots start here. */
   private allocTop: number;
   /** Byte ends of the `alloc` views: a view that ends at one has ROW_SLACK floats of padding after it. */
@@ -53,9 +56,25 @@ export class Arena {
     this.allocTop = this.base + HEADER_BYTES;
     // The header must be addressable before the first call writes it.
     if (this.allocTop > memory.buffer.byteLength) this.grow(this.allocTop, 'the engine header');
-    this.f32View = new Float32Array(memory.buffer);
-    this.f64View = new Float64Array(memory.buffer);
-    this.i32View = new Int32Array(memory.buffer);
+    this.memoryBuffer = memory.buffer;
+    this.f32View = new Float32Array(this.memoryBuffer);
+    this.f64View = new Float64Array(this.memoryBuffer);
+    this.i32View = new Int32Array(this.memoryBuffer);
+  }
+
+  /**
+   * Whether the views are stale: a grow (ours, or by anyone else holding the memory) detaches the buffer they
+   * were made on, and a view of a detached buffer reads as empty. Checked on every access: a length read, where
+   * asking the memory for its buffer would cost a call into the runtime.
+   */
+  private get stale(): boolean {
+    return this.f32View.length === 0;
+  }
+
+  /** The memory's buffer now (a grow replaces it). */
+  get buffer(): ArrayBuffer {
+    if (this.stale) this.refreshViews();
+    return this.memoryBuffer;
   }
 
   /** Bytes of linear memory now (the figure the memory tests watch). */
@@ -65,17 +84,17 @@ export class Arena {
 
   /** The float32 view of the whole memory, rebuilt if a grow detached the buffer it was made on. */
   get f32(): Float32Array {
-    if (this.f32View.buffer !== this.memory.buffer) this.refreshViews();
+    if (this.stale) this.refreshViews();
     return this.f32View;
   }
 
   get f64(): Float64Array {
-    if (this.f64View.buffer !== this.memory.buffer) this.refreshViews();
+    if (this.stale) this.refreshViews();
     return this.f64View;
   }
 
   get i32(): Int32Array {
-    if (this.i32View.buffer !== this.memory.buffer) this.refreshViews();
+    if (this.stale) this.refreshViews();
     return this.i32View;
   }
 
@@ -109,10 +128,10 @@ export class Arena {
     const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
     const first = this.allocTop;
     const end = first + count * width * 4;
-    if (end > this.memory.buffer.byteLength) {
+    if (end > this.buffer.byteLength) {
       if (this.allocEnds.size > 0) {
         throw new RangeError(
-          `${what}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.memory.buffer.byteLength - this.base}), ` +
+          `${what}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.buffer.byteLength - this.base}), ` +
             `and growing it would detach the ${this.allocEnds.size} views from fl.alloc() still in use; call ` +
             'fl.freeAll() first (the memory stays grown for the calls after it), or make this call before allocating',
         );
@@ -160,7 +179,7 @@ export class Arena {
 
   /** Whether `values` is a view of this engine's memory (from `alloc`), which kernels can use in place. */
   owns(values: unknown): values is Float32Array {
-    return values instanceof Float32Array && values.buffer === this.memory.buffer;
+    return values instanceof Float32Array && values.buffer === this.buffer;
   }
 
   /** An `alloc` view with its padding after it: the row kernels may touch ROW_SLACK floats past its end. */
@@ -185,9 +204,10 @@ export class Arena {
   }
 
   private refreshViews(): void {
-    this.f32View = new Float32Array(this.memory.buffer);
-    this.f64View = new Float64Array(this.memory.buffer);
-    this.i32View = new Int32Array(this.memory.buffer);
+    this.memoryBuffer = this.memory.buffer;
+    this.f32View = new Float32Array(this.memoryBuffer);
+    this.f64View = new Float64Array(this.memoryBuffer);
+    this.i32View = new Int32Array(this.memoryBuffer);
   }
 
   /** Zeroes four reduction lanes. */
@@ -210,10 +230,14 @@ export class Arena {
     const f32 = this.f32;
     const at = ptr >>> 2;
     if (ArrayBuffer.isView(src)) {
-      const part = (src as Float32Array).subarray(from, from + count);
+      const typed = src as Float32Array;
       // A buffer detached after validation (by a getter of another argument) reads as empty: never stage stale data.
-      if (part.length !== count) throw detachedError(name);
-      f32.set(part, at);
+      if (typed.length < from + count) throw detachedError(name);
+      if (count <= SMALL_COPY) {
+        for (let i = 0; i < count; i++) f32[at + i] = typed[from + i]!; // no subarray object for a few values
+      } else {
+        f32.set(typed.subarray(from, from + count), at);
+      }
       return;
     }
     for (let i = 0; i < count; i++) {
@@ -227,7 +251,12 @@ export class Arena {
   copyOut(ptr: number, count: number, dst: Float32Array, to: number): void {
     const at = ptr >>> 2;
     if (dst.length < to + count) throw detachedError('an output');
-    dst.set(this.f32.subarray(at, at + count), to);
+    const f32 = this.f32;
+    if (count <= SMALL_COPY) {
+      for (let i = 0; i < count; i++) dst[to + i] = f32[at + i]!;
+    } else {
+      dst.set(f32.subarray(at, at + count), to);
+    }
   }
 }
 

@@ -9,7 +9,7 @@ import {
 } from './abi.js';
 import type { Engine, ElementwiseKernelName } from './engine.js';
 import { locate, overflowError, type Locator } from './locate.js';
-import { writeParams, writeStreams, type KernelParams } from './params.js';
+import { clearStreams, setStream, writeParams, type KernelParams } from './params.js';
 import type { Readable } from './arena.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -48,10 +48,11 @@ export interface ElementwiseCall {
   normalized?: boolean;
 }
 
-/** One pass over the chunks: what the kernel writes and the parameter block it reads. */
+/** One pass over the chunks: what the kernel writes, and the parameter-block fields this pass sets. */
 export interface Pass {
   writeLoss: boolean;
   writeGrad: boolean;
+  /** Over the call's params: gradScale always, and the normalized second pass's flags, invS and dfCoef. */
   params: KernelParams;
   /** Sum the focal terms too (the normalized focal loss's first pass). */
   sumFocal: boolean;
@@ -115,42 +116,57 @@ export interface Reduced {
   gradFactor: number | undefined;
 }
 
+/** The 'mean' divisor when it is known before the pass (1 for 'none' and 'sum'), or undefined for 'kept'. */
+function knownDivisor(call: ElementwiseCall): number | undefined {
+  if (call.reduction !== 'mean') return 1;
+  return call.divisor === 'kept' ? undefined : call.divisor;
+}
+
 /**
- * The passes a call makes, in order, as a generator: it yields each pass and receives that pass's totals, and
- * returns how the call is reduced. The engine runs it synchronously, the pool across workers: one sequence of
- * passes and one reduction for both, so their results are the same bits.
+ * The passes a call makes: `firstPass`, then `secondPass` when it returns one, then `reductionOf`. The engine runs
+ * them on one thread, the pool across workers: one sequence of passes and one reduction for both, so their results
+ * are the same bits.
  */
-export function* elementwisePasses(call: ElementwiseCall): Generator<Pass, Reduced, PassTotals> {
-  const { reduction, withGrad, writeLoss, params } = call;
-  const flags = params.flags ?? 0;
+export function firstPass(call: ElementwiseCall): Pass {
+  if (call.normalized) {
+    // smp's normalized focal loss needs S = sum of the focal terms before any gradient: a first pass sums the
+    // losses and S, the second writes loss / S and the gradient with S's own derivative. The one option that costs
+    // a second pass.
+    return { writeLoss: false, writeGrad: false, params: { gradScale: 1 }, sumFocal: true };
+  }
   // 'mean' divides by the kept count. Without a mask that is known now; with one it is known after the pass, so
   // the gradient is scaled afterwards (float32 products, the same bits as the kernel's own scaling).
-  const known = reduction !== 'mean' ? 1 : call.divisor === 'kept' ? undefined : call.divisor;
-  if (!call.normalized) {
-    const gradScale = known !== undefined && known > 0 ? 1 / known : 1;
-    const first = yield { writeLoss, writeGrad: withGrad, params: { ...params, gradScale }, sumFocal: false };
-    const divisor = known ?? first.kept;
-    const gradFactor = withGrad && known === undefined && divisor > 0 ? Math.fround(1 / divisor) : undefined;
-    return { total: first.total, divisor, gradFactor };
-  }
-  // smp's normalized focal loss needs S = sum of the focal terms before any gradient: a first pass sums the
-  // losses and S, the second writes loss / S and the gradient with S's own derivative. The one option that costs
-  // a second pass.
-  const first = yield { writeLoss: false, writeGrad: false, params: { ...params, gradScale: 1 }, sumFocal: true };
-  const divisor = known ?? first.kept;
+  const known = knownDivisor(call);
+  const gradScale = known !== undefined && known > 0 ? 1 / known : 1;
+  return { writeLoss: call.writeLoss, writeGrad: call.withGrad, params: { gradScale }, sumFocal: false };
+}
+
+export function secondPass(call: ElementwiseCall, first: PassTotals): Pass | undefined {
+  if (!call.normalized || !(call.writeLoss || call.withGrad)) return undefined;
+  const divisor = knownDivisor(call) ?? first.kept;
   const s = Math.max(first.focal, NORMALIZED_EPS);
-  if (writeLoss || withGrad) {
-    const clamped = first.focal < NORMALIZED_EPS; // clamp_min: S then has no gradient
-    const second: KernelParams = {
-      ...params,
-      flags: flags | FLAG_NORMALIZED | (reduction === 'none' && !clamped ? FLAG_NORMALIZED_DIAG : 0),
+  const clamped = first.focal < NORMALIZED_EPS; // clamp_min: S then has no gradient
+  const none = call.reduction === 'none';
+  return {
+    writeLoss: call.writeLoss,
+    writeGrad: call.withGrad,
+    params: {
+      flags: (call.params.flags ?? 0) | FLAG_NORMALIZED | (none && !clamped ? FLAG_NORMALIZED_DIAG : 0),
       invS: 1 / s,
-      dfCoef: clamped || reduction === 'none' ? 0 : -first.total / (s * s),
+      dfCoef: clamped || none ? 0 : -first.total / (s * s),
       gradScale: divisor > 0 ? 1 / divisor : 1,
-    };
-    yield { writeLoss, writeGrad: withGrad, params: second, sumFocal: false };
-  }
-  return { total: first.total / s, divisor, gradFactor: undefined };
+    },
+    sumFocal: false,
+  };
+}
+
+/** How a call ends, from its first pass's totals: the sum, the 'mean' divisor, a factor the gradient still needs. */
+export function reductionOf(call: ElementwiseCall, first: PassTotals): Reduced {
+  const known = knownDivisor(call);
+  const divisor = known ?? first.kept;
+  if (call.normalized) return { total: first.total / Math.max(first.focal, NORMALIZED_EPS), divisor, gradFactor: undefined };
+  const gradFactor = call.withGrad && known === undefined && divisor > 0 ? Math.fround(1 / divisor) : undefined;
+  return { total: first.total, divisor, gradFactor };
 }
 
 /** The reduced loss: the sum, or the mean over the divisor (0 when nothing counts). */
@@ -169,10 +185,13 @@ export function scaleGradient(grad: Float32Array, n: number, factor: number): vo
  * tables, an alpha above 1, a 'mean' divisor below 1). Then each chunk's gradient is scanned (one SIMD pass over
  * the chunk, still in cache); otherwise every gradient is bounded by a small constant and no scan is made.
  */
-export function gradientMayOverflow(call: ElementwiseCall, params: KernelParams): boolean {
-  return call.inputs.some((s) => s.stream === STREAM_WEIGHTS) || (call.tables?.length ?? 0) > 0 ||
-    (params.alpha ?? 0) > 1 || (params.gradScale ?? 1) > 1;
+export function gradientMayOverflow(call: ElementwiseCall, gradScale: number): boolean {
+  if ((call.tables?.length ?? 0) > 0 || (call.params.alpha ?? 0) > 1 || gradScale > 1) return true;
+  for (const input of call.inputs) if (input.stream === STREAM_WEIGHTS) return true;
+  return false;
 }
+
+const NO_TABLES: readonly ClassTable[] = [];
 
 /**
  * Runs chunks [first, last) of a call through its kernel. Inputs that are views of the engine's memory (fl.alloc)
@@ -181,9 +200,11 @@ export function gradientMayOverflow(call: ElementwiseCall, params: KernelParams)
 export function runPass(
   engine: Engine, call: ElementwiseCall, outputs: Outputs, pass: Pass, first: number, last: number, perChunk = false,
 ): PassResult {
-  const { arena } = engine;
-  const kernel = engine.kernels[call.kernel];
-  const { n, inputs, tables = [], classes = 1 } = call;
+  const { arena, kernels } = engine;
+  const kernel = kernels[call.kernel];
+  const { n, inputs } = call;
+  const tables = call.tables ?? NO_TABLES;
+  const classes = call.classes ?? 1;
   const loss = pass.writeLoss ? outputs.loss : undefined;
   const grad = pass.writeGrad ? outputs.grad : undefined;
   // Every slot the call needs is laid out (and the memory grown) before any view is read. The loss slot is there
@@ -191,22 +212,28 @@ export function runPass(
   const slotCount = inputs.length + tables.length + 2;
   const width = CHUNK + (tables.length > 0 ? classes : 0);
   const { slots } = arena.stage(slotCount, width, `options.classes = ${classes} (the class-weight tables)`);
-  const inputSlots = slots.slice(0, inputs.length);
-  const tableSlots = slots.slice(inputs.length, inputs.length + tables.length);
-  const [lossSlot, gradSlot] = slots.slice(inputs.length + tables.length) as [number, number];
-  const scanGrad = grad !== undefined && gradientMayOverflow(call, pass.params);
+  const lossSlot = slots[slotCount - 2]!;
+  const gradSlot = slots[slotCount - 1]!;
+  const scanGrad = grad !== undefined && gradientMayOverflow(call, pass.params.gradScale ?? 1);
   // Per-class values tiled once per pass, so that the chunk starting at `from` reads element i's class value at
   // offset (from mod C) + i: class tables become plain per-element streams, at no cost per element.
-  tables.forEach((table, k) => {
+  for (let k = 0; k < tables.length; k++) {
     const f32 = arena.f32;
-    const base = tableSlots[k]! >>> 2;
+    const base = slots[inputs.length + k]! >>> 2;
+    const values = tables[k]!.values;
     const length = Math.min(n, CHUNK) + classes;
-    for (let j = 0; j < length; j++) f32[base + j] = table.values[j % classes]!;
-  });
-  writeParams(arena, pass.params);
+    for (let j = 0; j < length; j++) f32[base + j] = values[j % classes]!;
+  }
+  writeParams(arena, call.params, pass.params);
+  clearStreams(arena);
+  const buffer = arena.buffer;
+  const lossInPlace = loss !== undefined && loss.buffer === buffer;
+  const gradInPlace = grad !== undefined && grad.buffer === buffer;
+  const i32 = arena.i32;
+  setStream(i32, arena, STREAM_ACC, arena.acc);
+  if (pass.sumFocal) setStream(i32, arena, STREAM_FOCAL_ACC, arena.focalAcc);
   const sums = perChunk ? new Float64Array(last - first) : undefined;
   const focalSums = perChunk && pass.sumFocal ? new Float64Array(last - first) : undefined;
-  const addresses = new Map<number, number>();
   let kept = 0;
   let total = 0;
   let focal = 0;
@@ -214,48 +241,44 @@ export function runPass(
     const from = chunk * CHUNK;
     const count = Math.min(CHUNK, n - from);
     arena.clearLanes(arena.acc);
-    addresses.clear();
-    addresses.set(STREAM_ACC, arena.acc);
-    if (pass.sumFocal) {
-      arena.clearLanes(arena.focalAcc);
-      addresses.set(STREAM_FOCAL_ACC, arena.focalAcc);
-    }
-    inputs.forEach((input, k) => {
-      const { values, name } = input;
+    if (pass.sumFocal) arena.clearLanes(arena.focalAcc);
+    for (let k = 0; k < inputs.length; k++) {
+      const { values, name, stream } = inputs[k]!;
       let at: number;
-      if (arena.owns(values)) {
-        at = values.byteOffset + from * 4;
+      if (values instanceof Float32Array && values.buffer === buffer) {
+        at = values.byteOffset + from * 4; // a view from fl.alloc(), read in place
       } else {
-        at = inputSlots[k]!;
+        at = slots[k]!;
         arena.copyIn(values, from, count, at, name);
       }
-      addresses.set(input.stream, at);
-    });
-    tables.forEach((table, k) => addresses.set(table.stream, tableSlots[k]! + (from % classes) * 4));
-    const lossAt = loss ? (arena.owns(loss) ? loss.byteOffset + from * 4 : lossSlot) : 0;
-    const gradAt = grad ? (arena.owns(grad) ? grad.byteOffset + from * 4 : gradSlot) : 0;
-    if (lossAt) addresses.set(STREAM_LOSS, lossAt);
-    if (gradAt) addresses.set(STREAM_GRAD, gradAt);
-    writeStreams(arena, addresses);
+      setStream(i32, arena, stream, at);
+    }
+    for (let k = 0; k < tables.length; k++) {
+      setStream(i32, arena, tables[k]!.stream, slots[inputs.length + k]! + (from % classes) * 4);
+    }
+    const lossAt = loss ? (lossInPlace ? loss.byteOffset + from * 4 : lossSlot) : 0;
+    const gradAt = grad ? (gradInPlace ? grad.byteOffset + from * 4 : gradSlot) : 0;
+    setStream(i32, arena, STREAM_LOSS, lossAt);
+    setStream(i32, arena, STREAM_GRAD, gradAt);
     const status = kernel(arena.streams, count, arena.params);
     if (status < 0) return { total, focal, kept, invalid: chunk };
     const chunkSum = arena.sumLanes(arena.acc);
     // A loss that overflowed makes the chunk's float64 sum infinite or NaN (every loss is added, written or not).
     if (!Number.isFinite(chunkSum)) {
       if (!lossAt) {
-        addresses.set(STREAM_LOSS, lossSlot);
-        writeStreams(arena, addresses);
+        setStream(i32, arena, STREAM_LOSS, lossSlot);
         kernel(arena.streams, count, arena.params);
       }
-      return { total, focal, kept, invalid: chunk, overflow: { index: from + engine.kernels.firstNonFinite(lossAt || lossSlot, count), what: 'loss' } };
+      const index = from + kernels.firstNonFinite(lossAt || lossSlot, count);
+      return { total, focal, kept, invalid: chunk, overflow: { index, what: 'loss' } };
     }
     if (scanGrad) {
-      const bad = engine.kernels.firstNonFinite(gradAt, count);
+      const bad = kernels.firstNonFinite(gradAt, count);
       if (bad >= 0) return { total, focal, kept, invalid: chunk, overflow: { index: from + bad, what: 'gradient' } };
     }
     kept += status;
-    if (loss && lossAt === lossSlot) arena.copyOut(lossSlot, count, loss, from);
-    if (grad && gradAt === gradSlot) arena.copyOut(gradSlot, count, grad, from);
+    if (loss && !lossInPlace) arena.copyOut(lossSlot, count, loss, from);
+    if (grad && !gradInPlace) arena.copyOut(gradSlot, count, grad, from);
     total += chunkSum;
     if (sums) sums[chunk - first] = chunkSum;
     if (pass.sumFocal) {
@@ -286,14 +309,14 @@ export function runElementwise(engine: Engine, plan: ElementwisePlan, what: stri
   return engine.arena.exclusive(what, () => {
     const outputs = newOutputs(call);
     const chunks = chunkCount(call.n);
-    const passes = elementwisePasses(call);
-    let step = passes.next();
-    while (!step.done) {
-      const result = runPass(engine, call, outputs, step.value, 0, chunks);
+    const first = runPass(engine, call, outputs, firstPass(call), 0, chunks);
+    if (first.invalid !== undefined) throw passError(plan.locator, call.n, first);
+    const second = secondPass(call, first);
+    if (second) {
+      const result = runPass(engine, call, outputs, second, 0, chunks);
       if (result.invalid !== undefined) throw passError(plan.locator, call.n, result);
-      step = passes.next(result);
     }
-    return finish(call, outputs, step.value);
+    return finish(call, outputs, reductionOf(call, first));
   });
 }
 

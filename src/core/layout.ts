@@ -6,6 +6,7 @@
 // class-last call on a transposed copy.
 import type { Engine } from './engine.js';
 import type { Readable } from './arena.js';
+import { DEFAULTS } from '../options/defaults.js';
 import { show } from './describe.js';
 
 /** Logits seen as outer x classes x inner (row-major); positions (rows) are numbered o inner + i. */
@@ -51,7 +52,7 @@ export function layoutOption(
       `options.shape = [${shape.join(', ')}]: expected dimensions whose product (${product}) is logits.length = ${logitsLength}`,
     );
   }
-  let axis = -1;
+  let axis: number = DEFAULTS.softmaxFocalLoss.classAxis;
   if (axisArg !== undefined) {
     if (typeof axisArg !== 'number') throw new TypeError(`options.classAxis = ${show(axisArg)}: expected an integer`);
     if (!Number.isInteger(axisArg) || axisArg < -rank || axisArg >= rank) {

@@ -1,7 +1,7 @@
 // The parameter block and the stream table on this side of the ABI (src/core/abi.ts): a kernel's scalars by name,
 // written at the offsets both compilers read, and the byte addresses of the arrays a chunk reads and writes.
 import {
-  GAMMA_GENERAL, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_BLOCK_BYTES, PARAM_CLIP_HI,
+  GAMMA_GENERAL, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_CLIP_HI,
   PARAM_CLIP_LO, PARAM_DF_COEF, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
   PARAM_IGNORE_INDEX, PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT, PARAM_SMOOTH_KEEP, PARAM_SMOOTH_LO,
   PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STREAM_TABLE_BYTES,
@@ -29,50 +29,62 @@ export interface KernelParams {
   smoothLo?: number;
 }
 
-const F32 = 0;
-const I32 = 1;
-/** Each field's offset and type: float32 fields round the number as a Float32Array store does (as a wasm call). */
-const FIELDS: Record<keyof KernelParams, readonly [offset: number, type: typeof F32 | typeof I32]> = {
-  alpha: [PARAM_ALPHA, F32],
-  gamma: [PARAM_GAMMA, F32],
-  gammaMode: [PARAM_GAMMA_MODE, I32],
-  gradScale: [PARAM_GRAD_SCALE, F32],
-  flags: [PARAM_FLAGS, I32],
-  shift: [PARAM_SHIFT, F32],
-  epsilon: [PARAM_EPSILON, F32],
-  threshold: [PARAM_THRESHOLD, F32],
-  thresholdScale: [PARAM_THRESHOLD_SCALE, F32],
-  ignoreValue: [PARAM_IGNORE_VALUE, F32],
-  invS: [PARAM_INV_S, F32],
-  dfCoef: [PARAM_DF_COEF, F32],
-  clipLo: [PARAM_CLIP_LO, F32],
-  clipHi: [PARAM_CLIP_HI, F32],
-  ignoreIndex: [PARAM_IGNORE_INDEX, I32],
-  smoothKeep: [PARAM_SMOOTH_KEEP, F32],
-  smoothLo: [PARAM_SMOOTH_LO, F32],
-};
+// Word offsets of the fields (the byte offsets of abi.ts over 4), for the stores below.
+const ALPHA = PARAM_ALPHA >> 2;
+const GAMMA = PARAM_GAMMA >> 2;
+const GAMMA_MODE = PARAM_GAMMA_MODE >> 2;
+const GRAD_SCALE = PARAM_GRAD_SCALE >> 2;
+const FLAGS = PARAM_FLAGS >> 2;
+const SHIFT = PARAM_SHIFT >> 2;
+const EPSILON = PARAM_EPSILON >> 2;
+const THRESHOLD = PARAM_THRESHOLD >> 2;
+const THRESHOLD_SCALE = PARAM_THRESHOLD_SCALE >> 2;
+const IGNORE_VALUE = PARAM_IGNORE_VALUE >> 2;
+const INV_S = PARAM_INV_S >> 2;
+const DF_COEF = PARAM_DF_COEF >> 2;
+const CLIP_LO = PARAM_CLIP_LO >> 2;
+const CLIP_HI = PARAM_CLIP_HI >> 2;
+const IGNORE_INDEX = PARAM_IGNORE_INDEX >> 2;
+const SMOOTH_KEEP = PARAM_SMOOTH_KEEP >> 2;
+const SMOOTH_LO = PARAM_SMOOTH_LO >> 2;
 
-/** Writes the parameter block: every field zeroed, then the given ones. */
-export function writeParams(arena: Arena, params: KernelParams): void {
+/**
+ * Writes the parameter block: every field, 0 where not given. `pass` overrides fields per pass (the gradient scale,
+ * and the normalized focal loss's second-pass fields). Float32 fields round the number as a wasm call's f32
+ * argument would; one store per field, no allocation (this runs on every call).
+ */
+export function writeParams(arena: Arena, params: KernelParams, pass: KernelParams): void {
   const f32 = arena.f32;
   const i32 = arena.i32;
   const at = arena.params >>> 2;
-  f32.fill(0, at, at + PARAM_BLOCK_BYTES / 4);
-  for (const key in params) {
-    const value = params[key as keyof KernelParams];
-    if (value === undefined) continue;
-    const [offset, type] = FIELDS[key as keyof KernelParams];
-    if (type === F32) f32[at + offset / 4] = value;
-    else i32[at + offset / 4] = value;
-  }
+  f32[at + ALPHA] = params.alpha ?? 0;
+  f32[at + GAMMA] = params.gamma ?? 0;
+  i32[at + GAMMA_MODE] = params.gammaMode ?? 0;
+  f32[at + GRAD_SCALE] = pass.gradScale ?? params.gradScale ?? 0;
+  i32[at + FLAGS] = pass.flags ?? params.flags ?? 0;
+  f32[at + SHIFT] = params.shift ?? 0;
+  f32[at + EPSILON] = params.epsilon ?? 0;
+  f32[at + THRESHOLD] = params.threshold ?? 0;
+  f32[at + THRESHOLD_SCALE] = params.thresholdScale ?? 0;
+  f32[at + IGNORE_VALUE] = params.ignoreValue ?? 0;
+  f32[at + INV_S] = pass.invS ?? params.invS ?? 0;
+  f32[at + DF_COEF] = pass.dfCoef ?? params.dfCoef ?? 0;
+  f32[at + CLIP_LO] = params.clipLo ?? 0;
+  f32[at + CLIP_HI] = params.clipHi ?? 0;
+  i32[at + IGNORE_INDEX] = params.ignoreIndex ?? 0;
+  f32[at + SMOOTH_KEEP] = params.smoothKeep ?? 0;
+  f32[at + SMOOTH_LO] = params.smoothLo ?? 0;
 }
 
-/** Writes the stream table: the byte address of each stream (abi.ts STREAM_*) the chunk uses, 0 for the others. */
-export function writeStreams(arena: Arena, addresses: ReadonlyMap<number, number>): void {
-  const i32 = arena.i32;
+/** Clears the stream table: every stream absent until `setStream` gives it an address. */
+export function clearStreams(arena: Arena): void {
   const at = arena.streams >>> 2;
-  i32.fill(0, at, at + STREAM_TABLE_BYTES / 4);
-  for (const [stream, address] of addresses) i32[at + stream / 4] = address;
+  arena.i32.fill(0, at, at + STREAM_TABLE_BYTES / 4);
+}
+
+/** The byte address of one stream (abi.ts STREAM_*) in the stream table. */
+export function setStream(i32: Int32Array, arena: Arena, stream: number, address: number): void {
+  i32[(arena.streams + stream) >>> 2] = address;
 }
 
 /** How a kernel forms x^gamma (abi.ts GAMMA_*): the common exponents skip pow. */

@@ -15,7 +15,7 @@ import { show } from './describe.js';
 import type { Engine, RowKernelName } from './engine.js';
 import { layoutChunk, layoutSlotElements, stageRows, unstageRows, type ClassLayout } from './layout.js';
 import { locate, overflowError, type Locator } from './locate.js';
-import { writeParams, writeStreams, type KernelParams } from './params.js';
+import { clearStreams, setStream, writeParams, type KernelParams } from './params.js';
 import type { LossResult, Reduction } from './elementwise.js';
 
 /** An array a row kernel reads: `classes` values per row (logits, soft targets), or one per row (weights). */
@@ -64,6 +64,8 @@ export interface RowPassResult {
   overflow?: { index: number; what: 'loss' | 'gradient' };
 }
 
+const NO_OVERRIDES: KernelParams = {};
+
 /** Rows per sum block: a function of C only (see the file comment). */
 export function sumBlockRows(classes: number): number {
   return Math.max(1, Math.floor((CHUNK - ROW_SLACK) / classes));
@@ -105,17 +107,19 @@ export function runRows(
   const sums = perBlock ? new Float64Array(Math.ceil((last - first) / blockRows)) : undefined;
   let total = 0;
   if (call.classTable) arena.copyIn(call.classTable, 0, C, tableAt, 'options.alpha');
-  writeParams(arena, call.params);
+  writeParams(arena, call.params, NO_OVERRIDES);
+  clearStreams(arena);
+  const i32 = arena.i32;
+  const buffer = arena.buffer;
   const lossWidth = call.lossPer === 'row' ? 1 : C;
   // In place: class-last views with their padding (row streams) or any view (one value per row).
   const inPlace = (values: unknown, per: 'class' | 'row'): values is Float32Array =>
-    per === 'class' ? !layout && arena.ownsPadded(values) : arena.owns(values);
+    values instanceof Float32Array && values.buffer === buffer && (per === 'row' || (!layout && arena.ownsPadded(values)));
   const lossInPlace = inPlace(loss, lossWidth === 1 ? 'row' : 'class');
   const gradInPlace = inPlace(grad, 'class');
   // As the elementwise driver: gradients are scanned for an overflow only when something scales them up.
   const scanGrad = grad !== undefined && (inputs.some((s) => s.stream === STREAM_WEIGHTS) || call.classTable !== undefined ||
     (call.params.alpha ?? 0) > 1 || (call.params.gradScale ?? 1) > 1);
-  const addresses = new Map<number, number>();
   for (let from = first, count = 0; from < last; from += count) {
     count = Math.min(layout ? layoutChunk(layout, from, rowsPerChunk) : rowsPerChunk, last - from);
     // Stage the chunk's rows; the base address of each stream for row `from`.
@@ -136,21 +140,21 @@ export function runRows(
       const end = Math.min(from + count, first + (block + 1) * blockRows);
       const skip = row - from;
       if ((row - first) % blockRows === 0) arena.clearLanes(arena.acc);
-      addresses.clear();
-      inputs.forEach((input, k) => addresses.set(input.stream, bases[k]! + skip * (input.per === 'class' ? C : 1) * 4));
-      if (call.labels) addresses.set(STREAM_LABELS, labelsAt + skip * 4);
-      if (call.classTable) addresses.set(STREAM_CLASS_WEIGHTS, tableAt);
-      if (loss) addresses.set(STREAM_LOSS, lossBase + skip * lossWidth * 4);
-      if (grad) addresses.set(STREAM_GRAD, gradBase + skip * C * 4);
-      addresses.set(STREAM_SCRATCH, scratchAt);
-      addresses.set(STREAM_ACC, arena.acc);
-      writeStreams(arena, addresses);
+      for (let k = 0; k < inputs.length; k++) {
+        const input = inputs[k]!;
+        setStream(i32, arena, input.stream, bases[k]! + skip * (input.per === 'class' ? C : 1) * 4);
+      }
+      if (call.labels) setStream(i32, arena, STREAM_LABELS, labelsAt + skip * 4);
+      if (call.classTable) setStream(i32, arena, STREAM_CLASS_WEIGHTS, tableAt);
+      if (loss) setStream(i32, arena, STREAM_LOSS, lossBase + skip * lossWidth * 4);
+      if (grad) setStream(i32, arena, STREAM_GRAD, gradBase + skip * C * 4);
+      setStream(i32, arena, STREAM_SCRATCH, scratchAt);
+      setStream(i32, arena, STREAM_ACC, arena.acc);
       if (kernel(arena.streams, end - row, C, row, arena.params) < 0) return { total, invalid: { from: row, count: end - row } };
       // A row loss that overflowed makes the lanes infinite or NaN: the rows are run again into the loss slot to
       // find it. A gradient that may have overflowed is scanned.
       if (!Number.isFinite(arena.sumLanes(arena.acc))) {
-        addresses.set(STREAM_LOSS, lossAt);
-        writeStreams(arena, addresses);
+        setStream(i32, arena, STREAM_LOSS, lossAt);
         kernel(arena.streams, end - row, C, row, arena.params);
         const bad = kernels.firstNonFinite(lossAt, (end - row) * lossWidth);
         return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / lossWidth), what: 'loss' } };

@@ -11,6 +11,7 @@ import {
 import { binaryCompat, type Compat } from '../options/compat.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
 import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
+import { DEFAULTS } from '../options/defaults.js';
 
 /** Options of `binaryFocalLoss` (and of `binaryFocalLossWithGrad`, which adds `gradOut`). */
 export interface BinaryFocalOptions extends ReductionOptions {
@@ -32,7 +33,7 @@ export const BINARY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...REDU
 
 /** epsilon, as the float32 clip bounds [lo, hi] the kernel uses (1 - 1e-7 rounds to 0.99999988). */
 function clipOption(value: unknown, name: string): { clipLo: number; clipHi: number } {
-  const epsilon = value === undefined ? 1e-7 : value;
+  const epsilon = value === undefined ? DEFAULTS.binaryFocalLoss.epsilon : value;
   if (typeof epsilon !== 'number') throw new TypeError(`${name} = ${show(epsilon)}: expected a number in [2^-24, 0.5)`);
   const clipLo = Math.fround(epsilon);
   const clipHi = Math.fround(1 - epsilon);
@@ -51,8 +52,8 @@ export function binaryPlan(probsArg: unknown, targetsArg: unknown, optionsArg: u
   const targets = checkFloats(targetsArg, 'targets');
   const n = probs.length;
   checkLength(targets, 'targets', n, 'the length of probs');
-  const alpha = alphaOption(options.alpha, 'options.alpha', 0.25);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
+  const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.binaryFocalLoss.alpha);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.binaryFocalLoss.gamma);
   const clip = clipOption(options.epsilon, 'options.epsilon');
   const reduction = reductionOption(options.reduction, 'options.reduction');
   const weights = weightsOption(options.weights, 'options.weights', n, 'the length of probs');

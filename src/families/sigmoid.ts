@@ -15,6 +15,7 @@ import { knownOptions, optionsOf } from '../options/strict.js';
 import {
   MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
+import { DEFAULTS } from '../options/defaults.js';
 
 /** Options of `sigmoidFocalLoss` (and of `sigmoidFocalLossWithGrad`, which adds `gradOut`). */
 export interface SigmoidFocalOptions extends SigmoidMaskOptions, ReductionOptions {
@@ -49,11 +50,9 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const method = withGrad ? 'sigmoidFocalLossWithGrad' : 'sigmoidFocalLoss';
   const given = optionsOf(optionsArg, withGrad ? [...SIGMOID_FOCAL_OPTIONS, 'gradOut'] : SIGMOID_FOCAL_OPTIONS, method);
   const options = sigmoidCompat(given, logits); // a compatibility preset's defaults under the options given
-  const alpha = alphaOption(options.alpha, 'options.alpha', 0.25);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
-  if (EXTRAS.some((k) => options[k] !== undefined && !(k === 'normalized' && options[k] === false))) {
-    return extrasPlan(logits, targets, options, withGrad, alpha, gamma);
-  }
+  const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
+  if (usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma);
   const logitsArray = checkFloats(logits, 'logits');
   const targetsArray = checkFloats(targets, 'targets');
   const n = logitsArray.length;
@@ -87,6 +86,11 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   };
 }
 
+function usesExtras(options: Record<string, unknown>): boolean {
+  for (const key of EXTRAS) if (options[key] !== undefined && !(key === 'normalized' && options[key] === false)) return true;
+  return false;
+}
+
 /** Masks, class weights, posWeight, reduced or normalized focal terms: the focal member of the variant kernel. */
 function extrasPlan(
   logits: unknown, targets: unknown, options: Record<string, unknown>, withGrad: boolean, alpha: number, gamma: number,
@@ -103,7 +107,7 @@ function extrasPlan(
     threshold = th;
     flags |= FLAG_REDUCED;
   }
-  const normalized = booleanOption(options.normalized, 'options.normalized', false);
+  const normalized = booleanOption(options.normalized, 'options.normalized', DEFAULTS.sigmoidFocalLoss.normalized);
   const posWeight = options.posWeight === undefined || typeof options.posWeight === 'number'
     ? options.posWeight as number | undefined
     : checkFloats(options.posWeight, 'options.posWeight');

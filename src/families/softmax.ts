@@ -13,6 +13,7 @@ import {
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
 import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
+import { DEFAULTS } from '../options/defaults.js';
 
 /** Options of `softmaxFocalLoss` (and of `softmaxFocalLossWithGrad`, which adds `gradOut`). */
 export interface SoftmaxFocalOptions extends ReductionOptions {
@@ -51,7 +52,7 @@ export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
 ]);
 
 function ignoreIndexOption(value: unknown, name: string): number {
-  if (value === undefined) return -100;
+  if (value === undefined) return DEFAULTS.softmaxFocalLoss.ignoreIndex;
   if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected an integer`);
   if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
     throw new RangeError(`${name} = ${show(value)}: expected an integer (a 32-bit one)`);
@@ -60,7 +61,7 @@ function ignoreIndexOption(value: unknown, name: string): number {
 }
 
 function smoothingOption(value: unknown, name: string): number {
-  if (value === undefined) return 0;
+  if (value === undefined) return DEFAULTS.softmaxFocalLoss.labelSmoothing;
   if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
   if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
   return value;
@@ -69,7 +70,7 @@ function smoothingOption(value: unknown, name: string): number {
 /** alpha: null / a number (as sigmoidFocalLoss, no weighting when negative) / C non-negative class weights. */
 function softmaxAlphaOption(value: unknown, name: string, classes: number): { alpha: number; alphas?: Floats } {
   if (value === undefined || value === null || typeof value === 'number') {
-    return { alpha: alphaOption(value, name, null) };
+    return { alpha: alphaOption(value, name, DEFAULTS.softmaxFocalLoss.alpha) };
   }
   if (!isFloats(value)) {
     throw new TypeError(`${name}: expected null, a number, or an array of ${classes} class weights, got ${show(value)}`);
@@ -135,7 +136,7 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
   }
   const C = classes;
   const { alpha, alphas } = softmaxAlphaOption(softmaxCompatAlpha(compat, options.alpha, C), 'options.alpha', C);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex');
   const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing');
   const reduction = reductionOption(options.reduction, 'options.reduction');

@@ -9,6 +9,7 @@ import { knownOptions, optionsOf } from '../options/strict.js';
 import {
   MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
+import { DEFAULTS } from '../options/defaults.js';
 
 /** Options of `sigmoidFocalLossStar` (FL*). */
 export interface SigmoidFocalStarOptions extends SigmoidMaskOptions, ReductionOptions {
@@ -62,16 +63,16 @@ function checked(optionsArg: unknown, allowed: readonly string[], method: string
 
 export function starPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
   const options = checked(optionsArg, STAR_OPTIONS, 'sigmoidFocalLossStar', withGrad);
-  const alpha = alphaOption(options.alpha, 'options.alpha', null);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 1);
+  const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLossStar.alpha);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLossStar.gamma);
   if (gamma === 0) throw new RangeError('options.gamma = 0: expected a finite number > 0 (FL* divides by gamma)');
-  const shift = finiteOption(options.beta, 'options.beta', 0);
+  const shift = finiteOption(options.beta, 'options.beta', DEFAULTS.sigmoidFocalLossStar.beta);
   return sigmoidFamilyPlan(logits, targets, options, withGrad, { kernel: 'sigmoidFocalStar', params: { alpha, gamma, shift } });
 }
 
 export function qualityPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
   const options = checked(optionsArg, QUALITY_OPTIONS, 'qualityFocalLoss', withGrad);
-  const beta = gammaOption(options.beta, 'options.beta', 2);
+  const beta = gammaOption(options.beta, 'options.beta', DEFAULTS.qualityFocalLoss.beta);
   // The kernel's exponent field carries QFL's beta.
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
     kernel: 'qualityFocal', params: { gamma: beta, gammaMode: gammaMode(beta) },
@@ -80,10 +81,10 @@ export function qualityPlan(logits: unknown, targets: unknown, optionsArg: unkno
 
 export function varifocalPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
   const options = checked(optionsArg, VARIFOCAL_OPTIONS, 'varifocalLoss', withGrad);
-  const alpha = finiteOption(options.alpha, 'options.alpha', 0.75);
+  const alpha = finiteOption(options.alpha, 'options.alpha', DEFAULTS.varifocalLoss.alpha);
   if (!(alpha >= 0)) throw new RangeError(`options.alpha = ${show(alpha)}: expected a finite number >= 0 (the weight of the negatives)`);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
-  const iouWeighted = booleanOption(options.iouWeighted, 'options.iouWeighted', true);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.varifocalLoss.gamma);
+  const iouWeighted = booleanOption(options.iouWeighted, 'options.iouWeighted', DEFAULTS.varifocalLoss.iouWeighted);
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
     kernel: 'varifocal', params: { alpha, gamma, gammaMode: gammaMode(gamma), flags: iouWeighted ? FLAG_IOU_WEIGHTED : 0 },
   });
@@ -91,9 +92,9 @@ export function varifocalPlan(logits: unknown, targets: unknown, optionsArg: unk
 
 export function polyPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
   const options = checked(optionsArg, POLY_OPTIONS, 'polyFocalLoss', withGrad);
-  const alpha = alphaOption(options.alpha, 'options.alpha', 0.25);
-  const gamma = gammaOption(options.gamma, 'options.gamma', 2);
-  const epsilon = finiteOption(options.epsilon, 'options.epsilon', 1);
+  const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.polyFocalLoss.alpha);
+  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.polyFocalLoss.gamma);
+  const epsilon = finiteOption(options.epsilon, 'options.epsilon', DEFAULTS.polyFocalLoss.epsilon);
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
     kernel: 'polyFocal', params: { alpha, gamma, gammaMode: gammaMode(gamma), epsilon },
   });

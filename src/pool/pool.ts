@@ -5,8 +5,8 @@
 // added here in order — the order the single-thread drivers add them — so every result is the engine's, bit for bit.
 import { CHUNK } from '../core/abi.js';
 import {
-  chunkCount, elementwisePasses, finish, passError, runElementwise, totalOf, type ElementwiseCall, type ElementwisePlan, type LossResult,
-  type Outputs, type PassResult,
+  chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
+  type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
 import { loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
 import { locate } from '../core/locate.js';
@@ -235,18 +235,19 @@ export class FocalPool {
     };
     const call: ElementwiseCall = { ...local, inputs: inputs as ElementwiseCall['inputs'], out: undefined, gradOut: undefined };
     const parts = this.#parts(chunkCount(local.n));
-    const passes = elementwisePasses(call);
-    let step = passes.next();
-    while (!step.done) {
-      const pass = step.value;
+    // The passes of core/elementwise.ts, each split between the workers; the sums added here in chunk order.
+    const run = async (pass: Pass): Promise<PassTotals> => {
       const results = await this.#all<PassResult>(parts.map(([first, last]) => ({ kind: 'elementwise', call, outputs, pass, first: first!, last: last! })));
       const flagged = results.find((r) => r.invalid !== undefined);
       if (flagged) throw passError(plan.locator, local.n, flagged);
-      const sums = concat(results.map((r) => r.sums!));
+      const kept = results.reduce((k, r) => k + r.kept, 0);
       const focal = pass.sumFocal ? totalOf(concat(results.map((r) => r.focalSums!))) : 0;
-      step = passes.next({ total: totalOf(sums), focal, kept: results.reduce((k, r) => k + r.kept, 0) });
-    }
-    const result = finish(call, outputs, step.value);
+      return { total: totalOf(concat(results.map((r) => r.sums!))), focal, kept };
+    };
+    const first = await run(firstPass(call));
+    const second = secondPass(call, first);
+    if (second) await run(second);
+    const result = finish(call, outputs, reductionOf(call, first));
     return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
   }
 

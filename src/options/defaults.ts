@@ -1,0 +1,14 @@
+// The one table of defaults: what every loss uses for an option the caller leaves out. The plans read their
+// defaults from here, the README's defaults table is written from it (`npm run docs:defaults`), and a test checks
+// both: passing these values explicitly gives the same bits as passing nothing, and the README says the same.
+type Default = number | boolean | null | string;
+
+export const DEFAULTS = {
+  sigmoidFocalLoss: { alpha: 0.25, gamma: 2, reduction: 'mean', normalized: false },
+  sigmoidFocalLossStar: { alpha: null, gamma: 1, beta: 0, reduction: 'mean' },
+  qualityFocalLoss: { beta: 2, reduction: 'mean' },
+  varifocalLoss: { alpha: 0.75, gamma: 2, iouWeighted: true, reduction: 'mean' },
+  polyFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1, reduction: 'mean' },
+  binaryFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1e-7, reduction: 'mean' },
+  softmaxFocalLoss: { alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, reduction: 'mean' },
+} as const satisfies Record<string, Record<string, Default>>;
