@@ -157,7 +157,7 @@ describe('pool plumbing', () => {
     expectSame(await pool.sigmoidFocalLoss(xs, ts, { reduction: 'none' }), fl.sigmoidFocalLoss(xs, ts, { reduction: 'none' }), 'none');
   });
 
-  test('mask and class-weight options run whole on one worker, with the same results', async () => {
+  test('mask and class-weight options: split like any call, with the same results', async () => {
     const mask = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 3 ? 0 : 1));
     const rows = (n - 3) / 5; // N x 5 multi-label logits
     const [x5, soft5, mask5] = [x.subarray(0, rows * 5), soft.subarray(0, rows * 5), mask.subarray(0, rows * 5)];
@@ -168,7 +168,7 @@ describe('pool plumbing', () => {
     expect(await pool.sigmoidFocalLoss(x, t, { mask, reduction: 'none', out })).toBe(out);
   });
 
-  test('softmax: run whole on a worker, the single-thread results and errors', async () => {
+  test('softmax: split by blocks of rows, the single-thread results and errors', async () => {
     const classes = 7;
     const rows = 3000;
     const r = rng(5);
@@ -186,6 +186,45 @@ describe('pool plumbing', () => {
     expect(await failure(() => pool.softmaxFocalLoss(logits, bad))).toBe(await failure(() => fl.softmaxFocalLoss(logits, bad)));
     expect(await failure(() => pool.softmaxFocalLoss(logits, labels, { gamma: 'x' as never })))
       .toBe(await failure(() => fl.softmaxFocalLoss(logits, labels, { gamma: 'x' as never })));
+  });
+
+  test('class-axis layouts split between workers mid-slice (a block boundary inside a spatial slice)', async () => {
+    // C = 21: blocks of 780 rows; with 64 positions per slice the second worker starts at row 780 = 12 slice * 64 + 12.
+    for (const shape of [[32, 21, 8, 8], [3, 21, 500], [2, 300, 7]]) {
+      const C = shape[1]!;
+      const rows = shape.reduce((a, b) => a * b, 1) / C;
+      const r = rng(rows);
+      const logits = Float32Array.from({ length: rows * C }, () => (r() - 0.5) * 10);
+      const labels = Int32Array.from({ length: rows }, () => Math.floor(r() * C));
+      const soft = Float32Array.from({ length: rows * C }, () => r() / C);
+      for (const reduction of ['none', 'sum'] as const) {
+        const options = { shape, classAxis: 1, reduction };
+        expectSame(await pool.softmaxFocalLossWithGrad(logits, labels, options), fl.softmaxFocalLossWithGrad(logits, labels, options), `${shape} labels ${reduction}`);
+        expectSame(await pool.softmaxFocalLossWithGrad(logits, soft, options), fl.softmaxFocalLossWithGrad(logits, soft, options), `${shape} soft ${reduction}`);
+      }
+    }
+  });
+
+  test('every loss of the registry: split between the workers, the engine\'s bits', async () => {
+    const q = Float32Array.from(t, (v, i) => (v ? 0.2 + (i % 8) / 10 : 0)); // IoU-like soft targets
+    const p = Float32Array.from(x, (v) => 1 / (1 + Math.exp(-v)));
+    const calls: [string, Float32Array, Float32Array, object][] = [
+      ['sigmoidFocalLoss', x, t, { gamma: 1.5, weights: w }],
+      ['sigmoidFocalLoss', x, t, { normalized: true, reducedThreshold: 0.5 }],
+      ['sigmoidFocalLossStar', x, t, { beta: 0.5 }],
+      ['qualityFocalLoss', x, q, { ignoreIndex: 0.7 }],
+      ['varifocalLoss', x, q, { alpha: 2 }],
+      ['polyFocalLoss', x, t, { epsilon: -0.5 }],
+      ['binaryFocalLoss', p, t, { alpha: null, weights: w }],
+    ];
+    for (const [name, first, second, options] of calls) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        const o = { ...options, reduction };
+        const pooled = await (pool as unknown as Record<string, (...a: unknown[]) => Promise<Result>>)[`${name}WithGrad`]!(first, second, o);
+        const single = (fl as unknown as Record<string, (...a: unknown[]) => Result>)[`${name}WithGrad`]!(first, second, o);
+        expectSame(pooled, single, `${name} ${reduction}`);
+      }
+    }
   });
 
   test('a plain array that cannot be shared (an entry that is not a number) gives the engine\'s first error', async () => {

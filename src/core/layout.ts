@@ -94,11 +94,18 @@ export function layoutSlotElements(layout: ClassLayout, slack: number): number {
   return Math.max(C, Math.min(Math.min(inner, 1024) * C, 2 ** 17)) + slack;
 }
 
-/** Positions in the chunk that starts at `from`: whole outer slices when they fit, else part of one slice. */
-export function layoutChunk(layout: ClassLayout, from: number, rowsPerChunk: number): number {
-  const { inner, rows } = layout;
-  if (inner <= rowsPerChunk) return Math.min(Math.floor(rowsPerChunk / inner) * inner, rows - from);
-  return Math.min(rowsPerChunk, inner - (from % inner));
+/**
+ * Positions in the chunk that starts at `from` and stays below `end`: whole outer slices when they fit, else (the
+ * rest of) one slice. A chunk never spans part of two slices: a worker of the pool starts and ends where sum
+ * blocks do, anywhere in a slice, and takes the rest of that slice first.
+ */
+export function layoutChunk(layout: ClassLayout, from: number, rowsPerChunk: number, end = layout.rows): number {
+  const { inner } = layout;
+  const left = end - from;
+  if (from % inner === 0 && inner <= rowsPerChunk && left >= inner) {
+    return Math.min(Math.floor(rowsPerChunk / inner), Math.floor(left / inner)) * inner;
+  }
+  return Math.min(rowsPerChunk, inner - (from % inner), left);
 }
 
 /** Index in the original layout of class c at position `row`. */

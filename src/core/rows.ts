@@ -121,7 +121,7 @@ export function runRows(
   const scanGrad = grad !== undefined && (inputs.some((s) => s.stream === STREAM_WEIGHTS) || call.classTable !== undefined ||
     (call.params.alpha ?? 0) > 1 || (call.params.gradScale ?? 1) > 1);
   for (let from = first, count = 0; from < last; from += count) {
-    count = Math.min(layout ? layoutChunk(layout, from, rowsPerChunk) : rowsPerChunk, last - from);
+    count = layout ? layoutChunk(layout, from, rowsPerChunk, last) : Math.min(rowsPerChunk, last - from);
     // Stage the chunk's rows; the base address of each stream for row `from`.
     const bases = inputs.map((input, k) => {
       const { values, name, per } = input;
@@ -206,7 +206,8 @@ export function rowsError(locator: Locator, result: RowPassResult): RangeError {
 /** A validated row call and how to name its bad values. */
 export interface RowPlan {
   call: RowCall;
-  locator: Locator;
+  /** Built only when a kernel has flagged something (most calls never need it). */
+  locator(): Locator;
 }
 
 /** Runs a planned row call on one engine, then its reduction. */
@@ -215,7 +216,7 @@ export function runRowCall(engine: Engine, plan: RowPlan, what: string): LossRes
   return engine.arena.exclusive(what, () => {
     const outputs = newRowOutputs(call);
     const result = runRows(engine, call, outputs, 0, call.rows);
-    if (result.invalid) throw rowsError(plan.locator, result);
+    if (result.invalid) throw rowsError(plan.locator(), result);
     return finishRows(call, outputs, result.total);
   });
 }
