@@ -222,7 +222,7 @@ export async function runCase(c: Case, contenders: Contender[]): Promise<Row[]> 
 
 /**
  * The copy that zero-copy input (fl.alloc) would remove: each input array set into a staging array of CHUNK
- * elements, chunk by chunk, as src/memory.ts copyIn does. Timed per element of `elements`.
+ * elements, chunk by chunk, as src/core/arena.ts copyIn does. Timed per element of `elements`.
  */
 export async function measureCopyIn(family: string, size: string, elements: number, inputs: ArrayLike<number>[]):
 Promise<CopyIn> {

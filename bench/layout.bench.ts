@@ -3,7 +3,7 @@
 // first (what a caller would do without the option). Segmentation sizes (VOC: C = 21), gamma 2, no alpha, 'mean';
 // ns/element is per logit. `npx tsx bench/layout.bench.ts` runs this family alone; it exports run() as the other
 // suites do, so bench/index.ts can run it in its own process.
-import { QUICK, engineBuilds, engineContender, normal, rng, runAlone, runCase, scaled, time, type Contender } from './harness.js';
+import { QUICK, engineBuilds, engineContender, normal, rng, runAlone, runCase, time, type Contender } from './harness.js';
 import type { FamilyResult, Pass, Row } from './table.js';
 
 const FAMILY = 'layout';

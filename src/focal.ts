@@ -13,7 +13,6 @@ import type {
   PolyFocalGradOptions, PolyFocalOptions, QualityFocalGradOptions, QualityFocalOptions, SigmoidFocalStarGradOptions,
   SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
 } from './families/variants.js';
-import { checkNumber } from './options/checks.js';
 import type { Floats } from './options/checks.js';
 import type { PerElement, Reduced, WithGrad } from './options/results.js';
 
@@ -33,12 +32,14 @@ export class Focal {
 
   /**
    * Zero-copy input and output: Float32Arrays of the given lengths inside the engine's memory. Fill them and
-   * pass them as logits, targets or weights, or as `out` / `gradOut`: the sigmoid family's kernels then read and
-   * write them in place instead of copying through the staging area. The views stay valid until the engine's
-   * memory grows, which happens only in `alloc` (when it needs room) and for softmax rows wider than 16384
-   * classes; a grown-out view reads as empty. So allocate everything a loop needs in one call:
-   * `const [logits, targets, grad] = fl.alloc(n, n, n)`.
-   * @throws TypeError for a length that is not a number; RangeError for one that is not a whole number >= 0.
+   * pass them as inputs (logits, targets, weights, ...) or as `out` / `gradOut` of any loss: the kernels then read
+   * and write them in place instead of copying through the staging area. A call never grows the memory while
+   * such views are live (one that would need to is refused with a RangeError), but `alloc` itself may, which
+   * detaches the views it gave out before: so allocate everything a loop needs in one call,
+   * `const [logits, targets, grad] = fl.alloc(n, n, n)`. A detached view passed to a call is a TypeError.
+   * @throws TypeError for a length that is not a number; RangeError for one that is not a whole number >= 0, or
+   *   for more memory than the runtime lets a WebAssembly memory have (naming the length and the bytes); an Error
+   *   when called from inside another call of this engine (a getter of an input).
    */
   alloc(n: number): Float32Array;
   alloc(...lengths: number[]): Float32Array[];
@@ -64,7 +65,7 @@ export class Focal {
    * Defaults: alpha 0.25, gamma 2, reduction 'mean' (divided by N, or by `normalizer`; 0 when N = 0).
    * `compat: 'torchvision' | 'kornia' | 'keras' | 'mmcv' | 'mmdet' | 'smp' | 'monai'` sets that library's defaults
    * and 'mean' divisor (mmcv: N rows of N x C, so `classes` is needed); explicit options override the preset's.
-   * Masks and weights (see SigmoidFocalExtraOptions): `mask` / `ignoreIndex` drop elements (0 loss, 0 gradient,
+   * Masks and weights (see SigmoidMaskOptions): `mask` / `ignoreIndex` drop elements (0 loss, 0 gradient,
    * not counted by 'mean'); `classWeights` and kornia's `posWeight` (weight of the t log p term) per class of N x C
    * logits (`classes`); smp's `reducedThreshold` (focal term ((1-p_t)/th)^gamma where p_t >= th, else 1) and
    * `normalized` (each loss divided by the sum of the focal terms, clamped to >= 1e-6).

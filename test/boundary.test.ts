@@ -404,3 +404,22 @@ describe.each(builds)('edge values give finite results or a RangeError naming th
     expect(['finite', 'RangeError']).toContain([...kinds][0]);
   });
 });
+
+describe.each(builds)('an overflow that makes a reduction lane NaN is still named, $name build', ({ create }) => {
+  test('weights +3e38 and -3e38 in one lane (index 0 and 4): the overflow, not "invalid values between"', async () => {
+    const fl = await create();
+    const logits = new Float32Array(8).fill(1e4);
+    const targets = new Float32Array(8);
+    const weights = Float32Array.of(3e38, 1, 1, 1, -3e38, 1, 1, 1);
+    for (const call of [
+      () => fl.sigmoidFocalLoss(logits, targets, { weights, reduction: 'sum' }),
+      () => fl.sigmoidFocalLossWithGrad(logits, targets, { weights }),
+      () => fl.binaryFocalLoss(new Float32Array(8).fill(1), targets, { weights }),
+      () => fl.polyFocalLoss(logits, targets, { weights, mask: new Uint8Array(8).fill(1) }),
+    ]) {
+      const error = thrown(call);
+      expect(error).toBeInstanceOf(RangeError);
+      expect(error!.message).toMatch(/^the loss at index 0 overflows float32 \(.*options\.weights\[0\] = 3(\.\d+)?e\+38/);
+    }
+  });
+});

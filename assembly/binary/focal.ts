@@ -98,7 +98,7 @@ export function binaryFocal(streams: usize, n: usize, params: usize): i32 {
     let badV = i32x4.splat(0);
     // In blocks of BLOCK elements: log(pc), then log1p(-pc), each in its own short pass into scratch, then the
     // rest. One vector's two logs and pow form one long dependency chain that V8 emits in order; as separate
-    // passes over many independent vectors they overlap (see sigmoid.ts). Here the two general logs are most of
+    // passes over many independent vectors they overlap (see sigmoid/focal.ts). Here the two general logs are most of
     // the work, so the gain is smaller: kernel-only forward+gradient 5.2 -> 4.9 ns/element.
     const vectorEnd = n & ~3;
     for (let start: usize = 0; start < vectorEnd; start += BLOCK) {

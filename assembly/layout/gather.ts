@@ -1,5 +1,5 @@
 // Class-axis layouts for the softmax family: a block of logits laid out outer x classes x inner (NCHW has
-// outer = N, inner = H W) becomes (outer inner) x classes rows for the row kernels of softmax.ts, and a block of
+// outer = N, inner = H W) becomes (outer inner) x classes rows for the row kernels of softmax/, and a block of
 // gradient rows goes back. Pure copies (4 x 4 transposes in the SIMD build), so both builds give the same bits
 // and a strided call gives exactly what the class-last call on a transposed copy gives.
 

@@ -6,7 +6,7 @@
 //   loss = alpha_t q^gamma ce,   alpha_t = alpha t + (1-alpha)(1-t)
 //   dloss/dx = alpha_t q^gamma (gamma r (1-2t) ce + (p - t)),   r = p (1-p) / q in [0, 1]
 // The gradient uses q^gamma r instead of gamma q^(gamma-1) dq: no q^(gamma-1) appears, so gamma in (0, 1) stays
-// finite as p_t -> 1 (for t = 1 this is DESIGN.md's dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
+// finite as p_t -> 1 (for t = 1: dL/dz = -alpha_t q^gamma (gamma (1-q) CE + q)).
 import {
   GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC,
   STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_TARGETS, STREAM_WEIGHTS,

@@ -7,15 +7,15 @@
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  FLAG_HAS_IGNORE, FLAG_IOU_WEIGHTED, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, FLAG_REDUCED, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO,
-  GAMMA_ZERO, PARAM_ALPHA, PARAM_DF_COEF, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
-  PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC,
-  STREAM_CLASS_WEIGHTS, STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS,
-  STREAM_TARGETS, STREAM_WEIGHTS,
+  FLAG_HAS_IGNORE, FLAG_IOU_WEIGHTED, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, FLAG_REDUCED, GAMMA_ZERO, PARAM_ALPHA,
+  PARAM_DF_COEF, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_VALUE,
+  PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS,
+  STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS,
+  STREAM_WEIGHTS,
 } from '../abi';
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, powF32, powF32x4,
-  powModeF32, powModeF32x4, splitHighF32,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, powModeF32,
+  powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -24,7 +24,6 @@ const STAR: i32 = 1;
 const QUALITY: i32 = 2;
 const VARIFOCAL: i32 = 3;
 const POLY: i32 = 4;
-
 
 /**
  * The shared loop. Per element: `keep` unless mask[i] == 0 or (FLAG_HAS_IGNORE and t == ignoreValue); an element not
@@ -98,7 +97,7 @@ const POLY: i32 = 4;
       x = v128.and(x, keep);
       t = v128.and(t, keep);
       let valid = v128.and(finiteF32x4(x), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
-      let scale = keep; // all-ones bits are not alpha float: replaced below before any use
+      let scale = keep; // all-ones bits are not a float: replaced below before any use
       let scaled = false;
       if (weights) {
         const w = v128.load(weights + (i << 2));
@@ -450,7 +449,7 @@ export function varifocal(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(VARIFOCAL, streams, n, params);
 }
 
-/** Poly-1 focal loss (Leng et al. 2022): alpha (< 0: none), gamma, epsilon; posWeights as the focal loss. */
+/** Poly-1 focal loss (Leng et al. 2022): alpha (< 0: none), gamma, epsilon. */
 export function polyFocal(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(POLY, streams, n, params);
 }

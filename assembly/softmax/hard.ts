@@ -1,5 +1,5 @@
-// Multi-class focal loss from logits (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy semantics) and
-// the softmax / log-softmax rows behind the exposed primitives. One fused pass per row, f32x4 over the classes:
+// Multi-class focal loss from logits with class indices (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy
+// semantics). One fused pass per row, f32x4 over the classes:
 // exp(z - shift) with its float64 sum, the loss, and the full row of the gradient, for any number of classes C >= 1.
 // Per row, with class index y and shift = z_y (or the row max when z_y is far below it, see SHIFT_LIMIT),
 // e_j = exp(z_j - z_y) and r = sum_{j != y} e_j (summed in float64, without the target's own 1):
@@ -10,18 +10,12 @@
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
 import {
-  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
-  PARAM_IGNORE_INDEX, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
-  STREAM_LOSS, STREAM_SCRATCH, STREAM_WEIGHTS,
+  GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, STATUS_INVALID,
+  STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
+  STREAM_WEIGHTS,
 } from '../abi';
-import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-} from '../math/vmath';
-import {
-  addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
-} from './rows';
-
+import { finiteF32x4, logF32, logF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
+import { addRowToLane, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2 } from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
 // shift by it: e^64 times up to 2^28 classes stays below the float32 maximum.

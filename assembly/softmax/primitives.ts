@@ -1,15 +1,7 @@
 // softmax and log-softmax rows behind the exposed primitives (fl.softmax, fl.logSoftmax), on the shared row passes.
-import {
-  FLAG_LOG_OUTPUT, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_FLAGS, STATUS_INVALID, STREAM_INPUT,
-  STREAM_LOSS,
-} from '../abi';
-import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-} from '../math/vmath';
-import {
-  addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
-} from './rows';
+import { FLAG_LOG_OUTPUT, PARAM_FLAGS, STATUS_INVALID, STREAM_INPUT, STREAM_LOSS } from '../abi';
+import { log1pF32 } from '../math/vmath';
+import { rowExpSum, rowFinite, rowMax, scaleRow } from './rows';
 
 // ---- primitives ---------------------------------------------------------------------------------------------
 /**

@@ -1,18 +1,15 @@
 // The row passes every softmax kernel shares: the row max, exp(z - shift) with its float64 sum (with and without
 // the target's class), the row scaling, and the float64 lane of a row's loss. Kernels: hard.ts (class indices),
 // soft.ts (target distributions), primitives.ts (softmax / log-softmax rows).
+
 import {
-  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO,
-} from '../abi';
-import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32,
 } from '../math/vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------
 // ROW_SLACK: in the SIMD build the passes take the last classes % 4 of a row as one masked vector, so they read
 // and write up to 3 floats past a row's end. Every row buffer the facade passes (logits, gradOut, scratch, dst)
-// is laid out with at least 4 floats of slack after its last row (src/softmax.ts ROW_SLACK).
+// is laid out with at least 4 floats of slack after its last row (src/core/abi.ts ROW_SLACK).
 // f32x4.pmax is "a < b ? b : a"; the scalar passes use the same select so both builds agree on -0 and NaN.
 // @ts-ignore: decorator
 @inline export function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
@@ -274,7 +271,6 @@ export let rowLargest: f32 = 0;
   const at = acc + ((row & 3) << 3);
   store<f64>(at, load<f64>(at) + value);
 }
-
 
 /** row[j] *= c for the `classes` floats at row. */
 // @ts-ignore: decorator

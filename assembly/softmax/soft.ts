@@ -1,17 +1,12 @@
 // Multi-class focal loss with a target distribution per row (soft targets, mixup, distillation) or class indices
 // with label smoothing: every p_c is needed, so rows shift by their max (rows.ts) and leave the maxima out of r.
 import {
-  GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE,
-  PARAM_IGNORE_INDEX, PARAM_SMOOTH_KEEP, PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS,
-  STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
+  GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, PARAM_SMOOTH_KEEP,
+  PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
+  STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32, logF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-} from '../math/vmath';
-import {
-  addRowToLane, log1pRecipF32, pmaxF32, rowExpSum, rowExpSumExcept, rowFinite, rowLargest, rowMax, scaleRow, scaleRow2,
-} from './rows';
+import { powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
+import { addRowToLane, log1pRecipF32, rowExpSum, rowFinite, rowMax } from './rows';
 
 // ---- soft targets (and label smoothing) ---------------------------------------------------------------------
 /**

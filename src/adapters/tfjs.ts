@@ -69,6 +69,13 @@ export function focalLoss(focal: Focal, options: TfjsFocalOptions = {}): TfjsLos
   if (rest.reduction === 'none') {
     throw new RangeError("options.reduction = 'none': a tfjs loss returns a scalar; expected 'mean' or 'sum'");
   }
+  // A preset whose library reduces with 'none' by default (torchvision, kornia) needs the reduction said.
+  if (rest.reduction === undefined && (rest.compat === 'torchvision' || rest.compat === 'kornia')) {
+    throw new RangeError(
+      `options.compat = '${rest.compat}': its default reduction is 'none', and a tfjs loss returns a scalar; ` +
+        "pass reduction 'mean' or 'sum' beside it",
+    );
+  }
   // The options are the engine method's, checked by name now (a misspelt one fails at creation) and by value at
   // each call; the ones the adapter sets itself are not among them.
   const setHere = ['out', ...(SET_HERE[name] ?? [])];

@@ -9,7 +9,10 @@ export const CHUNK = 16384;
 
 /**
  * Floats of slack a row kernel may touch after the last row of a buffer: the SIMD row passes take a row's last
- * classes % 4 as one masked vector, reading up to 3 floats past it (and writing those lanes back unchanged).
+ * classes % 4 as one vector, reading up to 3 floats past it, and some write that whole vector (rowExpSum,
+ * rowExpSumExcept, scaleRow: the lanes past an inner row land in the next row, rewritten when that row is done).
+ * So every row buffer a row kernel writes has ROW_SLACK floats after it: the staging slots do, and so do the
+ * views of fl.alloc; a view without that padding is staged, never written in place.
  */
 export const ROW_SLACK = 4;
 

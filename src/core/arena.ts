@@ -1,14 +1,19 @@
 // The arena: the engine's linear memory after the module's static data. A fixed header (the float64 reduction
 // lanes, the kernel ABI's stream table and parameter block), then the views `alloc` hands out, then the staging
 // slots. Inputs of any length stream through the slots chunk by chunk, so the memory never grows with N; it grows
-
+// only when a call needs wider slots (a softmax row longer than a chunk, a long class-weight table), and then every
+// view this class keeps is rebuilt. The arena also keeps the rules that make a call safe at the boundary: one call
+// at a time (a getter that calls the engine while it stages is refused), and no grow while views from `alloc` are
+// live (the grow would detach them: the call is refused instead, before it reads anything).
 import { CHUNK, PARAM_BLOCK_BYTES, ROW_SLACK, STREAM_TABLE_BYTES } from './abi.js';
 import { show } from './describe.js';
 
+/** The stream table's room in the header: STREAM_TABLE_BYTES, padded to a cache line. */
+const STREAM_TABLE_SPACE = Math.ceil(STREAM_TABLE_BYTES / 64) * 64;
 /** Four float64 reduction lanes, padded to a cache line. */
 export const LANES_BYTES = 64;
 /** The header before the `alloc` views: sum lanes, focal-term lanes, stream table, parameter block. */
-export const HEADER_BYTES = 2 * LANES_BYTES + 64 + PARAM_BLOCK_BYTES;
+export const HEADER_BYTES = 2 * LANES_BYTES + STREAM_TABLE_SPACE + PARAM_BLOCK_BYTES;
 const PAGE = 65536;
 /** Below this many values a copy is a loop: a subarray view costs more than it saves. */
 const SMALL_COPY = 64;
@@ -52,7 +57,7 @@ export class Arena {
     this.acc = this.base;
     this.focalAcc = this.acc + LANES_BYTES;
     this.streams = this.focalAcc + LANES_BYTES;
-    this.params = this.streams + 64;
+    this.params = this.streams + STREAM_TABLE_SPACE;
     this.allocTop = this.base + HEADER_BYTES;
     // The header must be addressable before the first call writes it.
     if (this.allocTop > memory.buffer.byteLength) this.grow(this.allocTop, 'the engine header');
@@ -173,18 +178,37 @@ export class Arena {
 
   /** Releases every view `alloc` gave out; they must not be used afterwards. */
   freeAll(): void {
+    if (this.activity !== undefined) {
+      throw new Error(`fl.freeAll: this engine is busy with ${this.activity}; free before or after that call`);
+    }
     this.allocTop = this.base + HEADER_BYTES;
     this.allocEnds.clear();
   }
 
-  /** Whether `values` is a view of this engine's memory (from `alloc`), which kernels can use in place. */
+  /**
+   * Whether `values` is a live view from `alloc` (inside the views' region, so never over the staging slots or the
+   * header: a view kept after freeAll() is copied like any array, not used in place), which kernels can read and
+   * write in place.
+   */
   owns(values: unknown): values is Float32Array {
-    return values instanceof Float32Array && values.buffer === this.buffer;
+    return values instanceof Float32Array && values.buffer === this.buffer &&
+      values.byteOffset >= this.base + HEADER_BYTES && values.byteOffset + values.byteLength <= this.allocTop;
   }
 
   /** An `alloc` view with its padding after it: the row kernels may touch ROW_SLACK floats past its end. */
   ownsPadded(values: unknown): values is Float32Array {
     return this.owns(values) && this.allocEnds.has(values.byteOffset + values.byteLength);
+  }
+
+  /** Whether `count` slots of `elements` fit in the memory as it is (a stage that needs no grow). */
+  fits(count: number, elements: number): boolean {
+    const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
+    return this.allocTop + count * width * 4 <= this.buffer.byteLength;
+  }
+
+  /** Whether views from `alloc` are live (then no call may grow the memory). */
+  get viewsLive(): boolean {
+    return this.allocEnds.size > 0;
   }
 
   /** Makes [0, end) addressable; running out of memory is a RangeError naming what asked for it. */

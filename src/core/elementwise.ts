@@ -8,7 +8,7 @@ import {
   CHUNK, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, STREAM_ACC, STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_LOSS, STREAM_WEIGHTS,
 } from './abi.js';
 import type { Engine, ElementwiseKernelName } from './engine.js';
-import { locate, overflowError, type Locator } from './locate.js';
+import { locate, type Locator } from './locate.js';
 import { clearStreams, setStream, writeParams, type KernelParams } from './params.js';
 import type { Readable } from './arena.js';
 
@@ -185,9 +185,9 @@ export function scaleGradient(grad: Float32Array, n: number, factor: number): vo
  * tables, an alpha above 1, a 'mean' divisor below 1). Then each chunk's gradient is scanned (one SIMD pass over
  * the chunk, still in cache); otherwise every gradient is bounded by a small constant and no scan is made.
  */
-export function gradientMayOverflow(call: ElementwiseCall, gradScale: number): boolean {
-  if ((call.tables?.length ?? 0) > 0 || (call.params.alpha ?? 0) > 1 || gradScale > 1) return true;
-  for (const input of call.inputs) if (input.stream === STREAM_WEIGHTS) return true;
+export function gradientMayOverflow(inputs: readonly { stream: number }[], tables: boolean, params: KernelParams): boolean {
+  if (tables || (params.alpha ?? 0) > 1 || (params.gradScale ?? 1) > 1) return true;
+  for (const input of inputs) if (input.stream === STREAM_WEIGHTS) return true;
   return false;
 }
 
@@ -214,7 +214,8 @@ export function runPass(
   const { slots } = arena.stage(slotCount, width, `options.classes = ${classes} (the class-weight tables)`);
   const lossSlot = slots[slotCount - 2]!;
   const gradSlot = slots[slotCount - 1]!;
-  const scanGrad = grad !== undefined && gradientMayOverflow(call, pass.params.gradScale ?? 1);
+  const scanGrad = grad !== undefined &&
+    gradientMayOverflow(inputs, tables.length > 0, { alpha: call.params.alpha, gradScale: pass.params.gradScale });
   // Per-class values tiled once per pass, so that the chunk starting at `from` reads element i's class value at
   // offset (from mod C) + i: class tables become plain per-element streams, at no cost per element.
   for (let k = 0; k < tables.length; k++) {
@@ -226,9 +227,9 @@ export function runPass(
   }
   writeParams(arena, call.params, pass.params);
   clearStreams(arena);
-  const buffer = arena.buffer;
-  const lossInPlace = loss !== undefined && loss.buffer === buffer;
-  const gradInPlace = grad !== undefined && grad.buffer === buffer;
+  const lossInPlace = arena.owns(loss);
+  const gradInPlace = arena.owns(grad);
+  const inPlace = inputs.map((input) => arena.owns(input.values));
   const i32 = arena.i32;
   setStream(i32, arena, STREAM_ACC, arena.acc);
   if (pass.sumFocal) setStream(i32, arena, STREAM_FOCAL_ACC, arena.focalAcc);
@@ -245,8 +246,8 @@ export function runPass(
     for (let k = 0; k < inputs.length; k++) {
       const { values, name, stream } = inputs[k]!;
       let at: number;
-      if (values instanceof Float32Array && values.buffer === buffer) {
-        at = values.byteOffset + from * 4; // a view from fl.alloc(), read in place
+      if (inPlace[k]) {
+        at = (values as Float32Array).byteOffset + from * 4; // a view from fl.alloc(), read in place
       } else {
         at = slots[k]!;
         arena.copyIn(values, from, count, at, name);
@@ -261,16 +262,19 @@ export function runPass(
     setStream(i32, arena, STREAM_LOSS, lossAt);
     setStream(i32, arena, STREAM_GRAD, gradAt);
     const status = kernel(arena.streams, count, arena.params);
-    if (status < 0) return { total, focal, kept, invalid: chunk };
     const chunkSum = arena.sumLanes(arena.acc);
-    // A loss that overflowed makes the chunk's float64 sum infinite or NaN (every loss is added, written or not).
-    if (!Number.isFinite(chunkSum)) {
-      if (!lossAt) {
-        setStream(i32, arena, STREAM_LOSS, lossSlot);
-        kernel(arena.streams, count, arena.params);
+    // A loss that overflowed makes the chunk's float64 sum infinite or NaN (every loss is added, written or not);
+    // so does an invalid value, which the locator tells apart (a NaN sum is also how some kernels flag one).
+    if (status < 0 || !Number.isFinite(chunkSum)) {
+      if (!Number.isFinite(chunkSum)) {
+        if (!lossAt) {
+          setStream(i32, arena, STREAM_LOSS, lossSlot);
+          kernel(arena.streams, count, arena.params);
+        }
+        const index = from + kernels.firstNonFinite(lossAt || lossSlot, count);
+        return { total, focal, kept, invalid: chunk, overflow: { index, what: 'loss' } };
       }
-      const index = from + kernels.firstNonFinite(lossAt || lossSlot, count);
-      return { total, focal, kept, invalid: chunk, overflow: { index, what: 'loss' } };
+      return { total, focal, kept, invalid: chunk };
     }
     if (scanGrad) {
       const bad = kernels.firstNonFinite(gradAt, count);
@@ -292,15 +296,15 @@ export function runPass(
 
 /** The error for a pass that stopped: the bad value the kernel flagged, or the element whose result overflowed. */
 export function passError(locator: Locator, n: number, result: PassResult): RangeError {
-  if (result.overflow) return overflowError(locator, result.overflow.index, result.overflow.what);
   const from = result.invalid! * CHUNK;
-  return locate(locator, from, Math.min(CHUNK, n - from));
+  return locate(locator, from, Math.min(CHUNK, n - from), result.overflow);
 }
 
 /** A validated call and how to name its bad values. */
 export interface ElementwisePlan {
   call: ElementwiseCall;
-  locator: Locator;
+  /** Built only when a kernel has flagged something (most calls never need it). */
+  locator(): Locator;
 }
 
 /** Runs a planned call on one engine: every pass over every chunk, then the reduction. */
@@ -310,11 +314,11 @@ export function runElementwise(engine: Engine, plan: ElementwisePlan, what: stri
     const outputs = newOutputs(call);
     const chunks = chunkCount(call.n);
     const first = runPass(engine, call, outputs, firstPass(call), 0, chunks);
-    if (first.invalid !== undefined) throw passError(plan.locator, call.n, first);
+    if (first.invalid !== undefined) throw passError(plan.locator(), call.n, first);
     const second = secondPass(call, first);
     if (second) {
       const result = runPass(engine, call, outputs, second, 0, chunks);
-      if (result.invalid !== undefined) throw passError(plan.locator, call.n, result);
+      if (result.invalid !== undefined) throw passError(plan.locator(), call.n, result);
     }
     return finish(call, outputs, reductionOf(call, first));
   });

@@ -4,6 +4,7 @@
 import { simdWasmBase64 } from '../wasm/simd.js';
 import { scalarWasmBase64 } from '../wasm/scalar.js';
 import { Arena } from './arena.js';
+import { show } from './describe.js';
 
 /** A loss kernel over elements: (stream table, count, parameter block) -> kept count or STATUS_INVALID (abi.ts). */
 export type ElementwiseKernel = (streams: number, n: number, params: number) => number;
@@ -84,11 +85,11 @@ export function runtimeHasSimd(): boolean {
 
 function chooseBuild(options: EngineOptions | undefined): Build {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
-    throw new TypeError(`options: expected an object such as { simd: false }, got ${describe(options)}`);
+    throw new TypeError(`options: expected an object such as { simd: false }, got ${show(options)}`);
   }
   const want = options?.simd;
   if (want !== undefined && typeof want !== 'boolean') {
-    throw new TypeError(`options.simd = ${describe(want)}: expected true, false or undefined`);
+    throw new TypeError(`options.simd = ${show(want)}: expected true, false or undefined`);
   }
   if (want === false) return 'scalar';
   const has = runtimeHasSimd();
@@ -96,9 +97,6 @@ function chooseBuild(options: EngineOptions | undefined): Build {
   return has ? 'simd' : 'scalar';
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : value === null ? 'null' : typeof value;
-}
 
 function makeEngine(exports: Kernels, build: Build): Engine {
   return { kernels: exports, arena: new Arena(exports.memory, exports.heapBase()), simd: build === 'simd' };

@@ -1,7 +1,7 @@
 // Class-axis layouts for softmaxFocalLoss: `{ shape, classAxis }` describes logits of any rank with the classes on
 // any axis (NCHW segmentation outputs: shape [N, C, H, W], classAxis 1). The logits are seen as a block
 // outer x C x inner; each chunk of positions is copied into the arena as whole segments, turned into rows by
-// assembly/layout.ts, run through the row kernels unchanged, and the gradient rows go back the same way. Position
+// assembly/layout/gather.ts, run through the row kernels unchanged, and the gradient rows go back the same way. Position
 // order is the class-last order (the shape without the class axis), so every result is bit-identical to the
 // class-last call on a transposed copy.
 import type { Engine } from './engine.js';

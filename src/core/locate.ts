@@ -45,8 +45,8 @@ export const finiteRule = (values: ArrayLike<unknown>, name: string): ValueRule 
 /** A rule: `values[i]` must lie in [0, 1] once rounded to float32. */
 export const unitRule = (values: ArrayLike<unknown>, name: string, expected = UNIT): ValueRule => ({ values, name, ok: isUnit, expected });
 
-/** After a kernel flagged items [from, from + count): the RangeError for the first offending value. */
-export function locate(locator: Locator, from: number, count: number): RangeError {
+/** After a kernel flagged items [from, from + count): the RangeError for the first offending value, if any. */
+export function findBad(locator: Locator, from: number, count: number): RangeError | undefined {
   const { rules, classes = 1 } = locator;
   const index = locator.index ?? ((row: number, c: number) => row * classes + c);
   for (let item = from; item < from + count; item++) {
@@ -63,6 +63,19 @@ export function locate(locator: Locator, from: number, count: number): RangeErro
       }
     }
   }
+  return undefined;
+}
+
+/**
+ * The error for items [from, from + count) a kernel flagged: the first offending value; else the item whose result
+ * overflowed float32 when one did (valid values, a sum made NaN by infinities of both signs); else the range.
+ */
+export function locate(
+  locator: Locator, from: number, count: number, overflow?: { index: number; what: 'loss' | 'gradient' },
+): RangeError {
+  const bad = findBad(locator, from, count);
+  if (bad) return bad;
+  if (overflow) return overflowError(locator, overflow.index, overflow.what);
   const unit = locator.unit === 'rows' ? 'rows' : 'index';
   return new RangeError(`invalid values between ${unit} ${from} and ${from + count - 1}`);
 }

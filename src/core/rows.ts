@@ -8,15 +8,14 @@
 // runs whole blocks: all give the same bits.
 import {
   CHUNK, ROW_SLACK, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
-  STREAM_WEIGHTS,
 } from './abi.js';
-import type { Readable } from './arena.js';
+import { detachedError, type Readable } from './arena.js';
 import { show } from './describe.js';
 import type { Engine, RowKernelName } from './engine.js';
 import { layoutChunk, layoutSlotElements, stageRows, unstageRows, type ClassLayout } from './layout.js';
-import { locate, overflowError, type Locator } from './locate.js';
+import { locate, type Locator } from './locate.js';
 import { clearStreams, setStream, writeParams, type KernelParams } from './params.js';
-import type { LossResult, Reduction } from './elementwise.js';
+import { gradientMayOverflow, type LossResult, type Reduction } from './elementwise.js';
 
 /** An array a row kernel reads: `classes` values per row (logits, soft targets), or one per row (weights). */
 export interface RowStream {
@@ -96,7 +95,11 @@ export function runRows(
   const { loss, grad } = outputs;
   const slotCount = inputs.length + 5 + (layout ? 1 : 0); // + labels, class table, loss, grad, scratch (+ raw)
   const what = `options.classes = ${C} (rows wider than the staging slots)`;
-  const staging = arena.stage(slotCount, layout ? layoutSlotElements(layout, ROW_SLACK) : C + ROW_SLACK, what);
+  // A layout stages whole segments of up to 2^17 floats for speed; any width of at least a row gives the same
+  // results, so while views from fl.alloc are live (no grow allowed) it takes the narrowest slots instead.
+  let elements = layout ? layoutSlotElements(layout, ROW_SLACK) : C + ROW_SLACK;
+  if (layout && arena.viewsLive && !arena.fits(slotCount, elements)) elements = C + ROW_SLACK;
+  const staging = arena.stage(slotCount, elements, what);
   const slots = staging.slots;
   const inputSlots = slots.slice(0, inputs.length);
   const [labelsAt, tableAt, lossAt, gradAt, scratchAt, rawAt = 0] = slots.slice(inputs.length) as [
@@ -110,16 +113,14 @@ export function runRows(
   writeParams(arena, call.params, NO_OVERRIDES);
   clearStreams(arena);
   const i32 = arena.i32;
-  const buffer = arena.buffer;
   const lossWidth = call.lossPer === 'row' ? 1 : C;
   // In place: class-last views with their padding (row streams) or any view (one value per row).
   const inPlace = (values: unknown, per: 'class' | 'row'): values is Float32Array =>
-    values instanceof Float32Array && values.buffer === buffer && (per === 'row' || (!layout && arena.ownsPadded(values)));
-  const lossInPlace = inPlace(loss, lossWidth === 1 ? 'row' : 'class');
+    per === 'row' ? arena.owns(values) : !layout && arena.ownsPadded(values);
+  const lossInPlace = inPlace(loss, call.lossPer); // softmax rows of C = 1 are still rows: padded views only
   const gradInPlace = inPlace(grad, 'class');
   // As the elementwise driver: gradients are scanned for an overflow only when something scales them up.
-  const scanGrad = grad !== undefined && (inputs.some((s) => s.stream === STREAM_WEIGHTS) || call.classTable !== undefined ||
-    (call.params.alpha ?? 0) > 1 || (call.params.gradScale ?? 1) > 1);
+  const scanGrad = grad !== undefined && gradientMayOverflow(inputs, call.classTable !== undefined, call.params);
   for (let from = first, count = 0; from < last; from += count) {
     count = layout ? layoutChunk(layout, from, rowsPerChunk, last) : Math.min(rowsPerChunk, last - from);
     // Stage the chunk's rows; the base address of each stream for row `from`.
@@ -150,15 +151,16 @@ export function runRows(
       if (grad) setStream(i32, arena, STREAM_GRAD, gradBase + skip * C * 4);
       setStream(i32, arena, STREAM_SCRATCH, scratchAt);
       setStream(i32, arena, STREAM_ACC, arena.acc);
-      if (kernel(arena.streams, end - row, C, row, arena.params) < 0) return { total, invalid: { from: row, count: end - row } };
+      const status = kernel(arena.streams, end - row, C, row, arena.params);
       // A row loss that overflowed makes the lanes infinite or NaN: the rows are run again into the loss slot to
-      // find it. A gradient that may have overflowed is scanned.
+      // find it (the locator first looks for an invalid value). A gradient that may have overflowed is scanned.
       if (!Number.isFinite(arena.sumLanes(arena.acc))) {
         setStream(i32, arena, STREAM_LOSS, lossAt);
         kernel(arena.streams, end - row, C, row, arena.params);
         const bad = kernels.firstNonFinite(lossAt, (end - row) * lossWidth);
         return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / lossWidth), what: 'loss' } };
       }
+      if (status < 0) return { total, invalid: { from: row, count: end - row } };
       const bad = scanGrad ? kernels.firstNonFinite(gradBase + skip * C * 4, (end - row) * C) : -1;
       if (bad >= 0) {
         return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / C), what: 'gradient' } };
@@ -183,7 +185,7 @@ function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from
   const at = ptr >>> 2;
   if (labels instanceof Int32Array) {
     const part = labels.subarray(from, from + count);
-    if (part.length !== count) throw new TypeError('targets: its ArrayBuffer is detached (transferred, or a view of a WebAssembly memory that has grown since); pass an array whose buffer is live');
+    if (part.length !== count) throw detachedError('targets');
     i32.set(part, at);
     return;
   }
@@ -199,8 +201,7 @@ function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from
 
 /** The error for rows that stopped: the bad value a kernel flagged, or the row whose result overflowed. */
 export function rowsError(locator: Locator, result: RowPassResult): RangeError {
-  if (result.overflow) return overflowError(locator, result.overflow.index, result.overflow.what);
-  return locate(locator, result.invalid!.from, result.invalid!.count);
+  return locate(locator, result.invalid!.from, result.invalid!.count, result.overflow);
 }
 
 /** A validated row call and how to name its bad values. */

@@ -6,10 +6,10 @@ import {
 } from '../core/abi.js';
 import type { ElementwiseCall, ElementwisePlan, InputStream } from '../core/elementwise.js';
 import type { ElementwiseKernelName } from '../core/engine.js';
-import { finiteRule, unitRule, UNIT, type ValueRule } from '../core/locate.js';
+import { finiteRule, unitRule, UNIT, type Locator, type ValueRule } from '../core/locate.js';
 import type { KernelParams } from '../core/params.js';
 import {
-  checkFloats, checkLength, checkLive, classesOption, finiteOption, lossOutputs, normalizerOption, perClass,
+  checkFloats, checkLength, classesOption, finiteOption, lossOutputs, maskOption, normalizerOption, perClass,
   reductionOption, show, weightsOption, type Floats, type Reduction,
 } from '../options/checks.js';
 
@@ -58,31 +58,56 @@ export interface FamilyKernel {
   normalized?: boolean;
 }
 
-function isMaskArray(value: unknown): value is Floats | Uint8Array {
-  return value instanceof Uint8Array || value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+
+/** The arrays and reduction every elementwise loss takes, checked in this order. */
+export interface ElementwiseArgs {
+  first: Floats;
+  targets: Floats;
+  n: number;
+  reduction: Reduction;
+  weights: Floats | undefined;
+  normalizer: number | undefined;
+}
+
+/** The first array (logits, or probabilities named `firstName`), targets of its length, reduction, weights. */
+export function elementwiseArgs(
+  firstArg: unknown, targetsArg: unknown, options: Record<string, unknown>, firstName: string,
+): ElementwiseArgs {
+  const first = checkFloats(firstArg, firstName);
+  const targets = checkFloats(targetsArg, 'targets');
+  const n = first.length;
+  checkLength(targets, 'targets', n, `the length of ${firstName}`);
+  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const weights = weightsOption(options.weights, 'options.weights', n, `the length of ${firstName}`);
+  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
+  return { first, targets, n, reduction, weights, normalizer };
+}
+
+/** The caller's out / gradOut, checked against the arrays (a mask among them), and the input streams. */
+export function elementwiseStreams(
+  args: ElementwiseArgs, options: Record<string, unknown>, withGrad: boolean, firstName: string,
+  mask?: Floats | Uint8Array,
+): { inputs: InputStream[]; out: Float32Array | undefined; gradOut: Float32Array | undefined } {
+  const { first, targets, weights, n } = args;
+  const named = () => [[first, firstName], [targets, 'targets'], [weights, 'options.weights'], [mask, 'options.mask']] as const;
+  const { out, gradOut } = lossOutputs(options, args.reduction, withGrad, n, n, named);
+  const inputs: InputStream[] = [
+    { stream: STREAM_INPUT, values: first, name: firstName },
+    { stream: STREAM_TARGETS, values: targets, name: 'targets' },
+  ];
+  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights' });
+  if (mask) inputs.push({ stream: STREAM_MASK, values: mask, name: 'options.mask' });
+  return { inputs, out, gradOut };
 }
 
 /** Everything but the loss's own parameters: inputs, reduction, outputs, masks and class weights. */
 export function sigmoidFamilyPlan(
   logitsArg: unknown, targetsArg: unknown, options: Record<string, unknown>, withGrad: boolean, own: FamilyKernel,
 ): ElementwisePlan {
-  const logits = checkFloats(logitsArg, 'logits');
-  const targets = checkFloats(targetsArg, 'targets');
-  const n = logits.length;
-  checkLength(targets, 'targets', n, 'the length of logits');
-  const reduction = reductionOption(options.reduction, 'options.reduction');
-  const weights = weightsOption(options.weights, 'options.weights', n, 'the length of logits');
-  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
+  const args = elementwiseArgs(logitsArg, targetsArg, options, 'logits');
+  const { first: logits, targets, n, reduction, weights, normalizer } = args;
 
-  let mask: Floats | Uint8Array | undefined;
-  if (options.mask !== undefined) {
-    if (!isMaskArray(options.mask)) {
-      throw new TypeError(`options.mask: expected a Uint8Array, Float32Array, Float64Array or an array of numbers, got ${show(options.mask)}`);
-    }
-    mask = options.mask;
-    if (!Array.isArray(mask)) checkLive(mask as Uint8Array, 'options.mask');
-    if (mask.length !== n) throw new RangeError(`options.mask.length = ${mask.length}: expected ${n} (the length of logits)`);
-  }
+  const mask = maskOption(options.mask, 'options.mask', n);
   const ignoreIndex = options.ignoreIndex === undefined ? undefined : finiteOption(options.ignoreIndex, 'options.ignoreIndex', 0);
 
   const classWeightsArg = options.classWeights === undefined ? undefined : checkFloats(options.classWeights, 'options.classWeights');
@@ -106,14 +131,7 @@ export function sigmoidFamilyPlan(
     tables.push({ stream: STREAM_POS_WEIGHTS, values: perClass(posWeightArg, 'options.posWeight', classes) });
   }
 
-  const named = [[logits, 'logits'], [targets, 'targets'], [weights, 'options.weights'], [mask, 'options.mask']] as const;
-  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, named);
-  const inputs: InputStream[] = [
-    { stream: STREAM_INPUT, values: logits, name: 'logits' },
-    { stream: STREAM_TARGETS, values: targets, name: 'targets' },
-  ];
-  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights' });
-  if (mask) inputs.push({ stream: STREAM_MASK, values: mask, name: 'options.mask' });
+  const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'logits', mask);
   const masked = mask !== undefined || ignoreIndex !== undefined;
   const call: ElementwiseCall = {
     kernel: own.kernel,
@@ -134,6 +152,15 @@ export function sigmoidFamilyPlan(
     gradOut,
     normalized: own.normalized ?? false,
   };
+  return { call, locator: () => sigmoidFamilyLocator(logits, targets, weights, mask, ignoreIndex) };
+}
+
+/** How a sigmoid-family call names its bad values: masked and ignored elements are neither read nor checked. */
+function sigmoidFamilyLocator(
+  logits: Floats, targets: Floats, weights: Floats | undefined, mask: Floats | Uint8Array | undefined,
+  ignoreIndex: number | undefined,
+): Locator {
+  const masked = mask !== undefined || ignoreIndex !== undefined;
   const ignore = ignoreIndex === undefined ? undefined : Math.fround(ignoreIndex);
   const rules: ValueRule[] = [
     finiteRule(logits, 'logits'),
@@ -144,5 +171,5 @@ export function sigmoidFamilyPlan(
     ? (i: number): boolean => (mask !== undefined && Math.fround(mask[i] as number) === 0) ||
       (ignore !== undefined && Math.fround(targets[i] as number) === ignore)
     : undefined;
-  return { call, locator: { rules, skip } };
+  return { rules, skip };
 }

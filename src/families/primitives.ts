@@ -45,7 +45,7 @@ export function softmaxRowsPlan(logitsArg: unknown, optionsArg: unknown, logOutp
       withGrad: false,
     },
     // A flagged row: its first non-finite logit, counted in elements as the caller's flat array.
-    locator: { rules: [{ ...finiteRule(logits, 'logits'), span: 'row' }], classes },
+    locator: () => ({ rules: [{ ...finiteRule(logits, 'logits'), span: 'row' }], classes }),
   };
 }
 
@@ -65,6 +65,6 @@ export function sigmoidPlan(xArg: unknown, optionsArg: unknown): ElementwisePlan
       out,
       withGrad: false,
     },
-    locator: { rules: [] },
+    locator: () => ({ rules: [] }),
   };
 }

@@ -2,18 +2,17 @@
 // posWeight, smp's reduced and normalized focal terms, masks and class weights. One plan picks the kernel: the tuned
 // plain kernel (assembly/sigmoid/focal.ts) when no mask or class option is given, else the focal member of the
 // variant kernel (assembly/sigmoid/variants.ts).
-import { FLAG_REDUCED, STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
-import type { ElementwisePlan, InputStream } from '../core/elementwise.js';
+import { FLAG_REDUCED } from '../core/abi.js';
+import type { ElementwisePlan } from '../core/elementwise.js';
 import { finiteRule, unitRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
 import {
-  alphaOption, booleanOption, checkFloats, checkLength, checkNumber, gammaOption, lossOutputs, normalizerOption,
-  reductionOption, show, weightsOption, type Floats,
+  alphaOption, booleanOption, checkFloats, checkNumber, gammaOption, show, type Floats,
 } from '../options/checks.js';
 import { sigmoidCompat, type Compat } from '../options/compat.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
 import {
-  MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
+  elementwiseArgs, elementwiseStreams, MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
@@ -53,22 +52,9 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
   if (usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma);
-  const logitsArray = checkFloats(logits, 'logits');
-  const targetsArray = checkFloats(targets, 'targets');
-  const n = logitsArray.length;
-  checkLength(targetsArray, 'targets', n, 'the length of logits');
-  const reduction = reductionOption(options.reduction, 'options.reduction');
-  const weights = weightsOption(options.weights, 'options.weights', n, 'the length of logits');
-  const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
-  const named = [[logitsArray, 'logits'], [targetsArray, 'targets'], [weights, 'options.weights']] as const;
-  const { out, gradOut } = lossOutputs(options, reduction, withGrad, n, n, named);
-  const inputs: InputStream[] = [
-    { stream: STREAM_INPUT, values: logitsArray, name: 'logits' },
-    { stream: STREAM_TARGETS, values: targetsArray, name: 'targets' },
-  ];
-  if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights' });
-  const rules = [finiteRule(logitsArray, 'logits'), unitRule(targetsArray, 'targets')];
-  if (weights) rules.push(finiteRule(weights, 'options.weights'));
+  const args = elementwiseArgs(logits, targets, options, 'logits');
+  const { n, reduction, weights, normalizer } = args;
+  const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'logits');
   return {
     call: {
       kernel: 'sigmoidFocal',
@@ -82,7 +68,12 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
       withGrad,
       gradOut,
     },
-    locator: { rules },
+    locator: () => ({
+      rules: [
+        finiteRule(args.first, 'logits'), unitRule(args.targets, 'targets'),
+        ...(weights ? [finiteRule(weights, 'options.weights')] : []),
+      ],
+    }),
   };
 }
 

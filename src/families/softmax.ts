@@ -2,13 +2,13 @@
 // class indices or soft targets, label smoothing, class-axis layouts and compat presets: options in, the call for
 // the row driver out; the arithmetic is assembly/softmax/hard.ts's (class indices) and soft.ts's (distributions).
 import { STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
-import { layoutIndex, layoutOption } from '../core/layout.js';
-import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type ValueRule } from '../core/locate.js';
+import { layoutIndex, layoutOption, type ClassLayout } from '../core/layout.js';
+import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type Locator, type ValueRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
 import type { RowPlan, RowStream } from '../core/rows.js';
 import {
-  alphaOption, checkFloats, checkLength, checkLive, classesOption, gammaOption, isFloats, lossOutputs,
-  normalizerOption, reductionOption, rowCount, show, weightsOption, type Floats,
+  checkFloats, checkLength, checkLive, classAlphaOption, classesOption, gammaOption, ignoreIndexOption, lossOutputs,
+  normalizerOption, reductionOption, rowCount, show, smoothingOption, weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
@@ -51,41 +51,8 @@ export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
   'classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', ...REDUCTION_OPTIONS, 'shape', 'classAxis', 'compat',
 ]);
 
-function ignoreIndexOption(value: unknown, name: string): number {
-  if (value === undefined) return DEFAULTS.softmaxFocalLoss.ignoreIndex;
-  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected an integer`);
-  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-    throw new RangeError(`${name} = ${show(value)}: expected an integer (a 32-bit one)`);
-  }
-  return value;
-}
 
-function smoothingOption(value: unknown, name: string): number {
-  if (value === undefined) return DEFAULTS.softmaxFocalLoss.labelSmoothing;
-  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
-  if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
-  return value;
-}
 
-/** alpha: null / a number (as sigmoidFocalLoss, no weighting when negative) / C non-negative class weights. */
-function softmaxAlphaOption(value: unknown, name: string, classes: number): { alpha: number; alphas?: Floats } {
-  if (value === undefined || value === null || typeof value === 'number') {
-    return { alpha: alphaOption(value, name, DEFAULTS.softmaxFocalLoss.alpha) };
-  }
-  if (!isFloats(value)) {
-    throw new TypeError(`${name}: expected null, a number, or an array of ${classes} class weights, got ${show(value)}`);
-  }
-  if (!Array.isArray(value)) checkLive(value as Float32Array, name);
-  checkLength(value, name, classes, 'one weight per class');
-  for (let c = 0; c < classes; c++) {
-    const a = value[c];
-    if (typeof a !== 'number') throw new TypeError(`${name}[${c}] = ${show(a)}: expected a number`);
-    if (!(a >= 0) || !Number.isFinite(Math.fround(a))) {
-      throw new RangeError(`${name}[${c}] = ${show(a)}: expected a finite number >= 0`);
-    }
-  }
-  return { alpha: -1, alphas: value };
-}
 
 /** The rows 'mean' divides by: those whose target is not ignoreIndex (the gradient needs it before the pass). */
 function countedRows(labels: Int32Array | readonly number[], ignoreIndex: number): number {
@@ -135,14 +102,14 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     checkLength(soft!, 'targets', rows * classes, `soft targets: ${rows} rows x ${classes} classes, as logits`);
   }
   const C = classes;
-  const { alpha, alphas } = softmaxAlphaOption(softmaxCompatAlpha(compat, options.alpha, C), 'options.alpha', C);
+  const { alpha, alphas } = classAlphaOption(softmaxCompatAlpha(compat, options.alpha, C), 'options.alpha', C, DEFAULTS.softmaxFocalLoss.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
-  const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex');
-  const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing');
+  const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex', DEFAULTS.softmaxFocalLoss.ignoreIndex);
+  const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing', DEFAULTS.softmaxFocalLoss.labelSmoothing);
   const reduction = reductionOption(options.reduction, 'options.reduction');
   const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row');
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
-  const named = [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
+  const named = () => [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
   const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * C, named);
   let divisor = 1;
   if (reduction === 'mean') {
@@ -153,19 +120,6 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
   if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights', per: 'row' });
   const useSoft = soft !== undefined || smoothing > 0;
 
-  // How the locator names a flagged row's bad value: its class index, then its logits, soft targets, weight.
-  const rules: ValueRule[] = [];
-  if (labels) {
-    rules.push({
-      values: labels, name: 'targets', ok: (y) => y >= 0 && y < C, exact: true,
-      expected: `a class index in [0, ${C}) or ignoreIndex (${ignoreIndex})`,
-    });
-  }
-  rules.push({ values: logits, name: 'logits', ok: isFinite32, expected: FINITE, span: 'row' });
-  if (soft) {
-    rules.push({ values: soft, name: 'targets', ok: isUnit, expected: UNIT, span: 'row', where: (r) => ` (row ${r} of the soft targets)` });
-  }
-  if (weights) rules.push({ ...finiteRule(weights, 'options.weights'), always: true });
   return {
     call: {
       kernel: useSoft ? 'softmaxFocalSoft' : 'softmaxFocal',
@@ -189,12 +143,32 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
       withGrad,
       gradOut,
     },
-    locator: {
-      rules,
-      skip: labels ? (r) => labels![r] === ignoreIndex : undefined,
-      classes: C,
-      index: layout ? (r, c) => layoutIndex(layout, r, c) : undefined,
-      unit: 'rows',
-    },
+    locator: () => softmaxLocator(logits, labels, soft, weights, C, ignoreIndex, layout),
+  };
+}
+
+/** How a softmax call names a flagged row's bad value: its class index, then its logits, soft targets, weight. */
+function softmaxLocator(
+  logits: Floats, labels: Int32Array | readonly number[] | undefined, soft: Float32Array | Float64Array | undefined,
+  weights: Floats | undefined, C: number, ignoreIndex: number, layout: ClassLayout | undefined,
+): Locator {
+  const rules: ValueRule[] = [];
+  if (labels) {
+    rules.push({
+      values: labels, name: 'targets', ok: (y) => y >= 0 && y < C, exact: true,
+      expected: `a class index in [0, ${C}) or ignoreIndex (${ignoreIndex})`,
+    });
+  }
+  rules.push({ values: logits, name: 'logits', ok: isFinite32, expected: FINITE, span: 'row' });
+  if (soft) {
+    rules.push({ values: soft, name: 'targets', ok: isUnit, expected: UNIT, span: 'row', where: (r) => ` (row ${r} of the soft targets)` });
+  }
+  if (weights) rules.push({ ...finiteRule(weights, 'options.weights'), always: true });
+  return {
+    rules,
+    skip: labels ? (r) => labels[r] === ignoreIndex : undefined,
+    classes: C,
+    index: layout ? (r, c) => layoutIndex(layout, r, c) : undefined,
+    unit: 'rows',
   };
 }

@@ -152,6 +152,70 @@ export function perClass(value: Floats, name: string, classes: number, of = 'opt
   return out;
 }
 
+/** A class index rows are ignored by: a 32-bit integer. */
+export function ignoreIndexOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected an integer`);
+  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+    throw new RangeError(`${name} = ${show(value)}: expected an integer (a 32-bit one)`);
+  }
+  return value;
+}
+
+/** Label smoothing: a number in [0, 1]. */
+export function smoothingOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
+  return value;
+}
+
+/** alpha: null / a number (as sigmoidFocalLoss, no weighting when negative) / C non-negative class weights. */
+export function classAlphaOption(
+  value: unknown, name: string, classes: number, fallback: number | null,
+): { alpha: number; alphas?: Floats } {
+  if (value === undefined || value === null || typeof value === 'number') {
+    return { alpha: alphaOption(value, name, fallback) };
+  }
+  if (!isFloats(value)) {
+    throw new TypeError(`${name}: expected null, a number, or an array of ${classes} class weights, got ${show(value)}`);
+  }
+  if (!Array.isArray(value)) checkLive(value as Float32Array, name);
+  checkLength(value, name, classes, 'one weight per class');
+  for (let c = 0; c < classes; c++) {
+    const a = value[c];
+    if (typeof a !== 'number') throw new TypeError(`${name}[${c}] = ${show(a)}: expected a number`);
+    if (!(a >= 0) || !Number.isFinite(Math.fround(a))) {
+      throw new RangeError(`${name}[${c}] = ${show(a)}: expected a finite number >= 0`);
+    }
+  }
+  return { alpha: -1, alphas: value };
+}
+
+/** epsilon, as the float32 clip bounds [lo, hi] the kernel uses (1 - 1e-7 rounds to 0.99999988). */
+export function clipOption(value: unknown, name: string, fallback: number): { clipLo: number; clipHi: number } {
+  const epsilon = value === undefined ? fallback : value;
+  if (typeof epsilon !== 'number') throw new TypeError(`${name} = ${show(epsilon)}: expected a number in [2^-24, 0.5)`);
+  const clipLo = Math.fround(epsilon);
+  const clipHi = Math.fround(1 - epsilon);
+  // Below 2^-24, 1 - epsilon rounds to 1 in float32 and log(1 - p) could be -infinity.
+  if (!(epsilon >= 2 ** -24 && epsilon < 0.5) || !(clipHi < 1)) {
+    throw new RangeError(`${name} = ${show(epsilon)}: expected a number in [2^-24, 0.5)`);
+  }
+  return { clipLo, clipHi };
+}
+
+/** A per-element mask (0 ignores the element): a Uint8Array, Float32Array, Float64Array or array of numbers, n long. */
+export function maskOption(value: unknown, name: string, n: number): Floats | Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Uint8Array || isFloats(value))) {
+    throw new TypeError(`${name}: expected a Uint8Array, Float32Array, Float64Array or an array of numbers, got ${show(value)}`);
+  }
+  if (!Array.isArray(value)) checkLive(value as Uint8Array, name);
+  if (value.length !== n) throw new RangeError(`${name}.length = ${value.length}: expected ${n} (the length of logits)`);
+  return value;
+}
+
 /** A caller-owned output: a Float32Array of at least `length` elements that overlaps none of the inputs. */
 export function outputOption(
   value: unknown, name: string, length: number, inputs: ReadonlyArray<readonly [unknown, string]>,
@@ -177,16 +241,20 @@ export function outputOption(
  */
 export function lossOutputs(
   options: Record<string, unknown>, reduction: Reduction, withGrad: boolean, lossLength: number, gradLength: number,
-  inputs: ReadonlyArray<readonly [unknown, string]>,
+  inputs: () => ReadonlyArray<readonly [unknown, string]>,
 ): { out: Float32Array | undefined; gradOut: Float32Array | undefined } {
+  if (options.out === undefined && (!withGrad || options.gradOut === undefined)) return NO_OUTPUTS;
   const none = reduction === 'none';
-  const outOption = outputOption(options.out, 'options.out', none ? lossLength : 0, none ? inputs : []);
+  const named = inputs();
+  const outOption = outputOption(options.out, 'options.out', none ? lossLength : 0, none ? named : []);
   const out = none ? outOption : undefined;
   const gradOut = withGrad
-    ? outputOption(options.gradOut, 'options.gradOut', gradLength, [...inputs, [out, 'options.out']])
+    ? outputOption(options.gradOut, 'options.gradOut', gradLength, [...named, [out, 'options.out']])
     : undefined;
   return { out, gradOut };
 }
+
+const NO_OUTPUTS = { out: undefined, gradOut: undefined } as const;
 
 function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
   if (a.buffer !== b.buffer) return false;

@@ -4,6 +4,9 @@
 // as absent, as everywhere in the API.
 import { show } from '../core/describe.js';
 
+/** The options of a call given none (never written to). */
+const NO_OPTIONS: Record<string, unknown> = Object.freeze({});
+
 /** Every option name some call of the API takes, for the "does not apply here" message. */
 const KNOWN = new Set<string>(['gradOut']);
 
@@ -18,7 +21,7 @@ export function knownOptions(names: readonly string[]): readonly string[] {
  * key that is set must be one of `allowed` (which names the call in `method` for the message).
  */
 export function optionsOf(value: unknown, allowed: readonly string[], method: string, name = 'options'): Record<string, unknown> {
-  if (value === undefined) return {};
+  if (value === undefined) return NO_OPTIONS;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw new TypeError(`${name}: expected an object or undefined, got ${show(value)}`);
   }

@@ -3,13 +3,11 @@
 // its arrays shared through SharedArrayBuffer, and the driver's own units split between the workers: whole chunks
 // for the elementwise losses, whole sum blocks of rows for softmax. Each worker returns one float64 sum per unit,
 // added here in order — the order the single-thread drivers add them — so every result is the engine's, bit for bit.
-import { CHUNK } from '../core/abi.js';
 import {
   chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
   type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
 import { loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
-import { locate } from '../core/locate.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
@@ -239,7 +237,7 @@ export class FocalPool {
     const run = async (pass: Pass): Promise<PassTotals> => {
       const results = await this.#all<PassResult>(parts.map(([first, last]) => ({ kind: 'elementwise', call, outputs, pass, first: first!, last: last! })));
       const flagged = results.find((r) => r.invalid !== undefined);
-      if (flagged) throw passError(plan.locator, local.n, flagged);
+      if (flagged) throw passError(plan.locator(), local.n, flagged);
       const kept = results.reduce((k, r) => k + r.kept, 0);
       const focal = pass.sumFocal ? totalOf(concat(results.map((r) => r.focalSums!))) : 0;
       return { total: totalOf(concat(results.map((r) => r.sums!))), focal, kept };
@@ -265,7 +263,7 @@ export class FocalPool {
     const parts = this.#parts(blockCount(local.rows, local.classes)).map(([a, b]) => [a * block, Math.min(b * block, local.rows)]);
     const results = await this.#all<RowPassResult>(parts.map(([first, last]) => ({ kind: 'rows', call, outputs, first: first!, last: last! })));
     const flagged = results.find((r) => r.invalid !== undefined);
-    if (flagged) throw rowsError(plan.locator, flagged);
+    if (flagged) throw rowsError(plan.locator(), flagged);
     const result = finishRows(call, outputs, totalOf(concat(results.map((r) => r.sums!))));
     return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
   }
@@ -464,7 +462,7 @@ function threadsOption(value: unknown, fallback: number): number {
 }
 
 /**
- * Creates a pool of workers, each with its own engine, that split large sigmoid focal-loss calls between them:
+ * Creates a pool of workers, each with its own engine, that split large calls of every loss between them:
  * Node (worker_threads) and browsers (Web Workers, started from a Blob URL; no file path, no bundler config).
  * Results equal the single-thread engine's bit for bit (whole chunks per worker, chunk sums added in order).
  * Needs SharedArrayBuffer: in browsers, a cross-origin isolated page (COOP same-origin + COEP require-corp).
