@@ -5,9 +5,9 @@ import { finiteRule, unitRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
 import { alphaOption, clipOption, gammaOption } from '../options/checks.js';
 import { binaryCompat, type Compat } from '../options/compat.js';
-import { knownOptions, optionsOf } from '../options/strict.js';
+import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import {
-  elementwiseArgs, elementwiseStreams, REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions,
+  elementwiseArgs, elementwiseCall, elementwiseStreams, REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions,
 } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
@@ -31,28 +31,16 @@ export const BINARY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...REDU
 
 
 export function binaryPlan(probsArg: unknown, targetsArg: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const method = withGrad ? 'binaryFocalLossWithGrad' : 'binaryFocalLoss';
-  const given = optionsOf(optionsArg, withGrad ? [...BINARY_OPTIONS, 'gradOut'] : BINARY_OPTIONS, method);
+  const given = lossOptionsOf(optionsArg, BINARY_OPTIONS, 'binaryFocalLoss', withGrad);
   const options = binaryCompat(given); // compat: 'keras' (Keras' defaults under the options given)
   const args = elementwiseArgs(probsArg, targetsArg, options, 'probs');
-  const { first: probs, targets, n, reduction, weights, normalizer } = args;
+  const { first: probs, targets, weights } = args;
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.binaryFocalLoss.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.binaryFocalLoss.gamma);
   const clip = clipOption(options.epsilon, 'options.epsilon', DEFAULTS.binaryFocalLoss.epsilon);
-  const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'probs');
+  const streams = elementwiseStreams(args, options, withGrad, 'probs');
   return {
-    call: {
-      kernel: 'binaryFocal',
-      n,
-      inputs,
-      params: { alpha, gamma, gammaMode: gammaMode(gamma), ...clip },
-      reduction,
-      divisor: reduction === 'mean' ? normalizer ?? n : 1,
-      writeLoss: reduction === 'none',
-      out,
-      withGrad,
-      gradOut,
-    },
+    call: elementwiseCall('binaryFocal', args, streams, withGrad, { alpha, gamma, gammaMode: gammaMode(gamma), ...clip }),
     locator: () => ({
       rules: [unitRule(probs, 'probs'), unitRule(targets, 'targets'), ...(weights ? [finiteRule(weights, 'options.weights')] : [])],
     }),

@@ -100,6 +100,19 @@ export function elementwiseStreams(
   return { inputs, out, gradOut };
 }
 
+/** The call of an elementwise loss without masks: 'mean' divides by the normalizer or N. */
+export function elementwiseCall(
+  kernel: ElementwiseKernelName, args: ElementwiseArgs, streams: ReturnType<typeof elementwiseStreams>,
+  withGrad: boolean, params: KernelParams,
+): ElementwiseCall {
+  const { n, reduction } = args;
+  return {
+    kernel, n, inputs: streams.inputs, params, reduction,
+    divisor: reduction === 'mean' ? args.normalizer ?? n : 1,
+    writeLoss: reduction === 'none', out: streams.out, withGrad, gradOut: streams.gradOut,
+  };
+}
+
 /** Everything but the loss's own parameters: inputs, reduction, outputs, masks and class weights. */
 export function sigmoidFamilyPlan(
   logitsArg: unknown, targetsArg: unknown, options: Record<string, unknown>, withGrad: boolean, own: FamilyKernel,

@@ -10,9 +10,9 @@ import {
   alphaOption, booleanOption, checkFloats, checkNumber, gammaOption, show, type Floats,
 } from '../options/checks.js';
 import { sigmoidCompat, type Compat } from '../options/compat.js';
-import { knownOptions, optionsOf } from '../options/strict.js';
+import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import {
-  elementwiseArgs, elementwiseStreams, MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
+  elementwiseArgs, elementwiseCall, elementwiseStreams, MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
@@ -46,28 +46,16 @@ export const SIGMOID_FOCAL_OPTIONS = knownOptions([
 const EXTRAS = ['mask', 'ignoreIndex', 'classes', 'classWeights', 'posWeight', 'reducedThreshold', 'normalized'];
 
 export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const method = withGrad ? 'sigmoidFocalLossWithGrad' : 'sigmoidFocalLoss';
-  const given = optionsOf(optionsArg, withGrad ? [...SIGMOID_FOCAL_OPTIONS, 'gradOut'] : SIGMOID_FOCAL_OPTIONS, method);
+  const given = lossOptionsOf(optionsArg, SIGMOID_FOCAL_OPTIONS, 'sigmoidFocalLoss', withGrad);
   const options = sigmoidCompat(given, logits); // a compatibility preset's defaults under the options given
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
   if (usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma);
   const args = elementwiseArgs(logits, targets, options, 'logits');
-  const { n, reduction, weights, normalizer } = args;
-  const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'logits');
+  const { weights } = args;
+  const streams = elementwiseStreams(args, options, withGrad, 'logits');
   return {
-    call: {
-      kernel: 'sigmoidFocal',
-      n,
-      inputs,
-      params: { alpha, gamma, gammaMode: gammaMode(gamma) },
-      reduction,
-      divisor: reduction === 'mean' ? normalizer ?? n : 1,
-      writeLoss: reduction === 'none',
-      out,
-      withGrad,
-      gradOut,
-    },
+    call: elementwiseCall('sigmoidFocal', args, streams, withGrad, { alpha, gamma, gammaMode: gammaMode(gamma) }),
     locator: () => ({
       rules: [
         finiteRule(args.first, 'logits'), unitRule(args.targets, 'targets'),

@@ -11,7 +11,7 @@ import {
   normalizerOption, reductionOption, rowCount, show, smoothingOption, weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
-import { knownOptions, optionsOf } from '../options/strict.js';
+import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
@@ -62,8 +62,7 @@ function countedRows(labels: Int32Array | readonly number[], ignoreIndex: number
 }
 
 export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, withGrad: boolean): RowPlan {
-  const method = withGrad ? 'softmaxFocalLossWithGrad' : 'softmaxFocalLoss';
-  const given = optionsOf(optionsArg, withGrad ? [...SOFTMAX_FOCAL_OPTIONS, 'gradOut'] : SOFTMAX_FOCAL_OPTIONS, method);
+  const given = lossOptionsOf(optionsArg, SOFTMAX_FOCAL_OPTIONS, 'softmaxFocalLoss', withGrad);
   const logits = checkFloats(logitsArg, 'logits');
   let labels: Int32Array | readonly number[] | undefined;
   let soft: Float32Array | Float64Array | undefined;

@@ -5,7 +5,7 @@ import { FLAG_IOU_WEIGHTED } from '../core/abi.js';
 import type { ElementwisePlan } from '../core/elementwise.js';
 import { gammaMode } from '../core/params.js';
 import { alphaOption, booleanOption, finiteOption, gammaOption, show } from '../options/checks.js';
-import { knownOptions, optionsOf } from '../options/strict.js';
+import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import {
   MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
@@ -58,7 +58,7 @@ export const VARIFOCAL_OPTIONS = knownOptions(['alpha', 'gamma', 'iouWeighted', 
 export const POLY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...SHARED]);
 
 function checked(optionsArg: unknown, allowed: readonly string[], method: string, withGrad: boolean): Record<string, unknown> {
-  return optionsOf(optionsArg, withGrad ? [...allowed, 'gradOut'] : allowed, withGrad ? `${method}WithGrad` : method);
+  return lossOptionsOf(optionsArg, allowed, method, withGrad);
 }
 
 export function starPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {

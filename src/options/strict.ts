@@ -21,14 +21,28 @@ export function knownOptions(names: readonly string[]): readonly string[] {
  * key that is set must be one of `allowed` (which names the call in `method` for the message).
  */
 export function optionsOf(value: unknown, allowed: readonly string[], method: string, name = 'options'): Record<string, unknown> {
+  return checkedOptions(value, allowed, false, method, name);
+}
+
+/**
+ * The options of a loss method `loss` (or of `${loss}WithGrad`, which also takes gradOut), checked as optionsOf
+ * checks them; no list is built per call.
+ */
+export function lossOptionsOf(value: unknown, allowed: readonly string[], loss: string, withGrad: boolean): Record<string, unknown> {
+  return checkedOptions(value, allowed, withGrad, withGrad ? `${loss}WithGrad` : loss, 'options');
+}
+
+function checkedOptions(
+  value: unknown, allowed: readonly string[], gradOut: boolean, method: string, name: string,
+): Record<string, unknown> {
   if (value === undefined) return NO_OPTIONS;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw new TypeError(`${name}: expected an object or undefined, got ${show(value)}`);
   }
   const options = value as Record<string, unknown>;
   for (const key of Object.keys(options)) {
-    if (options[key] === undefined || allowed.includes(key)) continue;
-    throw unknownOption(key, allowed, method, name);
+    if (options[key] === undefined || allowed.includes(key) || (gradOut && key === 'gradOut')) continue;
+    throw unknownOption(key, gradOut ? [...allowed, 'gradOut'] : allowed, method, name);
   }
   return options;
 }
