@@ -16,7 +16,7 @@ export const LANES_BYTES = 64;
 export const HEADER_BYTES = 2 * LANES_BYTES + STREAM_TABLE_SPACE + PARAM_BLOCK_BYTES;
 const PAGE = 65536;
 /** Below this many values a copy is a loop: a subarray view costs more than it saves. */
-const SMALL_COPY = 64;
+const SMALL_COPY = 16;
 /** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
 const ALLOC_SLOTS = 10;
 
