@@ -3,64 +3,19 @@
 // the SIMD build wherever the runtime validates its bytes. Each instance owns its memory and its arena.
 import { simdWasmBase64 } from '../wasm/simd.js';
 import { scalarWasmBase64 } from '../wasm/scalar.js';
-import { Arena } from './arena.js';
+import { instantiateEngine, instantiateEngineAsync, type Engine } from './instance.js';
 import { show } from './describe.js';
 
-/** A loss kernel over elements: (stream table, count, parameter block) -> kept count or STATUS_INVALID (abi.ts). */
-export type ElementwiseKernel = (streams: number, n: number, params: number) => number;
-/** A kernel over rows of `classes`: row i of the call is global row rowBase + i; same status. */
-export type RowKernel = (streams: number, rows: number, classes: number, rowBase: number, params: number) => number;
-
-/** The kernels exported by assembly/index.ts (pointers and counts are numbers on this side). */
-export interface Kernels {
-  memory: WebAssembly.Memory;
-  heapBase(): number;
-  sigmoidFocal: ElementwiseKernel;
-  sigmoidFocalMasked: ElementwiseKernel;
-  sigmoidFocalStar: ElementwiseKernel;
-  qualityFocal: ElementwiseKernel;
-  varifocal: ElementwiseKernel;
-  polyFocal: ElementwiseKernel;
-  binaryFocal: ElementwiseKernel;
-  sigmoidMap: ElementwiseKernel;
-  softmaxFocal: RowKernel;
-  softmaxFocalSoft: RowKernel;
-  softmaxRows: RowKernel;
-  // Class-axis layouts (assembly/layout/gather.ts): outer x classes x inner blocks to and from rows.
-  layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
-  layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
-  // The vector math over whole buffers (assembly/math/elementwise.ts), for the tests of vmath itself.
-  mapExp(src: number, dst: number, n: number): void;
-  mapExpNonPositive(src: number, dst: number, n: number): void;
-  mapExpCapped(src: number, dst: number, n: number): void;
-  mapLog(src: number, dst: number, n: number): void;
-  mapLog1p(src: number, dst: number, n: number): void;
-  mapSigmoid(src: number, dst: number, n: number): void;
-  mapSoftplus(src: number, dst: number, n: number): void;
-  mapPow(src: number, dst: number, n: number, y: number): void;
-  /** The index of the first non-finite float32 at src[0, n), or -1 (the drivers' overflow scan). */
-  firstNonFinite(src: number, n: number): number;
-}
-
-/** The names of the loss kernels of each shape. */
-export type ElementwiseKernelName =
-  | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
-  | 'binaryFocal' | 'sigmoidMap';
-export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows';
-
-/** One instantiated module: its kernels, its arena, and which build it is. */
-export interface Engine {
-  readonly kernels: Kernels;
-  readonly arena: Arena;
-  readonly simd: boolean;
-}
+export type {
+  ElementwiseKernel, ElementwiseKernelName, Engine, Kernels, RowKernel, RowKernelName,
+} from './instance.js';
 
 export interface EngineOptions {
   /** true forces the SIMD build (an error where the runtime lacks SIMD), false the scalar build; default: detect. */
   simd?: boolean;
 }
 
-type Build = 'simd' | 'scalar';
+export type Build = 'simd' | 'scalar';
 
 const bytesCache: Partial<Record<Build, Uint8Array>> = {};
 const moduleCache: Partial<Record<Build, WebAssembly.Module>> = {};
@@ -74,13 +29,14 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-function wasmBytes(build: Build): Uint8Array {
+/** The bytes of a build, decoded once. */
+export function buildBytes(build: Build): Uint8Array {
   return (bytesCache[build] ??= decodeBase64(build === 'simd' ? simdWasmBase64 : scalarWasmBase64));
 }
 
 /** Feature detection on the real thing: the runtime has 128-bit SIMD when it validates our SIMD build. */
 export function runtimeHasSimd(): boolean {
-  return (simdSupported ??= WebAssembly.validate(wasmBytes('simd') as BufferSource));
+  return (simdSupported ??= WebAssembly.validate(buildBytes('simd') as BufferSource));
 }
 
 function chooseBuild(options: EngineOptions | undefined): Build {
@@ -98,26 +54,21 @@ function chooseBuild(options: EngineOptions | undefined): Build {
 }
 
 
-function makeEngine(exports: Kernels, build: Build): Engine {
-  return { kernels: exports, arena: new Arena(exports.memory, exports.heapBase()), simd: build === 'simd' };
-}
 
 /** Compiles (once) and instantiates a build asynchronously: works on every runtime and browser main thread. */
 export async function loadEngine(options?: EngineOptions): Promise<Engine> {
   const build = chooseBuild(options);
   const module = (moduleCache[build] ??= await (compiling[build] ??= WebAssembly.compile(
-    wasmBytes(build) as BufferSource,
+    buildBytes(build) as BufferSource,
   )));
-  const instance = await WebAssembly.instantiate(module, {});
-  return makeEngine(instance.exports as unknown as Kernels, build);
+  return instantiateEngineAsync(module, build === 'simd');
 }
 
 /** Compiles (once) and instantiates a build synchronously: Node, workers, and browsers that allow it. */
 export function loadEngineSync(options?: EngineOptions): Engine {
   const build = chooseBuild(options);
   const module = (moduleCache[build] ??= compileSync(build));
-  const instance = new WebAssembly.Instance(module, {});
-  return makeEngine(instance.exports as unknown as Kernels, build);
+  return instantiateEngine(module, build === 'simd');
 }
 
 /**
@@ -126,7 +77,7 @@ export function loadEngineSync(options?: EngineOptions): Engine {
  */
 function compileSync(build: Build): WebAssembly.Module {
   try {
-    return new WebAssembly.Module(wasmBytes(build) as BufferSource);
+    return new WebAssembly.Module(buildBytes(build) as BufferSource);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw new Error(
@@ -139,6 +90,5 @@ function compileSync(build: Build): WebAssembly.Module {
 
 /** Instantiates caller-supplied bytes (the debug build in tests); not part of the public API. */
 export async function loadEngineFromBytes(bytes: Uint8Array, simd: boolean): Promise<Engine> {
-  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {});
-  return makeEngine(instance.exports as unknown as Kernels, simd ? 'simd' : 'scalar');
+  return instantiateEngineAsync(await WebAssembly.compile(bytes as BufferSource), simd);
 }

@@ -7,7 +7,7 @@ import {
   chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
   type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
-import { loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
+import { buildBytes, loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
@@ -404,7 +404,8 @@ async function spawner(): Promise<Spawner> {
       cores: globalThis.navigator?.hardwareConcurrency ?? 1,
       done: () => URL.revokeObjectURL(url),
       spawn(onReply, onFailure) {
-        const worker = new Worker(url);
+        // A module worker: Deno starts no classic ones, and browsers and Bun start both.
+        const worker = new Worker(url, { type: 'module' });
         worker.onmessage = (event: MessageEvent<WorkerReply>) => onReply(event.data);
         worker.onerror = (event) => {
           event.preventDefault();
@@ -452,6 +453,19 @@ async function spawner(): Promise<Spawner> {
   };
 }
 
+/**
+ * Starts a worker's engine with the compiled module, which the runtime shares with the worker (no second compile,
+ * no second copy of the wasm in the worker's script); where a module cannot be posted, with the build's bytes.
+ */
+function startThread(thread: Thread, id: number, engine: Engine): void {
+  try {
+    thread.post({ id, kind: 'init', simd: engine.simd, module: engine.module });
+  } catch (e) {
+    if ((e as Error | undefined)?.name !== 'DataCloneError') throw e;
+    thread.post({ id, kind: 'init', simd: engine.simd, bytes: buildBytes(engine.simd ? 'simd' : 'scalar') });
+  }
+}
+
 function threadsOption(value: unknown, fallback: number): number {
   if (value === undefined) return Math.max(1, Math.min(256, fallback));
   if (typeof value !== 'number') throw new TypeError(`options.threads = ${show(value)}: expected an integer in [1, 256]`);
@@ -474,7 +488,6 @@ function threadsOption(value: unknown, fallback: number): number {
 export async function createFocalPool(options?: FocalPoolOptions): Promise<FocalPool> {
   // The build is chosen (and the simd option checked) exactly as createFocal does; the workers load the same one.
   const engine = await loadEngine(options);
-  const { simd } = engine;
   const threadsArg = options?.threads;
   if (typeof SharedArrayBuffer !== 'function' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
     throw new Error(
@@ -503,7 +516,7 @@ export async function createFocalPool(options?: FocalPoolOptions): Promise<Focal
       const ready = threads.map((thread, i) => new Promise((ok, fail) => {
         starting[i] = { resolve: ok, reject: fail };
         thread.hold(true); // an unref'd worker would let Node exit before it answers
-        thread.post({ id: i + 1, kind: 'init', simd });
+        startThread(thread, i + 1, engine);
       }));
       Promise.all(ready).then(() => resolve(), reject);
     });

@@ -1,14 +1,16 @@
 // The worker side of createFocalPool (src/pool/pool.ts): one engine per worker, running the parts of calls the pool
 // planned: whole chunks of an elementwise pass, or whole sum blocks of a row call, through the same drivers as the
-// single-thread engine. Bundled at build time by scripts/build-wasm.mjs into src/wasm/pool-worker.ts (a string),
-// so it starts from a Blob URL or Node's `eval: true` with no file path, as a Web Worker or a worker_threads worker.
+// single-thread engine. Bundled at build time by scripts/build-wasm.mjs into src/wasm/pool-worker.ts (a string
+// without imports or exports: a module worker, a classic one, or Node's `eval: true`), so it starts with no file
+// path. It embeds no wasm: the pool sends the compiled WebAssembly.Module it already has (or, where a runtime cannot
+// post a module, the build's bytes).
 import { runPass, type ElementwiseCall, type Outputs, type Pass } from '../core/elementwise.js';
-import { loadEngineSync, type Engine } from '../core/engine.js';
+import { instantiateEngine, type Engine } from '../core/instance.js';
 import { runRows, type RowCall, type RowOutputs } from '../core/rows.js';
 
 /** The pool's requests: start an engine, or run chunks [first, last) of a pass, or rows [first, last) of a call. */
 export type WorkerRequest =
-  | { id: number; kind: 'init'; simd: boolean }
+  | { id: number; kind: 'init'; simd: boolean; module?: WebAssembly.Module; bytes?: Uint8Array }
   | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number }
   | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number };
 
@@ -48,7 +50,8 @@ let engine: Engine | undefined;
 
 function serve(request: WorkerRequest): { value: unknown; transfer: Transferable[] } {
   if (request.kind === 'init') {
-    engine = loadEngineSync({ simd: request.simd });
+    const module = request.module ?? new WebAssembly.Module(request.bytes! as BufferSource);
+    engine = instantiateEngine(module, request.simd);
     return { value: engine.simd, transfer: [] };
   }
   if (!engine) throw new Error('focal-wasm pool worker: no engine (init never arrived)');
