@@ -7,6 +7,7 @@
 // live (the grow would detach them: the call is refused instead, before it reads anything).
 import { CHUNK, PARAM_BLOCK_BYTES, ROW_SLACK, STREAM_TABLE_BYTES } from './abi.js';
 import { show } from './describe.js';
+import { decodeHalves, HalfFloats } from './half.js';
 
 /** The stream table's room in the header: STREAM_TABLE_BYTES, padded to a cache line. */
 const STREAM_TABLE_SPACE = Math.ceil(STREAM_TABLE_BYTES / 64) * 64;
@@ -20,8 +21,14 @@ const SMALL_COPY = 16;
 /** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
 const ALLOC_SLOTS = 10;
 
-/** Typed arrays a call may read: its inputs (float32, float64, int32 class indices, uint8 masks). */
-export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | readonly unknown[];
+/**
+ * What a call may read: float32, float64 (and float16, where the runtime has Float16Array) arrays, binary16 bits
+ * (HalfFloats), int32 class indices, uint8 masks, plain arrays.
+ */
+export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | Float16Like | HalfFloats | readonly unknown[];
+
+/** A Float16Array (ES2025, in current browsers): typed here by what the staging uses of it. */
+export type Float16Like = ArrayBufferView & ArrayLike<number> & { subarray(from: number, to: number): ArrayBufferView };
 
 export interface Staging {
   /** Byte addresses of the slots, each `elements` float32 long. */
@@ -253,6 +260,11 @@ export class Arena {
   copyIn(src: Readable, from: number, count: number, ptr: number, name: string): void {
     const f32 = this.f32;
     const at = ptr >>> 2;
+    if (src instanceof HalfFloats) {
+      if (src.bits.length < from + count) throw detachedError(name);
+      decodeHalves(src.bits, from, count, f32, at);
+      return;
+    }
     if (ArrayBuffer.isView(src)) {
       const typed = src as Float32Array;
       // A buffer detached after validation (by a getter of another argument) reads as empty: never stage stale data.

@@ -3,7 +3,7 @@
 import type { ElementwisePlan } from '../core/elementwise.js';
 import { finiteRule, unitRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
-import { alphaOption, clipOption, gammaOption } from '../options/checks.js';
+import { alphaOption, clipOption, gammaOption, readable } from '../options/checks.js';
 import { binaryCompat, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import {
@@ -42,7 +42,10 @@ export function binaryPlan(probsArg: unknown, targetsArg: unknown, optionsArg: u
   return {
     call: elementwiseCall('binaryFocal', args, streams, withGrad, { alpha, gamma, gammaMode: gammaMode(gamma), ...clip }),
     locator: () => ({
-      rules: [unitRule(probs, 'probs'), unitRule(targets, 'targets'), ...(weights ? [finiteRule(weights, 'options.weights')] : [])],
+      rules: [
+        unitRule(readable(probs), 'probs'), unitRule(readable(targets), 'targets'),
+        ...(weights ? [finiteRule(readable(weights), 'options.weights')] : []),
+      ],
     }),
   };
 }

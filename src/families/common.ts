@@ -7,9 +7,10 @@ import {
 import type { ElementwiseCall, ElementwisePlan, InputStream } from '../core/elementwise.js';
 import type { ElementwiseKernelName } from '../core/engine.js';
 import { finiteRule, unitRule, UNIT, type Locator, type ValueRule } from '../core/locate.js';
+import type { HalfFloats } from '../core/half.js';
 import type { KernelParams } from '../core/params.js';
 import {
-  checkFloats, checkLength, classesOption, finiteOption, lossOutputs, maskOption, normalizerOption, perClass,
+  checkLength, classesOption, float16Option, inputFloats, readable, smallFloats, finiteOption, lossOutputs, maskOption, normalizerOption, perClass,
   reductionOption, show, weightsOption, type Floats, type Reduction,
 } from '../options/checks.js';
 
@@ -37,6 +38,10 @@ export interface ReductionOptions {
   normalizer?: number;
   /** With 'none': a caller-owned Float32Array (length >= N) to write the losses into, returned as the loss. */
   out?: Float32Array;
+  /** true: every Uint16Array argument holds IEEE 754 binary16 bits (as onnxruntime-web hands over float16
+   * tensors), converted exactly as they are staged; a Uint16Array is refused otherwise. A Float16Array needs no
+   * option. Default false. */
+  float16?: boolean;
 }
 
 /** The gradient's caller-owned output, taken by every ...WithGrad method. */
@@ -45,7 +50,7 @@ export interface GradOutOptions {
   gradOut?: Float32Array;
 }
 
-export const REDUCTION_OPTIONS = ['reduction', 'weights', 'normalizer', 'out'] as const;
+export const REDUCTION_OPTIONS = ['reduction', 'weights', 'normalizer', 'out', 'float16'] as const;
 export const MASK_OPTIONS = ['mask', 'ignoreIndex', 'classes', 'classWeights'] as const;
 
 /** What a sigmoid-family loss adds to the shared options: its kernel and parameters. */
@@ -61,26 +66,29 @@ export interface FamilyKernel {
 
 /** The arrays and reduction every elementwise loss takes, checked in this order. */
 export interface ElementwiseArgs {
-  first: Floats;
-  targets: Floats;
+  first: Floats | HalfFloats;
+  targets: Floats | HalfFloats;
   n: number;
   reduction: Reduction;
-  weights: Floats | undefined;
+  weights: Floats | HalfFloats | undefined;
   normalizer: number | undefined;
+  /** options.float16: Uint16Array arguments hold binary16 bits. */
+  float16: boolean;
 }
 
 /** The first array (logits, or probabilities named `firstName`), targets of its length, reduction, weights. */
 export function elementwiseArgs(
   firstArg: unknown, targetsArg: unknown, options: Record<string, unknown>, firstName: string,
 ): ElementwiseArgs {
-  const first = checkFloats(firstArg, firstName);
-  const targets = checkFloats(targetsArg, 'targets');
+  const float16 = float16Option(options);
+  const first = inputFloats(firstArg, firstName, float16);
+  const targets = inputFloats(targetsArg, 'targets', float16);
   const n = first.length;
   checkLength(targets, 'targets', n, `the length of ${firstName}`);
   const reduction = reductionOption(options.reduction, 'options.reduction');
-  const weights = weightsOption(options.weights, 'options.weights', n, `the length of ${firstName}`);
+  const weights = weightsOption(options.weights, 'options.weights', n, `the length of ${firstName}`, float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
-  return { first, targets, n, reduction, weights, normalizer };
+  return { first, targets, n, reduction, weights, normalizer, float16 };
 }
 
 /** The caller's out / gradOut, checked against the arrays (a mask among them), and the input streams. */
@@ -123,7 +131,7 @@ export function sigmoidFamilyPlan(
   const mask = maskOption(options.mask, 'options.mask', n);
   const ignoreIndex = options.ignoreIndex === undefined ? undefined : finiteOption(options.ignoreIndex, 'options.ignoreIndex', 0);
 
-  const classWeightsArg = options.classWeights === undefined ? undefined : checkFloats(options.classWeights, 'options.classWeights');
+  const classWeightsArg = options.classWeights === undefined ? undefined : smallFloats(options.classWeights, 'options.classWeights', args.float16);
   const posWeightArg = own.posWeight;
   let classes = classesOption(options.classes, 'options.classes');
   if (classes === undefined) {
@@ -165,7 +173,7 @@ export function sigmoidFamilyPlan(
     gradOut,
     normalized: own.normalized ?? false,
   };
-  return { call, locator: () => sigmoidFamilyLocator(logits, targets, weights, mask, ignoreIndex) };
+  return { call, locator: () => sigmoidFamilyLocator(readable(logits), readable(targets), weights && readable(weights), mask, ignoreIndex) };
 }
 
 /** How a sigmoid-family call names its bad values: masked and ignored elements are neither read nor checked. */

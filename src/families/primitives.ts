@@ -4,7 +4,7 @@ import { FLAG_LOG_OUTPUT, STREAM_INPUT } from '../core/abi.js';
 import type { ElementwisePlan } from '../core/elementwise.js';
 import { finiteRule } from '../core/locate.js';
 import type { RowPlan } from '../core/rows.js';
-import { checkFloats, classesOption, outputOption, rowCount } from '../options/checks.js';
+import { classesOption, float16Option, inputFloats, outputOption, readable, rowCount } from '../options/checks.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
 
 /** Options of `softmax` and `logSoftmax`. */
@@ -13,20 +13,24 @@ export interface SoftmaxOptions {
   classes?: number;
   /** A caller-owned Float32Array (length >= logits.length) to write into, returned. */
   out?: Float32Array;
+  /** true: a Uint16Array input holds binary16 bits (see ReductionOptions.float16). Default false. */
+  float16?: boolean;
 }
 
 /** Options of `sigmoid`. */
 export interface SigmoidOptions {
   /** A caller-owned Float32Array (length >= x.length) to write into, returned. */
   out?: Float32Array;
+  /** true: a Uint16Array input holds binary16 bits (see ReductionOptions.float16). Default false. */
+  float16?: boolean;
 }
 
-export const SOFTMAX_OPTIONS = knownOptions(['classes', 'out']);
-export const SIGMOID_OPTIONS = knownOptions(['out']);
+export const SOFTMAX_OPTIONS = knownOptions(['classes', 'out', 'float16']);
+export const SIGMOID_OPTIONS = knownOptions(['out', 'float16']);
 
 export function softmaxRowsPlan(logitsArg: unknown, optionsArg: unknown, logOutput: boolean): RowPlan {
   const options = optionsOf(optionsArg, SOFTMAX_OPTIONS, logOutput ? 'logSoftmax' : 'softmax');
-  const logits = checkFloats(logitsArg, 'logits');
+  const logits = inputFloats(logitsArg, 'logits', float16Option(options));
   const classes = classesOption(options.classes, 'options.classes') ?? Math.max(logits.length, 1);
   const rows = rowCount(logits.length, classes, 'logits');
   const out = outputOption(options.out, 'options.out', logits.length, [[logits, 'logits']]);
@@ -45,13 +49,13 @@ export function softmaxRowsPlan(logitsArg: unknown, optionsArg: unknown, logOutp
       withGrad: false,
     },
     // A flagged row: its first non-finite logit, counted in elements as the caller's flat array.
-    locator: () => ({ rules: [{ ...finiteRule(logits, 'logits'), span: 'row' }], classes }),
+    locator: () => ({ rules: [{ ...finiteRule(readable(logits), 'logits'), span: 'row' }], classes }),
   };
 }
 
 export function sigmoidPlan(xArg: unknown, optionsArg: unknown): ElementwisePlan {
   const options = optionsOf(optionsArg, SIGMOID_OPTIONS, 'sigmoid');
-  const x = checkFloats(xArg, 'x');
+  const x = inputFloats(xArg, 'x', float16Option(options));
   const out = outputOption(options.out, 'options.out', x.length, [[x, 'x']]);
   return {
     call: {

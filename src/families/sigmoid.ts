@@ -7,7 +7,7 @@ import type { ElementwisePlan } from '../core/elementwise.js';
 import { finiteRule, unitRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
 import {
-  alphaOption, booleanOption, checkFloats, checkNumber, gammaOption, show, type Floats,
+  alphaOption, booleanOption, checkNumber, float16Option, gammaOption, readable, show, smallFloats, type Floats,
 } from '../options/checks.js';
 import { sigmoidCompat, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
@@ -55,8 +55,8 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
     call: elementwiseCall('sigmoidFocal', args, streams, withGrad, { alpha, gamma, gammaMode: gammaMode(gamma) }),
     locator: () => ({
       rules: [
-        finiteRule(args.first, 'logits'), unitRule(args.targets, 'targets'),
-        ...(weights ? [finiteRule(weights, 'options.weights')] : []),
+        finiteRule(readable(args.first), 'logits'), unitRule(readable(args.targets), 'targets'),
+        ...(weights ? [finiteRule(readable(weights), 'options.weights')] : []),
       ],
     }),
   };
@@ -88,7 +88,7 @@ function extrasPlan(
   const normalized = booleanOption(options.normalized, 'options.normalized', DEFAULTS.sigmoidFocalLoss.normalized);
   const posWeight = options.posWeight === undefined || typeof options.posWeight === 'number'
     ? options.posWeight as number | undefined
-    : checkFloats(options.posWeight, 'options.posWeight');
+    : smallFloats(options.posWeight, 'options.posWeight', float16Option(options));
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
     kernel: 'sigmoidFocalMasked',
     params: { alpha, gamma, gammaMode: gammaMode(gamma), threshold, thresholdScale, flags },

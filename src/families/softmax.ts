@@ -5,10 +5,13 @@ import { STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
 import { layoutIndex, layoutOption, type ClassLayout } from '../core/layout.js';
 import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type Locator, type ValueRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
+import type { Float16Like } from '../core/arena.js';
+import type { HalfFloats } from '../core/half.js';
 import type { RowPlan, RowStream } from '../core/rows.js';
 import {
-  checkFloats, checkLength, checkLive, classAlphaOption, classesOption, gammaOption, ignoreIndexOption, lossOutputs,
-  normalizerOption, reductionOption, rowCount, show, smoothingOption, weightsOption, type Floats,
+  checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption, inputFloats,
+  isFloats, lossOutputs, normalizerOption, readable, reductionOption, rowCount, show, smallFloats, smoothingOption,
+  weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
@@ -45,7 +48,7 @@ export interface SoftmaxFocalOptions extends ReductionOptions {
 export interface SoftmaxFocalGradOptions extends SoftmaxFocalOptions, GradOutOptions {}
 
 /** Class indices (one per row) or soft targets (a distribution per row, N x C). */
-export type SoftmaxTargets = Int32Array | readonly number[] | Float32Array | Float64Array;
+export type SoftmaxTargets = Int32Array | readonly number[] | Float32Array | Float64Array | Float16Like;
 
 export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
   'classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', ...REDUCTION_OPTIONS, 'shape', 'classAxis', 'compat',
@@ -63,18 +66,21 @@ function countedRows(labels: Int32Array | readonly number[], ignoreIndex: number
 
 export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, optionsArg: unknown, withGrad: boolean): RowPlan {
   const given = lossOptionsOf(optionsArg, SOFTMAX_FOCAL_OPTIONS, 'softmaxFocalLoss', withGrad);
-  const logits = checkFloats(logitsArg, 'logits');
+  const float16 = float16Option(given);
+  const logits = inputFloats(logitsArg, 'logits', float16);
   let labels: Int32Array | readonly number[] | undefined;
-  let soft: Float32Array | Float64Array | undefined;
-  if (targetsArg instanceof Int32Array || Array.isArray(targetsArg)) labels = targetsArg;
-  else if (targetsArg instanceof Float32Array || targetsArg instanceof Float64Array) soft = targetsArg;
-  else {
+  let soft: Floats | HalfFloats | undefined;
+  if (targetsArg instanceof Int32Array || Array.isArray(targetsArg)) {
+    labels = targetsArg;
+    if (!Array.isArray(targetsArg)) checkLive(targetsArg as Int32Array, 'targets');
+  } else if (isFloats(targetsArg) || (float16 && targetsArg instanceof Uint16Array)) {
+    soft = inputFloats(targetsArg, 'targets', float16);
+  } else {
     throw new TypeError(
       `targets: expected class indices (an Int32Array or an array of numbers) or soft targets ` +
         `(a Float32Array or Float64Array of N x C), got ${show(targetsArg)}`,
     );
   }
-  if (!Array.isArray(targetsArg)) checkLive(targetsArg as Int32Array, 'targets');
   const { options, compat } = softmaxCompat(given); // a preset's defaults under the options given
   const layout = layoutOption(options, logits.length, labels?.length);
   let classes = layout?.classes ?? classesOption(options.classes, 'options.classes');
@@ -101,12 +107,16 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     checkLength(soft!, 'targets', rows * classes, `soft targets: ${rows} rows x ${classes} classes, as logits`);
   }
   const C = classes;
-  const { alpha, alphas } = classAlphaOption(softmaxCompatAlpha(compat, options.alpha, C), 'options.alpha', C, DEFAULTS.softmaxFocalLoss.alpha);
+  const alphaArg = softmaxCompatAlpha(compat, options.alpha, C);
+  const { alpha, alphas } = classAlphaOption(
+    alphaArg instanceof Uint16Array ? smallFloats(alphaArg, 'options.alpha', float16) : alphaArg, 'options.alpha', C,
+    DEFAULTS.softmaxFocalLoss.alpha,
+  );
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex', DEFAULTS.softmaxFocalLoss.ignoreIndex);
   const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing', DEFAULTS.softmaxFocalLoss.labelSmoothing);
   const reduction = reductionOption(options.reduction, 'options.reduction');
-  const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row');
+  const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row', float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   const named = () => [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
   const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * C, named);
@@ -142,13 +152,13 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
       withGrad,
       gradOut,
     },
-    locator: () => softmaxLocator(logits, labels, soft, weights, C, ignoreIndex, layout),
+    locator: () => softmaxLocator(readable(logits), labels, soft && readable(soft), weights && readable(weights), C, ignoreIndex, layout),
   };
 }
 
 /** How a softmax call names a flagged row's bad value: its class index, then its logits, soft targets, weight. */
 function softmaxLocator(
-  logits: Floats, labels: Int32Array | readonly number[] | undefined, soft: Float32Array | Float64Array | undefined,
+  logits: Floats, labels: Int32Array | readonly number[] | undefined, soft: Floats | undefined,
   weights: Floats | undefined, C: number, ignoreIndex: number, layout: ClassLayout | undefined,
 ): Locator {
   const rules: ValueRule[] = [];

@@ -1,19 +1,67 @@
 // Every argument check of the public API, once. Each failure is a TypeError (wrong type) or a RangeError (value out
 // of its domain) whose message names the argument, what was expected and what came. Checks that would need a pass
 // over large arrays are left to the kernels, which flag bad values as they read (src/core/locate.ts names them).
-import { detachedError } from '../core/arena.js';
+import { detachedError, type Float16Like } from '../core/arena.js';
+import { HalfFloats, halfValues } from '../core/half.js';
 import { show } from '../core/describe.js';
 import type { Reduction } from '../core/elementwise.js';
 
 export { show };
 export type { Reduction };
 
-export type Floats = Float32Array | Float64Array | readonly number[];
+/**
+ * The arrays of numbers the API takes: Float32Array, Float64Array, plain arrays, and float16 ones (a Float16Array
+ * where the runtime has it; a Uint16Array of binary16 bits with `options.float16: true`).
+ */
+export type Floats = Float32Array | Float64Array | readonly number[] | Float16Like;
+
+/** The runtime's Float16Array, where it has one (ES2025; current browsers). */
+const Float16Array = (globalThis as { Float16Array?: new (...args: never[]) => Float16Like }).Float16Array;
 
 const REDUCTIONS: readonly Reduction[] = ['none', 'mean', 'sum'];
 
 export function isFloats(value: unknown): value is Floats {
-  return value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value);
+  return value instanceof Float32Array || value instanceof Float64Array || Array.isArray(value) ||
+    (Float16Array !== undefined && value instanceof Float16Array);
+}
+
+/**
+ * A large input array (logits, targets, weights): floats, or with `float16` a Uint16Array read as binary16 bits,
+ * converted exactly while it is staged. A Uint16Array without it is refused: its values could be either.
+ */
+export function inputFloats(value: unknown, name: string, float16: boolean): Floats | HalfFloats {
+  if (value instanceof Uint16Array) {
+    if (!float16) {
+      throw new TypeError(
+        `${name}: a Uint16Array is ambiguous: expected a Float32Array, a Float64Array or an array of numbers, or ` +
+          'binary16 bits with options.float16 = true (as onnxruntime-web hands over float16 tensors)',
+      );
+    }
+    checkLive(value, name);
+    return new HalfFloats(value);
+  }
+  return checkFloats(value, name);
+}
+
+/** A short array of numbers (per class): as inputFloats, binary16 bits decoded at once. */
+export function smallFloats(value: unknown, name: string, float16: boolean): Floats {
+  const floats = inputFloats(value, name, float16);
+  return floats instanceof HalfFloats ? halfValues(floats) : floats;
+}
+
+/** The values of an input as numbers (binary16 bits decoded), for messages. */
+export function readable(values: Floats | HalfFloats): Floats {
+  return values instanceof HalfFloats ? halfValues(values) : values;
+}
+
+/** The array whose memory an input occupies (binary16 bits: their Uint16Array), for overlap checks. */
+export function memoryOf(values: unknown): unknown {
+  return values instanceof HalfFloats ? values.bits : values;
+}
+
+/** options.float16: whether Uint16Array arguments hold binary16 bits. Default false. */
+export function float16Option(options: Record<string, unknown>): boolean {
+  return booleanOption(options.float16, 'options.float16', false);
 }
 
 /**
@@ -112,9 +160,11 @@ export function normalizerOption(value: unknown, name: string, reduction: Reduct
   return normalizer;
 }
 
-export function weightsOption(value: unknown, name: string, expected: number, of: string): Floats | undefined {
+export function weightsOption(
+  value: unknown, name: string, expected: number, of: string, float16 = false,
+): Floats | HalfFloats | undefined {
   if (value === undefined) return undefined;
-  const weights = checkFloats(value, name);
+  const weights = inputFloats(value, name, float16);
   checkLength(weights, name, expected, of);
   return weights;
 }
@@ -226,7 +276,8 @@ export function outputOption(
   if (value.length < length) {
     throw new RangeError(`${name}.length = ${value.length}: expected at least ${length}`);
   }
-  for (const [input, inputName] of inputs) {
+  for (const [given, inputName] of inputs) {
+    const input = memoryOf(given);
     if (ArrayBuffer.isView(input) && overlaps(value, input)) {
       throw new RangeError(`${name}: shares memory with ${inputName}; pass a separate Float32Array`);
     }

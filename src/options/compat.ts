@@ -72,7 +72,8 @@ function merge(options: Record<string, unknown>, preset: Preset): Record<string,
 export function sigmoidCompat(options: Record<string, unknown>, logits: unknown): Record<string, unknown> {
   const compat = compatOption(options.compat);
   if (compat === undefined) return options;
-  const logitsLength = isFloats(logits) ? logits.length : 0; // not floats: the plan's TypeError follows
+  // Not floats (nor binary16 bits): the plan's TypeError follows.
+  const logitsLength = isFloats(logits) || logits instanceof Uint16Array ? logits.length : 0;
   const preset = SIGMOID[compat];
   const merged = merge(options, preset);
   if (preset.meanOver === 'all' && merged.reduction === 'mean' && merged.normalizer === undefined) {

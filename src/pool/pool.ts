@@ -18,6 +18,7 @@ import type {
   SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
 } from '../families/variants.js';
 import type { Readable } from '../core/arena.js';
+import { decodeHalves, HalfFloats } from '../core/half.js';
 import { show, type Floats } from '../options/checks.js';
 import type { PerElement, Reduced, WithGrad } from '../options/results.js';
 import { poolWorkerSource } from '../wasm/pool-worker.js';
@@ -334,6 +335,10 @@ function sharedFloat32(length: number): Float32Array {
 function shareInput(values: Readable): Float32Array | null {
   if (values instanceof Float32Array && isShared(values.buffer)) return values;
   const view = sharedFloat32(values.length);
+  if (values instanceof HalfFloats) {
+    decodeHalves(values.bits, 0, values.length, view, 0); // exact, as staging decodes them
+    return view;
+  }
   if (ArrayBuffer.isView(values)) {
     view.set(values as Float32Array);
     return view;
