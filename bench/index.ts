@@ -4,7 +4,7 @@
 // suite and sends its result back over IPC.
 //   npx tsx bench/index.ts            all families        BENCH_QUICK=1 npx tsx bench/index.ts   smoke run
 //   npx tsx bench/index.ts sigmoid    one family
-//   npx tsx bench/index.ts --readme   also rewrite the table between the bench markers in README.md
+//   npx tsx bench/index.ts --readme   also rewrite the table between the bench markers in docs/performance.md
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -76,7 +76,7 @@ async function parent(args: string[]): Promise<void> {
   console.log(`\nJSON: ${writeResults(m, results)}`);
   if (args.includes('--readme')) {
     console.log(updateReadme(formatReadme(m, results))
-      ? 'README.md: performance table updated' : 'README.md: no bench markers found, left alone');
+      ? 'docs/performance.md: performance table updated' : 'docs/performance.md: no bench markers found, left alone');
   }
   if (requested.length === 0) for (const suite of STANDALONE) await runStandalone(suite);
 }

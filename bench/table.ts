@@ -1,6 +1,6 @@
 // The one table every suite feeds: rows of (family, size, pass, implementation) with median ns/element, the
 // engine's ratio to each peer, each peer's agreement with the engine, and the copy-in share. Printed as a
-// Markdown table (so the README can take it as is) and written as JSON to bench/results/ (git-ignored).
+// Markdown table (so docs/performance.md can take it as is) and written as JSON to bench/results/ (git-ignored).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -291,7 +291,7 @@ export function formatTargets(results: FamilyResult[], targets: Target[]): strin
   }).join('\n');
 }
 
-/** The README's performance block: machine, table, agreement summary, copy-in. */
+/** The performance block of docs/performance.md: machine, table, agreement summary, copy-in. */
 export function formatReadme(m: Machine, results: FamilyResult[]): string {
   const skipped = results.flatMap((r) => r.rows.filter((row) => row.skipped !== undefined))
     .map((row) => `${row.family} ${row.size} ${row.pass} ${row.impl}: ${row.skipped}`);
@@ -317,11 +317,11 @@ const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
 
 /**
- * Replaces the block between the bench markers in README.md with `block`; returns false (and leaves the file
- * alone) when the markers are missing.
+ * Replaces the block between the bench markers in docs/performance.md with `block`; returns false (and leaves the
+ * file alone) when the file or the markers are missing.
  */
 export function updateReadme(block: string): boolean {
-  const url = new URL('../README.md', import.meta.url);
+  const url = new URL('../docs/performance.md', import.meta.url);
   if (!existsSync(url)) return false;
   const text = readFileSync(url, 'utf8');
   const start = text.indexOf(README_START);

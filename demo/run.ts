@@ -146,7 +146,7 @@ export async function runDemo(fl: Focal, options: DemoOptions = {}): Promise<Dem
     log(`   engine ${s.engineMs.toFixed(2)} ms (${s.simd ? 'SIMD' : 'scalar'} build), plain TypeScript loop ${s.plainMs.toFixed(2)} ms:`
       + ` ${(s.plainMs / s.engineMs).toFixed(1)}x faster, gradients agree to ${s.gradDiff.toExponential(0)} relative.`);
     log('   (the loop is already written in the stable form, one exp and one log1p per element; against the loop');
-    log('   written the obvious way, with Math.pow and two logs, see `npm run bench` and the README\'s Performance table)');
+    log('   written the obvious way, with Math.pow and two logs, see `npm run bench` and docs/performance.md)');
   }
   return result;
 }

@@ -218,7 +218,7 @@ export class Focal {
    * classAxis 1); class indices then have the shape without the class axis, soft targets and the gradient the
    * logits' shape; no transposed copy is made, and results are bit-identical to class-last on a transposed copy.
    * `compat: 'kornia' | 'keras' | 'mmcv' | 'monai'` sets that library's alpha convention, 'mean' divisor and
-   * defaults; options given explicitly beside it override the preset's defaults (README, compatibility presets).
+   * defaults; options given explicitly beside it override the preset's defaults (docs/compat.md).
    * @returns a number for 'mean' / 'sum', a Float32Array of N row losses for 'none' (0 for ignored rows).
    * @throws TypeError for an argument of the wrong type (or soft targets without options.classes); RangeError
    *   for lengths that disagree (logits not a whole number of rows, targets not N or N x C, alpha not C long),

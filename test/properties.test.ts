@@ -12,7 +12,7 @@ import {
 } from './reference.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tolerances (DESIGN.md "Numerics", README "Guarantees").
+// Tolerances (DESIGN.md "Numerics", docs/numerics.md "Guarantees").
 /** Per element: loss and gradient, relative to the float64 reference, absolute below FLOOR. */
 const ELEMENT_TOL = 1e-5;
 /** 'mean' and 'sum': relative to the sum of the magnitudes of the terms (= |result| when all terms share a sign). */
@@ -784,7 +784,7 @@ describe('softmax, binary and primitives: the two builds agree bit for bit', () 
     [simd, scalar] = (await Promise.all(builds.map((b) => b.create()))) as [Focal, Focal];
   });
   test.prop([softmaxCase], { seed: SEED + 40, numRuns: runs(40) })('softmax focal: simd = scalar bit for bit', (c) => {
-    // The row sums are float64 lanes combined in a fixed order, so the builds agree exactly (as README says).
+    // The row sums are float64 lanes combined in a fixed order, so the builds agree exactly (as docs/numerics.md says).
     const s = softmaxInputs(c);
     const options = softmaxOptions(c, s);
     const a = simd.softmaxFocalLossWithGrad(s.logits, s.targets, options);

@@ -1,4 +1,4 @@
-// The layering the README's "Where things live" describes, held by a test: no import circle in src/ (type-only
+// The layering docs/internals.md's "Where things live" describes, held by a test: no import circle in src/ (type-only
 // imports included), the kernels' ABI constants defined once (assembly/abi.ts only re-exports src/core/abi.ts),
 // and no exported kernel taking more than 8 parameters.
 import { readdirSync, readFileSync, statSync } from 'node:fs';

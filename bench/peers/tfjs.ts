@@ -69,7 +69,7 @@ export async function wasmFeatures(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   return `tfjs ${tf.version_core}; tfjs-wasm: SIMD ${simd ? 'on' : 'off'}, ` +
-    `${threads ? 'multithreaded' : '1 thread (no thread support in Node: tfjs issue 3830)'}`;
+    `${threads ? 'multithreaded' : '1 thread (tfjs-backend-wasm starts no threads in Node)'}`;
 }
 
 /**

@@ -31,7 +31,7 @@ export interface SigmoidFocalOptions extends SigmoidMaskOptions, ReductionOption
   /** smp's normalized focal loss: every loss divided by the sum of the focal terms (at least 1e-6), before the
    * reduction; the gradient includes that sum's dependence on the logits. Default false. */
   normalized?: boolean;
-  /** A Python library's defaults and 'mean' divisor (see the README's compat table); options given beside it
+  /** A Python library's defaults and 'mean' divisor (see docs/compat.md); options given beside it
    * override its defaults. 'mmcv' divides 'mean' by N rows of N x C logits, so it needs `classes`. */
   compat?: Compat;
 }

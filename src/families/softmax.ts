@@ -39,7 +39,7 @@ export interface SoftmaxFocalOptions extends ReductionOptions {
   /** The class axis of `shape`, in [-rank, rank) (negative counts from the end). Default -1 (class last). */
   classAxis?: number;
   /** A Python library's semantics: 'kornia' | 'keras' | 'mmcv' | 'monai' set alpha's convention (kornia and MONAI:
-   * a scalar alpha gives class 0 1 - alpha, the others alpha), the 'mean' divisor and the defaults (README's compat
+   * a scalar alpha gives class 0 1 - alpha, the others alpha), the 'mean' divisor and the defaults (docs/compat.md's
    * table). Options given beside it override its defaults. 'torchvision', 'mmdet', 'smp': a RangeError (no softmax
    * focal loss there). */
   compat?: Compat;

@@ -1,7 +1,7 @@
 // Compatibility presets: `{ compat: 'torchvision' | 'kornia' | 'keras' | 'mmcv' | 'mmdet' | 'smp' | 'monai' }` sets a
 // Python library's defaults and semantics (alpha convention, the 'mean' divisor, ignore handling), so a ported model
 // gets the numbers that library gives. Options given explicitly beside a preset override its defaults. Each preset's
-// source (file, version) is cited in test/compat.test.ts, whose float64 references check it; the README has the table.
+// source (file, version) is cited in test/compat.test.ts, whose float64 references check it; docs/compat.md has the table.
 import { classesOption, isFloats, show, type Reduction } from './checks.js';
 
 export const COMPATS = ['torchvision', 'kornia', 'keras', 'mmcv', 'mmdet', 'smp', 'monai'] as const;
