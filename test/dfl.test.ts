@@ -3,7 +3,10 @@
 // compat 'ultralytics', ultralytics DFLoss (ultralytics/utils/loss.py); the gradient against central differences;
 // the edge targets (0, integers, bins - 1); a hand-computed case; SIMD and scalar bit for bit; the errors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { createFocal, createFocalPool, type Focal } from '../src/index.js';
+import { focalLoss } from '../src/adapters/tfjs.js';
 import { builds, rng } from './engines.js';
 import { dflReduced, dflRowRef, relativeError, ultralyticsDflRef, worstRelativeError } from './reference.js';
 
@@ -227,6 +230,46 @@ describe.each(builds)('distribution focal loss, $name build', ({ name: build, cr
     // 'none' into a caller's out (one per box).
     const out = new Float32Array(boxes);
     expect(fl.distributionFocalLoss(z, y, { compat: 'ultralytics', reduction: 'none', out })).toBe(out);
+  });
+
+  test('in place (fl.alloc views for logits, targets, weights, out, gradOut): the copying call\'s bits', () => {
+    const bins = 7; // rows end in a vector tail
+    const rows = 5000; // several sum blocks
+    const z = randomLogits(rows, bins, 91);
+    const y = randomTargets(rows, bins, 92);
+    const w = Float32Array.from({ length: rows }, (_, i) => 0.5 + (i % 7) / 7);
+    for (const reduction of ['none', 'mean'] as const) {
+      const want = fl.distributionFocalLossWithGrad(z, y, { weights: w, reduction });
+      const [zv, yv, wv, out, gradOut] = fl.alloc(rows * bins, rows, rows, rows, rows * bins);
+      zv!.set(z);
+      yv!.set(y);
+      wv!.set(w);
+      const got = fl.distributionFocalLossWithGrad(zv!, yv!, { weights: wv, reduction, gradOut, ...(reduction === 'none' ? { out } : {}) });
+      expect(got.grad).toBe(gradOut);
+      expect(bits(got.grad).equals(bits(want.grad))).toBe(true);
+      if (reduction === 'none') expect(bits(got.loss as Float32Array).equals(bits(want.loss as Float32Array))).toBe(true);
+      else expect(Object.is(got.loss, want.loss)).toBe(true);
+      fl.freeAll();
+    }
+  });
+
+  test('focal-wasm/tfjs: the loss and gradient of the engine, labels one per row of bins', async () => {
+    await tf.setBackend('cpu');
+    const bins = 8;
+    const rows = 48;
+    const z = randomLogits(rows, bins, 95, [0.5, 2]);
+    const y = randomTargets(rows, bins, 96);
+    for (const options of [{}, { compat: 'ultralytics' as const, reduction: 'sum' as const }]) {
+      const want = fl.distributionFocalLossWithGrad(z, y, options);
+      const loss = focalLoss(fl, { loss: 'distributionFocalLoss', ...options });
+      const logits = tf.tensor2d(z, [rows, bins]);
+      const labels = tf.tensor1d(y);
+      const { value, grads } = tf.valueAndGrads((l: tf.Tensor) => loss(labels, l))([logits]);
+      expect(Object.is(Math.fround(want.loss as number), value.dataSync()[0])).toBe(true);
+      expect(bits(grads[0]!.dataSync() as Float32Array).equals(bits(want.grad))).toBe(true);
+    }
+    expect(() => focalLoss(fl, { loss: 'distributionFocalLoss' })(tf.tensor1d(y.subarray(0, 10)), tf.tensor2d(z, [rows, bins])))
+      .toThrow(/labels: shape \[10\]: expected \[48\]/);
   });
 
   test('errors: bad logits, targets, weights, lengths and options name what is wrong', () => {
