@@ -6,6 +6,7 @@ export { binaryFocal } from './binary/focal';
 export { softmaxFocal } from './softmax/hard';
 export { softmaxFocalSoft } from './softmax/soft';
 export { softmaxRows } from './softmax/primitives';
+export { distributionFocal } from './dfl/focal';
 export { layoutGather, layoutScatter } from './layout/gather';
 export {
   mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow, sigmoidMap, firstNonFinite,

@@ -5,6 +5,7 @@ import { loadEngine, loadEngineSync, type Engine, type EngineOptions } from './c
 import { runElementwise } from './core/elementwise.js';
 import { runRowCall } from './core/rows.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
+import type { DistributionFocalGradOptions, DistributionFocalOptions } from './families/dfl.js';
 import { sigmoidPlan, softmaxRowsPlan, type SigmoidOptions, type SoftmaxOptions } from './families/primitives.js';
 import { runLoss, type LossName } from './families/registry.js';
 import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from './families/sigmoid.js';
@@ -280,6 +281,46 @@ export class Focal {
   binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): WithGrad;
   binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): WithGrad {
     return this.#loss('binaryFocalLoss', probs, targets, options, true) as WithGrad;
+  }
+
+  /**
+   * Distribution Focal Loss (Li et al. 2020, Generalized Focal Loss), mmdet distribution_focal_loss semantics
+   * (mmdet/models/losses/gfocal_loss.py). `logits` is N x bins row-major (one discretized box side per row), `targets`
+   * N continuous values y in [0, bins - 1]. Row i, with l = floor(y) and CE(z, k) = -log softmax(z)_k:
+   * loss_i = CE(z_i, l) (l + 1 - y) + CE(z_i, l + 1) (y - l), the right term absent when its weight y - l is 0
+   * (so y = bins - 1 is valid here, where mmdet indexes past the last bin). Per-row `weights` multiply the row loss;
+   * 'mean' (default) divides the sum by `normalizer` (mmdet's avg_factor) or by N (weighted too). The module's
+   * loss_weight (0.25 in mmdet's GFL configs) is not applied: multiply the result.
+   * `compat: 'ultralytics'` is ultralytics' DFLoss (ultralytics/utils/loss.py): logits (N*4) x bins for N boxes (their
+   * four sides), targets N*4 clamped to float32(bins - 1 - 0.01) as `target.clamp_(0, reg_max - 1 - 0.01)`, each
+   * box's loss the mean of its four sides' (`.mean(-1, keepdim=True)`); 'none' gives N values (one per box), 'mean'
+   * their mean over the boxes (or sum / normalizer), 'sum' their sum; `weights` is refused there.
+   * Defaults: bins = logits.length / targets.length, reduction 'mean', compat 'mmdet'.
+   * @returns a number for 'mean' / 'sum', a Float32Array of N row losses (ultralytics: one per box) for 'none'.
+   * @throws TypeError for an argument of the wrong type (or `weights` with compat 'ultralytics'); RangeError for
+   *   lengths that disagree (logits not a whole number of rows of bins, targets not one per row; ultralytics: rows
+   *   not a multiple of 4, or bins < 2), a non-finite logit, a target outside [0, bins - 1] or NaN, a non-finite
+   *   weight, an unknown reduction or compat, or a normalizer <= 0 (each naming the index). The engine stays usable
+   *   after any error.
+   */
+  distributionFocalLoss(logits: Floats, targets: Floats, options: PerElement<DistributionFocalOptions>): Float32Array;
+  distributionFocalLoss(logits: Floats, targets: Floats, options?: Reduced<DistributionFocalOptions>): number;
+  distributionFocalLoss(logits: Floats, targets: Floats, options?: DistributionFocalOptions): number | Float32Array;
+  distributionFocalLoss(logits: Floats, targets: Floats, options?: DistributionFocalOptions): number | Float32Array {
+    return this.#loss('distributionFocalLoss', logits, targets, options, false).loss;
+  }
+
+  /**
+   * distributionFocalLoss and its gradient with respect to the logits (N x bins) in one pass per row:
+   * d loss_i / d z_j = p_j - (l + 1 - y) 1[j = l] - (y - l) 1[j = l + 1], p = softmax(z_i), times the row's weight
+   * and 1 / the 'mean' divisor (ultralytics: times 1/4 per side as well). Same options and errors as
+   * distributionFocalLoss, plus `gradOut` (length >= N x bins) to write the gradient into.
+   */
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<DistributionFocalGradOptions>): WithGrad<Float32Array>;
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<DistributionFocalGradOptions>): WithGrad<number>;
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): WithGrad;
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): WithGrad {
+    return this.#loss('distributionFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**

@@ -10,6 +10,7 @@ export type {
 } from './families/variants.js';
 export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } from './families/softmax.js';
 export type { BinaryFocalOptions, BinaryFocalGradOptions } from './families/binary.js';
+export type { DistributionFocalOptions, DistributionFocalGradOptions, DflCompat } from './families/dfl.js';
 export type { SoftmaxOptions, SigmoidOptions } from './families/primitives.js';
 export type { LossName } from './families/registry.js';
 export type { Floats, Reduction } from './options/checks.js';

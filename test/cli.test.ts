@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dump, parse, type TypedArray } from 'npyjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from './engines.js';
-import { sigmoidFocalReduced, softmaxFocalReduced } from './reference.js';
+import { dflReduced, sigmoidFocalReduced, softmaxFocalReduced, ultralyticsDflRef } from './reference.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'focal-cli-'));
@@ -111,6 +111,30 @@ describe.concurrent('focal-wasm loss: results', () => {
     expect(grad.shape).toEqual([N, C]);
     const scale = Math.max(...want.grad.map(Math.abs));
     for (let i = 0; i < want.grad.length; i++) expect(Math.abs(grad.data[i]! - want.grad[i]!) / scale).toBeLessThan(1e-5);
+  });
+
+  it('computes --loss distributionFocalLoss on (N, bins) logits and N targets, mmdet and ultralytics', async () => {
+    const y = Float32Array.from({ length: N }, (_, i) => (i % 9 === 0 ? C - 1 : ((i * 0.61) % (C - 1))));
+    const targets = npy('dfl-targets.npy', y);
+    const gradPath = join(dir, 'grad-dfl.npy');
+    const r = await cli('loss', '--logits', files.logits, '--targets', targets, '--loss', 'distributionFocalLoss', '--grad', gradPath);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const want = dflReduced(logits, y, C, { reduction: 'mean' });
+    expect(rel(Number(r.stdout.trim()), want.loss as number)).toBeLessThan(1e-5);
+    const grad = readNpy(gradPath);
+    expect(grad.shape).toEqual([N, C]);
+    for (let i = 0; i < want.grad.length; i++) expect(Math.abs(grad.data[i]! - want.grad[i]!) / (1 / N)).toBeLessThan(1e-5);
+    const u = await cli('loss', '--logits', files.logits, '--targets', targets, '--loss', 'distributionFocalLoss',
+      '--set', 'compat="ultralytics"', '--reduction', 'none');
+    expect(u.stderr).toBe('');
+    const perBox = ultralyticsDflRef(logits, y, C, { reduction: 'none' }).loss as Float64Array;
+    const printed = u.stdout.trim().split('\n').map(Number);
+    expect(printed.length).toBe(N / 4);
+    for (let b = 0; b < N / 4; b++) expect(rel(printed[b]!, perBox[b]!)).toBeLessThan(1e-5);
+    const bad = await cli('loss', '--logits', files.logits, '--targets', files.classes, '--loss', 'distributionFocalLoss');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/targets\[5\] = -100: expected a value in \[0, 4\]/);
   });
 
   it('takes 1-D softmax logits with --classes, and per-class --alpha weights', async () => {

@@ -24,6 +24,15 @@ function inputsOf(loss: string): { first: Float32Array; second: Float32Array | I
       shared: { shape: [rows, C] },
     };
   }
+  if (loss === 'distributionFocalLoss') {
+    const rows = 300;
+    const bins = 8;
+    return {
+      first: Float32Array.from({ length: rows * bins }, () => (random() - 0.5) * 10),
+      second: Float32Array.from({ length: rows }, (_, i) => (i % 5 === 0 ? i % (bins) : random() * (bins - 1))),
+      shared: {},
+    };
+  }
   const first = loss === 'binaryFocalLoss'
     ? Float32Array.from({ length: n }, () => random())
     : Float32Array.from({ length: n }, () => (random() - 0.5) * 20);

@@ -54,6 +54,9 @@ const onLogits = (fl: Focal, method: string, o?: Options): unknown =>
   (fl as unknown as Record<string, (a: unknown, b: unknown, o?: unknown) => unknown>)[method]!(x(), t(), o);
 const onRows = (fl: Focal, method: string, o?: Options): unknown =>
   (fl as unknown as Record<string, (a: unknown, b: unknown, o?: unknown) => unknown>)[method]!(z(), y(), o);
+const bins = (): Float32Array => Float32Array.from([0.5, 3, 1.25]); // DFL targets for z(): 3 rows of 4 bins
+const onBins = (fl: Focal, method: string, o?: Options): unknown =>
+  (fl as unknown as Record<string, (a: unknown, b: unknown, o?: unknown) => unknown>)[method]!(z(), bins(), o);
 const onProbs = (fl: Focal, method: string, o?: Options): unknown =>
   (fl as unknown as Record<string, (a: unknown, b: unknown, o?: unknown) => unknown>)[method]!(probs(), t(), o);
 
@@ -74,6 +77,9 @@ const METHODS: Method[] = [
   ...loss('polyFocalLoss', onLogits, ['alpha', 'gamma', 'epsilon', ...REDUCTION, ...MASKS],
     [['gama', 'gamma'], ...LOSS_MISSES, ...MASK_MISSES],
     ['iouWeighted', 'reducedThreshold', 'labelSmoothing']),
+  ...loss('distributionFocalLoss', onBins, ['bins', 'compat', ...REDUCTION],
+    [['bin', 'bins'], ...LOSS_MISSES],
+    ['gamma', 'alpha', 'classes', 'labelSmoothing']),
   ...loss('softmaxFocalLoss', onRows,
     ['classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', 'shape', 'classAxis', 'compat', ...REDUCTION],
     [['gama', 'gamma'], ...LOSS_MISSES, ['ignore_index', 'ignoreIndex'], ['classe', 'classes']],
@@ -222,6 +228,8 @@ const POOL_CALLS: ReadonlyArray<readonly [string, string, readonly [string, stri
   ['polyFocalLossWithGrad', 'new', ['gama', 'gamma'], () => [x(), t()]],
   ['binaryFocalLoss', 'new', ['gama', 'gamma'], () => [probs(), t()]],
   ['binaryFocalLossWithGrad', 'new', ['gama', 'gamma'], () => [probs(), t()]],
+  ['distributionFocalLoss', 'new', ['bin', 'bins'], () => [z(), bins()]],
+  ['distributionFocalLossWithGrad', 'new', ['bin', 'bins'], () => [z(), bins()]],
 ];
 
 describe('strict options on the pool', () => {
@@ -261,6 +269,7 @@ describe.each(builds)('strict options in focal-wasm/tfjs, $name build', ({ creat
     ['qualityFocalLoss', 'weight', 'weights'],
     ['varifocalLoss', 'gama', 'gamma'],
     ['polyFocalLoss', 'gama', 'gamma'],
+    ['distributionFocalLoss', 'reduce', 'reduction'],
   ];
   test.each(LOSSES)('focalLoss(fl, { loss: %s, %s }) throws the TypeError at creation', async (name, wrong, right) => {
     const fl = await create();

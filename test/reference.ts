@@ -462,3 +462,113 @@ export function familyReduced(
   for (let i = 0; i < n; i++) grad[i]! /= divisor;
   return { loss: sum / divisor, grad };
 }
+
+// ---- Distribution Focal Loss (issue 15): mmdet distribution_focal_loss and ultralytics DFLoss ------------------
+// mmdet/models/losses/gfocal_loss.py: dis_left = label.long(), weight_left = dis_right - label, weight_right =
+// label - dis_left, loss = CE(pred, dis_left) weight_left + CE(pred, dis_right) weight_right. Here the right term is
+// left out when its weight is 0 (mmdet would index past the last bin at y = bins - 1).
+
+/** log softmax pieces of a row in float64: its max m, and log S = log(sum_j e^(z_j - m)) as log1p of S - 1. */
+function rowLogSum(z: ArrayLike<number>, at: number, bins: number): { m: number; logS: number; S: number; rest: number } {
+  let m = -Infinity;
+  for (let j = 0; j < bins; j++) m = Math.max(m, z[at + j]!);
+  // S - 1: the other bins' exponentials summed first, then the maxima's 1s but one (exact), so a tiny S - 1 keeps
+  // its precision (starting from -1 would round it away).
+  let others = 0;
+  let ties = 0;
+  for (let j = 0; j < bins; j++) {
+    if (z[at + j] === m) ties++;
+    else others += Math.exp(z[at + j]! - m);
+  }
+  const rest = others + (ties - 1);
+  return { m, logS: Math.log1p(rest), S: 1 + rest, rest };
+}
+
+/**
+ * One row of DFL in float64 with target weights wl (bin l) and wr (bin l + 1; 0: the term is absent): the loss
+ * wl CE(l) + wr CE(l + 1) and its gradient (wl + wr) p_j - wl 1[j = l] - wr 1[j = l + 1], with magnitude_j =
+ * p_j + the target weight at j (the size of the terms the gradient is the difference of).
+ */
+export function dflRowRef(
+  z: ArrayLike<number>, at: number, bins: number, l: number, wl: number, wr: number,
+): { loss: number; grad: Float64Array; magnitude: Float64Array } {
+  const { m, logS, S, rest } = rowLogSum(z, at, bins);
+  const ce = (k: number): number => (m - z[at + k]!) + logS;
+  const loss = wl * ce(l) + (wr !== 0 ? wr * ce(l + 1) : 0);
+  const grad = new Float64Array(bins);
+  const magnitude = new Float64Array(bins);
+  for (let j = 0; j < bins; j++) {
+    const isMax = z[at + j] === m;
+    const p = isMax ? 1 / S : Math.exp(z[at + j]! - m) / S;
+    const t = j === l ? wl : j === l + 1 ? wr : 0;
+    // At a max, p - t = (1 - t) - (S - 1) / S without the cancellation of 1/S - t near 1 (wl + wr = 1 there).
+    grad[j] = t === 0 ? (wl + wr) * p : isMax && wl + wr === 1 ? (1 - t) - rest / S : (wl + wr) * p - t;
+    magnitude[j] = p + t;
+  }
+  return { loss, grad, magnitude };
+}
+
+/** mmdet's DFL over N rows, with the engine's weights / normalizer / reduction semantics (mmdet's weight_reduce_loss). */
+export function dflReduced(
+  z: ArrayLike<number>, y: ArrayLike<number>, bins: number,
+  options: { reduction: 'none' | 'mean' | 'sum'; weights?: ArrayLike<number>; normalizer?: number },
+): { loss: number | Float64Array; grad: Float64Array; magnitude: Float64Array } {
+  const n = y.length;
+  const losses = new Float64Array(n);
+  const grad = new Float64Array(n * bins);
+  const magnitude = new Float64Array(n * bins);
+  const divisor = options.reduction === 'mean' ? options.normalizer ?? n : 1;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const target = Math.fround(y[i]!);
+    const l = Math.floor(target);
+    const w = options.weights ? Math.fround(options.weights[i]!) : 1;
+    const row = dflRowRef(z, i * bins, bins, l, l + 1 - target, target - l);
+    losses[i] = w * row.loss;
+    sum += losses[i]!;
+    for (let j = 0; j < bins; j++) {
+      grad[i * bins + j] = (w * row.grad[j]!) / divisor;
+      magnitude[i * bins + j] = (Math.abs(w) * row.magnitude[j]!) / divisor;
+    }
+  }
+  if (options.reduction === 'none') return { loss: losses, grad, magnitude };
+  return { loss: options.reduction === 'sum' ? sum : n === 0 ? 0 : sum / divisor, grad, magnitude };
+}
+
+/**
+ * ultralytics DFLoss (ultralytics/utils/loss.py), transcribed in float64 (the clamp bound rounded to float32, as
+ * torch compares float32 targets with it; the weights wl, wr exact, where torch's float32 wr = 1 - wl rounds when
+ * tl = 0 and the target is tiny: 1e-4 comes out 1e-4 (1 +- 6e-4) there):
+ *   target = target.clamp_(0, self.reg_max - 1 - 0.01); tl = target.long(); tr = tl + 1
+ *   wl = tr - target; wr = 1 - wl
+ *   (CE(pred, tl) wl + CE(pred, tr) wr).mean(-1, keepdim=True)        # over the 4 sides of each box
+ * `reg_max` is the number of bins. Reduction 'none' gives the N box losses; 'mean' / 'sum' reduce them over boxes
+ * ('mean': / normalizer when given). The gradient is that of the reduced loss, d / d pred.
+ */
+export function ultralyticsDflRef(
+  z: ArrayLike<number>, y: ArrayLike<number>, bins: number,
+  options: { reduction: 'none' | 'mean' | 'sum'; normalizer?: number },
+): { loss: number | Float64Array; grad: Float64Array; magnitude: Float64Array } {
+  const rows = y.length;
+  const boxes = rows / 4;
+  const hi = Math.fround(bins - 1 - 0.01);
+  const perBox = new Float64Array(boxes);
+  const grad = new Float64Array(rows * bins);
+  const magnitude = new Float64Array(rows * bins);
+  const scale = options.reduction === 'mean' ? 1 / (4 * (options.normalizer ?? boxes)) : 1 / 4;
+  for (let i = 0; i < rows; i++) {
+    const target = Math.min(Math.max(Math.fround(y[i]!), 0), hi);
+    const tl = Math.trunc(target);
+    const wl = tl + 1 - target; // exact in float64 (torch rounds it to float32)
+    const wr = 1 - wl;
+    const row = dflRowRef(z, i * bins, bins, tl, wl, wr);
+    perBox[Math.floor(i / 4)]! += row.loss / 4;
+    for (let j = 0; j < bins; j++) {
+      grad[i * bins + j] = row.grad[j]! * scale;
+      magnitude[i * bins + j] = row.magnitude[j]! * scale;
+    }
+  }
+  if (options.reduction === 'none') return { loss: perBox, grad, magnitude };
+  const sum = perBox.reduce((a, b) => a + b, 0);
+  return { loss: options.reduction === 'sum' ? sum : boxes === 0 ? 0 : sum / (options.normalizer ?? boxes), grad, magnitude };
+}

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Focal } from '../focal.js';
 import type { BinaryFocalOptions } from '../families/binary.js';
+import type { DistributionFocalOptions } from '../families/dfl.js';
 import { isLossName, LOSS_NAMES, LOSSES, type LossName } from '../families/registry.js';
 import type { SigmoidFocalOptions } from '../families/sigmoid.js';
 import type { SoftmaxFocalOptions } from '../families/softmax.js';
@@ -24,18 +25,21 @@ export type TfjsFocalOptions =
   | ({ loss: 'varifocalLoss' } & ForTfjs<VarifocalOptions>)
   | ({ loss: 'polyFocalLoss' } & ForTfjs<PolyFocalOptions>)
   | ({ loss: 'binaryFocalLoss' } & ForTfjs<BinaryFocalOptions>)
-  | ({ loss: 'softmaxFocalLoss' } & ForTfjs<Omit<SoftmaxFocalOptions, 'classes' | 'shape' | 'classAxis'>>);
+  | ({ loss: 'softmaxFocalLoss' } & ForTfjs<Omit<SoftmaxFocalOptions, 'classes' | 'shape' | 'classAxis'>>)
+  | ({ loss: 'distributionFocalLoss' } & ForTfjs<Omit<DistributionFocalOptions, 'bins'>>);
 
 export type TfjsLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 
 /** What each loss reads from a tfjs model: logits, except the binary loss, which takes probabilities. */
 const INPUT: Record<LossName, string> = {
   sigmoidFocalLoss: 'logits', sigmoidFocalLossStar: 'logits', qualityFocalLoss: 'logits', varifocalLoss: 'logits',
-  polyFocalLoss: 'logits', softmaxFocalLoss: 'logits', binaryFocalLoss: 'probabilities',
+  polyFocalLoss: 'logits', softmaxFocalLoss: 'logits', binaryFocalLoss: 'probabilities', distributionFocalLoss: 'logits',
 };
 
 /** Options the adapter sets itself (softmax: the classes come from the last axis of the logits). */
-const SET_HERE: Partial<Record<LossName, readonly string[]>> = { softmaxFocalLoss: ['classes', 'shape', 'classAxis'] };
+const SET_HERE: Partial<Record<LossName, readonly string[]>> = {
+  softmaxFocalLoss: ['classes', 'shape', 'classAxis'], distributionFocalLoss: ['bins'],
+};
 
 type LossWithGrad = (first: Float32Array, second: Float32Array | number[], options: object) => WithGrad;
 
@@ -54,7 +58,9 @@ function asFloat32(values: tf.TypedArray | string[] | Uint8Array): Float32Array 
  * - 'binaryFocalLoss': labels and probabilities of the same shape, as a model ending in a sigmoid hands them over;
  * - 'softmaxFocalLoss': logits [..., C] (class axis last) with labels either of the same shape (one-hot or soft
  *   targets, a distribution per row) or of the logits' shape without the last axis (class indices, int32 or
- *   float holding whole numbers).
+ *   float holding whole numbers);
+ * - 'distributionFocalLoss': logits [..., bins] with labels of the logits' shape without the last axis (one
+ *   continuous target in [0, bins - 1] per row).
  * The gradient with respect to the predictions is the engine's fused gradient (d(reduced loss)/d predictions,
  * multiplied by the incoming dy); labels get a zero gradient. Reads both tensors synchronously (dataSync), so it
  * runs on the cpu and wasm backends; on webgl / webgpu it works but waits for the GPU at each call.
@@ -92,6 +98,9 @@ export function focalLoss(focal: Focal, options: TfjsFocalOptions = {}): TfjsLos
       // Class indices go as numbers, so the engine refuses one that is not a whole number (never truncated).
       const targets = indices ? Array.from(labels.dataSync() as ArrayLike<number>) : asFloat32(labels.dataSync());
       result = method(x, targets, { ...rest, classes });
+    } else if (name === 'distributionFocalLoss') {
+      // One continuous target per row of bins (the logits' last axis).
+      result = method(x, asFloat32(labels.dataSync()), { ...rest, bins: predictions.shape[predictions.shape.length - 1] ?? 1 });
     } else {
       result = method(x, asFloat32(labels.dataSync()), rest);
     }
@@ -112,6 +121,11 @@ export function focalLoss(focal: Focal, options: TfjsFocalOptions = {}): TfjsLos
 function checkShapes(name: LossName, labels: tf.Tensor, predictions: tf.Tensor): void {
   const sameShape = labels.shape.length === predictions.shape.length && labels.shape.every((d, i) => d === predictions.shape[i]);
   if (sameShape) return;
+  if (name === 'distributionFocalLoss') {
+    const rows = predictions.shape.slice(0, -1);
+    if (labels.shape.length === rows.length && labels.shape.every((d, i) => d === rows[i])) return;
+    throw new RangeError(`labels: shape [${labels.shape}]: expected [${rows}] (one target per row of bins) for logits of shape [${predictions.shape}]`);
+  }
   if (name === 'softmaxFocalLoss') {
     const rows = predictions.shape.slice(0, -1);
     const indexShape = labels.shape.length === rows.length && labels.shape.every((d, i) => d === rows[i]);

@@ -212,6 +212,21 @@ function runLoss(opts: LossCommandOptions): void {
       ...common, classes, ignoreIndex: opts.ignoreIndex ?? -100, ...(alpha !== undefined ? { alpha } : {}),
     });
     lossShape = [rows];
+  } else if (loss === 'distributionFocalLoss') {
+    // (..., bins) logits, one continuous target per row of bins (ultralytics: --set compat='"ultralytics"').
+    const shape = logitsFile.shape;
+    const bins = shape.length >= 2 ? shape[shape.length - 1]! : undefined;
+    if (bins === undefined || bins === 0) {
+      throw new UsageError(`--logits ${opts.logits}: shape ${shapeText(shape)}: distributionFocalLoss expects (N, bins) logits`);
+    }
+    const rows = logits.length / bins;
+    if (targetsFile.data.length !== rows) {
+      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(targetsFile.shape)} has ${targetsFile.data.length} values but the logits ${shapeText(shape)} have ${rows} rows of ${bins} bins: expected one target per row`);
+    }
+    if (alpha !== undefined) throw new UsageError('--alpha does not apply to distributionFocalLoss');
+    result = fl.distributionFocalLossWithGrad(logits, floatsOf(targetsFile), { ...common, bins });
+    const perRow = typeof result.loss !== 'number' && result.loss.length === rows;
+    lossShape = perRow ? shape.slice(0, -1) : [typeof result.loss === 'number' ? 1 : result.loss.length];
   } else {
     if (targetsFile.data.length !== logits.length) {
       throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(targetsFile.shape)} has ${targetsFile.data.length} values but the logits ${shapeText(logitsFile.shape)} have ${logits.length}: expected one target per logit`);

@@ -23,6 +23,7 @@ export interface Kernels {
   softmaxFocal: RowKernel;
   softmaxFocalSoft: RowKernel;
   softmaxRows: RowKernel;
+  distributionFocal: RowKernel;
   // Class-axis layouts (assembly/layout/gather.ts): outer x classes x inner blocks to and from rows.
   layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
   layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
@@ -43,7 +44,7 @@ export interface Kernels {
 export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
   | 'binaryFocal' | 'sigmoidMap';
-export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows';
+export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows' | 'distributionFocal';
 
 /** One instantiated module: its kernels, its arena, which build it is, and the compiled module it came from. */
 export interface Engine {

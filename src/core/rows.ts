@@ -209,6 +209,8 @@ export interface RowPlan {
   call: RowCall;
   /** Built only when a kernel has flagged something (most calls never need it). */
   locator(): Locator;
+  /** A last step on the result, on the calling thread (DFL's ultralytics mode: each box's mean of its 4 rows). */
+  finish?(result: LossResult): LossResult;
 }
 
 /** Runs a planned row call on one engine, then its reduction. */
@@ -218,7 +220,8 @@ export function runRowCall(engine: Engine, plan: RowPlan, what: string): LossRes
     const outputs = newRowOutputs(call);
     const result = runRows(engine, call, outputs, 0, call.rows);
     if (result.invalid) throw rowsError(plan.locator(), result);
-    return finishRows(call, outputs, result.total);
+    const finished = finishRows(call, outputs, result.total);
+    return plan.finish ? plan.finish(finished) : finished;
   });
 }
 

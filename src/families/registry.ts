@@ -5,6 +5,7 @@ import { runElementwise, type ElementwisePlan, type LossResult } from '../core/e
 import type { Engine } from '../core/engine.js';
 import { runRowCall, type RowPlan } from '../core/rows.js';
 import { BINARY_OPTIONS, binaryPlan } from './binary.js';
+import { DFL_OPTIONS, distributionFocalPlan } from './dfl.js';
 import { SIGMOID_FOCAL_OPTIONS, sigmoidFocalPlan } from './sigmoid.js';
 import { SOFTMAX_FOCAL_OPTIONS, softmaxFocalPlan } from './softmax.js';
 import {
@@ -35,6 +36,7 @@ export const LOSSES = {
   polyFocalLoss: { driver: 'elementwise', plan: polyPlan, args: LOGITS, options: POLY_OPTIONS },
   binaryFocalLoss: { driver: 'elementwise', plan: binaryPlan, args: ['probs', 'targets'], options: BINARY_OPTIONS },
   softmaxFocalLoss: { driver: 'rows', plan: softmaxFocalPlan, args: LOGITS, options: SOFTMAX_FOCAL_OPTIONS },
+  distributionFocalLoss: { driver: 'rows', plan: distributionFocalPlan, args: LOGITS, options: DFL_OPTIONS },
 } as const satisfies Record<string, LossEntry>;
 
 export type LossName = keyof typeof LOSSES;

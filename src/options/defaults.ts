@@ -11,4 +11,5 @@ export const DEFAULTS = {
   polyFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1, reduction: 'mean' },
   binaryFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1e-7, reduction: 'mean' },
   softmaxFocalLoss: { alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, reduction: 'mean' },
+  distributionFocalLoss: { reduction: 'mean' },
 } as const satisfies Record<string, Record<string, Default>>;

@@ -10,6 +10,7 @@ import {
 import { buildBytes, loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
+import type { DistributionFocalGradOptions, DistributionFocalOptions } from '../families/dfl.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
 import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from '../families/sigmoid.js';
 import type { SoftmaxFocalGradOptions, SoftmaxFocalOptions, SoftmaxTargets } from '../families/softmax.js';
@@ -193,6 +194,23 @@ export class FocalPool {
     return { loss, grad: grad! };
   }
 
+  /** Focal.distributionFocalLoss on the pool. */
+  distributionFocalLoss(logits: Floats, targets: Floats, options: PerElement<DistributionFocalOptions>): Promise<Float32Array>;
+  distributionFocalLoss(logits: Floats, targets: Floats, options?: Reduced<DistributionFocalOptions>): Promise<number>;
+  distributionFocalLoss(logits: Floats, targets: Floats, options?: DistributionFocalOptions): Promise<number | Float32Array>;
+  async distributionFocalLoss(logits: Floats, targets: Floats, options?: DistributionFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('distributionFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.distributionFocalLossWithGrad on the pool. */
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options: PerElement<DistributionFocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<DistributionFocalGradOptions>): Promise<WithGrad<number>>;
+  distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): Promise<WithGrad>;
+  async distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('distributionFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
   /** Ends every worker; calls in flight and later calls reject. Resolves when the workers have stopped. */
   async terminate(): Promise<void> {
     if (!this.#closed) this.#fail(new Error('FocalPool: terminated (create a new pool with createFocalPool)'));
@@ -266,7 +284,8 @@ export class FocalPool {
     const flagged = results.find((r) => r.invalid !== undefined);
     if (flagged) throw rowsError(plan.locator(), flagged);
     const result = finishRows(call, outputs, totalOf(concat(results.map((r) => r.sums!))));
-    return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
+    const adopted = { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
+    return plan.finish ? plan.finish(adopted) : adopted;
   }
 
   /**

@@ -150,6 +150,20 @@ const softmaxCases: Case[] = [
     run: (fl) => fl.softmaxFocalLoss(rowLogits, y, { compat: 'kornia', alpha: 0.25, reduction: 'mean' }) },
 ];
 
+// DFL: rows of CLASSES bins, targets in [0, CLASSES - 1] (integers, the last bin, continuous); ultralytics on 4 sides.
+const dflTargets = Float32Array.from({ length: ROWS }, (_, i) => (i % 3 === 0 ? i % CLASSES : ((i * 0.37) % (CLASSES - 1))));
+const dflCases: Case[] = [
+  { name: 'dfl mean (defaults)', api: 'distributionFocalLoss', run: (fl) => fl.distributionFocalLoss(rowLogits, dflTargets) },
+  { name: 'dfl none, weights', api: 'distributionFocalLoss',
+    run: (fl) => fl.distributionFocalLoss(rowLogits, dflTargets, { weights: rowWeights, reduction: 'none' }) },
+  ...(['mean', 'sum', 'none'] as const).map((reduction): Case => ({
+    name: `dfl grad ${reduction}`, api: 'distributionFocalLossWithGrad',
+    run: (fl) => fl.distributionFocalLossWithGrad(rowLogits, dflTargets, { reduction }),
+  })),
+  { name: 'dfl grad compat ultralytics none', api: 'distributionFocalLossWithGrad',
+    run: (fl) => fl.distributionFocalLossWithGrad(rowLogits, dflTargets, { compat: 'ultralytics', reduction: 'none' }) },
+];
+
 const binaryCases: Case[] = [
   { name: 'binary mean (defaults)', api: 'binaryFocalLoss', run: (fl) => fl.binaryFocalLoss(p, t) },
   ...[0, 0.5, 2].map((gamma): Case => ({
@@ -232,7 +246,7 @@ const errorCases: Case[] = [
 ];
 
 export const cases: readonly Case[] = [
-  ...sigmoidCases, ...softmaxCases, ...binaryCases, ...variantCases, ...primitiveCases, ...errorCases,
+  ...sigmoidCases, ...softmaxCases, ...dflCases, ...binaryCases, ...variantCases, ...primitiveCases, ...errorCases,
 ];
 
 /** The builds every context runs: detected (SIMD wherever supported) and the forced scalar build. */

@@ -269,6 +269,25 @@ export function softmaxFocalLossResults(): void {
   const sn: Float32Array = fl.softmaxFocalLoss(z, new Float32Array(12), { classes: 4, reduction: 'none' });
 }
 
+// ---- distributionFocalLoss ----
+export function distributionFocalLossResults(): void {
+  const a: number = fl.distributionFocalLoss(z, t);
+  const b: number = fl.distributionFocalLoss(z, t, { reduction: 'sum', bins: 4 });
+  const c: Float32Array = fl.distributionFocalLoss(z, t, { reduction: 'none' });
+  // @ts-expect-error 'none' gives a Float32Array
+  const d: number = fl.distributionFocalLoss(z, t, { reduction: 'none' });
+  const e: { loss: number; grad: Float32Array } = fl.distributionFocalLossWithGrad(z, t, { compat: 'ultralytics' });
+  const f: { loss: Float32Array; grad: Float32Array } = fl.distributionFocalLossWithGrad(z, t, { compat: 'ultralytics', reduction: 'none' });
+  const h: number | Float32Array = fl.distributionFocalLoss(z, t, { reduction: r });
+  // @ts-expect-error not a DFL compat
+  fl.distributionFocalLoss(z, t, { compat: 'kornia' });
+  // @ts-expect-error DFL has no gamma
+  fl.distributionFocalLoss(z, t, { gamma: 2 });
+  const pa: Promise<number> = pool.distributionFocalLoss(z, t);
+  const pc: Promise<Float32Array> = pool.distributionFocalLoss(z, t, { reduction: 'none' });
+  const pf: Promise<{ loss: Float32Array; grad: Float32Array }> = pool.distributionFocalLossWithGrad(z, t, { reduction: 'none' });
+}
+
 // ---- binaryFocalLoss ----
 export function binaryFocalLossResults(): void {
   const a: number = fl.binaryFocalLoss(p, t);
