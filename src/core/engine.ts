@@ -21,6 +21,7 @@ export interface Kernels {
   qualityFocal: ElementwiseKernel;
   varifocal: ElementwiseKernel;
   polyFocal: ElementwiseKernel;
+  asymmetricFocal: ElementwiseKernel;
   binaryFocal: ElementwiseKernel;
   sigmoidMap: ElementwiseKernel;
   softmaxFocal: RowKernel;
@@ -45,7 +46,7 @@ export interface Kernels {
 /** The names of the loss kernels of each shape. */
 export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
-  | 'binaryFocal' | 'sigmoidMap';
+  | 'asymmetricFocal' | 'binaryFocal' | 'sigmoidMap';
 export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows';
 
 /** One instantiated module: its kernels, its arena, and which build it is. */
