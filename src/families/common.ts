@@ -29,7 +29,7 @@ export interface SigmoidMaskOptions {
 
 /** The reduction and the caller-owned loss output, as every loss takes them. */
 export interface ReductionOptions {
-  /** 'mean' (default), 'sum', or 'none' for one loss per element. */
+  /** 'mean' (default; asymmetricLoss: 'sum'), 'sum', or 'none' for one loss per element. */
   reduction?: Reduction;
   /** Per-element weights (same length as the first argument), multiplied in before the reduction. */
   weights?: Floats;
@@ -56,6 +56,8 @@ export interface FamilyKernel {
   posWeight?: number | Floats;
   /** smp's normalized focal loss (two passes). */
   normalized?: boolean;
+  /** The reduction when none is given: 'mean' unless the loss's anchor says otherwise (ASL sums). */
+  reduction?: Reduction;
 }
 
 
@@ -72,12 +74,13 @@ export interface ElementwiseArgs {
 /** The first array (logits, or probabilities named `firstName`), targets of its length, reduction, weights. */
 export function elementwiseArgs(
   firstArg: unknown, targetsArg: unknown, options: Record<string, unknown>, firstName: string,
+  defaultReduction: Reduction = 'mean',
 ): ElementwiseArgs {
   const first = checkFloats(firstArg, firstName);
   const targets = checkFloats(targetsArg, 'targets');
   const n = first.length;
   checkLength(targets, 'targets', n, `the length of ${firstName}`);
-  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const reduction = reductionOption(options.reduction, 'options.reduction', defaultReduction);
   const weights = weightsOption(options.weights, 'options.weights', n, `the length of ${firstName}`);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   return { first, targets, n, reduction, weights, normalizer };
@@ -117,7 +120,7 @@ export function elementwiseCall(
 export function sigmoidFamilyPlan(
   logitsArg: unknown, targetsArg: unknown, options: Record<string, unknown>, withGrad: boolean, own: FamilyKernel,
 ): ElementwisePlan {
-  const args = elementwiseArgs(logitsArg, targetsArg, options, 'logits');
+  const args = elementwiseArgs(logitsArg, targetsArg, options, 'logits', own.reduction);
   const { first: logits, targets, n, reduction, weights, normalizer } = args;
 
   const mask = maskOption(options.mask, 'options.mask', n);
