@@ -395,6 +395,36 @@ describe('the asymmetric reference itself', () => {
     console.log(`asymmetric reference vs central differences: attached ${worstAttached.toExponential(2)}, detached ${worstDetached.toExponential(2)}`);
   });
 
+  test('its loss is the anchor code read literally (1 - p formed as is), where that is accurate (|x| <= 12)', () => {
+    // losses.py AsymmetricLoss.forward, element by element, in float64, with clip and eps as float32.
+    const literal = (x: number, y: number, o: AsymmetricRefOptions): number => {
+      const clip = Math.fround(o.clip);
+      const eps = Math.fround(o.eps);
+      const xsPos = 1 / (1 + Math.exp(-x));
+      let xsNeg = 1 - xsPos;
+      if (clip > 0) xsNeg = Math.min(xsNeg + clip, 1);
+      let loss = y * Math.log(Math.max(xsPos, eps)) + (1 - y) * Math.log(Math.max(xsNeg, eps));
+      if (o.gammaNeg > 0 || o.gammaPos > 0) {
+        const pt = xsPos * y + xsNeg * (1 - y);
+        loss *= Math.pow(1 - pt, o.gammaPos * y + o.gammaNeg * (1 - y));
+      }
+      return -loss;
+    };
+    for (const { options } of cases) {
+      for (const y of [0, 1, 0.3, 0.85]) {
+        for (let x = -12; x <= 12; x += 0.173) {
+          const want = literal(x, y, options);
+          const got = asymmetricRef(x, y, options).loss;
+          // Near p = clip the literal 1 - (1 - p + clip) cancels; there the two forms may differ by its rounding.
+          const error = Math.abs(got - want) / Math.max(Math.abs(want), 1e-300);
+          const p = sigmoid(x);
+          const slack = y < 1 && Math.abs(p - Math.fround(options.clip)) < 1e-3 ? 1e-4 : 1e-9;
+          expect(error, `${JSON.stringify(options)} at x = ${x}, y = ${y}`).toBeLessThanOrEqual(slack);
+        }
+      }
+    }
+  });
+
   test('prints the worst relative errors per build', () => {
     console.table(worst);
     expect(Object.keys(worst).length).toBeGreaterThan(3);
