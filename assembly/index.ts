@@ -1,7 +1,9 @@
 // The module's exports: one per kernel entry point. Loss kernels take the ABI of abi.ts (a stream table, counts, a
 // parameter block) and return a status; the maps take raw pointers. The facade (src/) owns memory and validation.
 export { sigmoidFocal } from './sigmoid/focal';
-export { sigmoidFocalMasked, sigmoidFocalStar, qualityFocal, varifocal, polyFocal } from './sigmoid/variants';
+export {
+  sigmoidFocalMasked, sigmoidFocalStar, qualityFocal, varifocal, polyFocal, asymmetricFocal,
+} from './sigmoid/variants';
 export { binaryFocal } from './binary/focal';
 export { softmaxFocal } from './softmax/hard';
 export { softmaxFocalSoft } from './softmax/soft';

@@ -295,7 +295,19 @@ function familyParams(): Family[] {
   for (const g of GAMMAS) poly.params.push({ label: `gamma=${g}`, opts: { gamma: g } });
   for (const e of [0, -1, 2.5]) poly.params.push({ label: `epsilon=${e}`, opts: { epsilon: e } });
   for (const [a, o] of ALPHAS.slice(1)) poly.params.push({ label: `alpha=${a}`, opts: o });
-  return [sigmoid, star, quality, varifocal, poly];
+  // The asymmetric loss (issue 15): its default reduction is 'sum'.
+  const asymmetric: Family = { base: 'asymmetricLoss', soft: false, params: [] };
+  for (const [gp, gn] of [[0, 4], [1, 1], [2, 3.7], [0.5, 0.3]] as const) {
+    for (const detach of [true, false]) {
+      asymmetric.params.push({
+        label: `gammaPos=${gp}/gammaNeg=${gn}/detachModulator=${detach}`,
+        opts: { gammaPos: gp, gammaNeg: gn, detachModulator: detach },
+      });
+    }
+  }
+  for (const clip of [0, 0.3]) asymmetric.params.push({ label: `clip=${clip}`, opts: { clip } });
+  asymmetric.params.push({ label: 'eps=1e-3/clip=1e-4', opts: { eps: 1e-3, clip: 1e-4 } });
+  return [sigmoid, star, quality, varifocal, poly, asymmetric];
 }
 
 /** The whole grid, in the order it runs. */
@@ -859,6 +871,8 @@ export function buildCases(): Case[] {
     ['qualityFocalLoss/reduction=sum', { loss: 'qualityFocalLoss', reduction: 'sum' }, true],
     ['varifocalLoss/default', { loss: 'varifocalLoss' }, true],
     ['polyFocalLoss/epsilon=2', { loss: 'polyFocalLoss', epsilon: 2 }, false],
+    ['asymmetricLoss/default', { loss: 'asymmetricLoss' }, false],
+    ['asymmetricLoss/detachModulator=false/reduction=mean', { loss: 'asymmetricLoss', detachModulator: false, reduction: 'mean' }, true],
   ];
   for (const [label, options, soft] of tfCases) {
     for (const dtype of ['float32', 'int32'] as const) {
@@ -955,6 +969,14 @@ export function buildCases(): Case[] {
     }, { error: true });
     add(`pool/${m}/error/reduction=avg`, ({ pool }) =>
       callAsync(pool, m, d.logits(1000, 'f32'), d.binaryTargets(1000, 'f32'), { reduction: 'avg' }), { error: true });
+  }
+  for (const m of ['asymmetricLoss', 'asymmetricLossWithGrad']) {
+    for (const r of REDUCTIONS) {
+      const mirror = `${m}/n=40000/reduction=${r}/mask=u8/weights/f64`;
+      add(`pool/${mirror}`, ({ pool }) =>
+        callAsync(pool, m, d.logits(40000, 'f64'), d.binaryTargets(40000, 'f64'),
+          { reduction: r, mask: d.maskU8(40000), weights: d.weights(40000, 'f64') }), { mirrors: mirror });
+    }
   }
   for (const m of ['softmaxFocalLoss', 'softmaxFocalLossWithGrad']) {
     const grad = m.endsWith('WithGrad');
@@ -1071,6 +1093,11 @@ export function buildCases(): Case[] {
   err('polyFocalLoss/epsilon=NaN', ({ fl }) => call(fl, 'polyFocalLoss', x8, t8, { epsilon: NaN }));
   err('polyFocalLossWithGrad/weights-infinite-at-2', ({ fl }) =>
     call(fl, 'polyFocalLossWithGrad', x8, t8, { weights: withAt(new Float32Array(8).fill(1), 2, Infinity) }));
+  err('asymmetricLoss/gammaNeg=-1', ({ fl }) => call(fl, 'asymmetricLoss', x8, t8, { gammaNeg: -1 }));
+  err('asymmetricLoss/clip=1', ({ fl }) => call(fl, 'asymmetricLoss', x8, t8, { clip: 1 }));
+  err('asymmetricLoss/eps=0', ({ fl }) => call(fl, 'asymmetricLoss', x8, t8, { eps: 0 }));
+  err('asymmetricLoss/normalizer-with-sum', ({ fl }) => call(fl, 'asymmetricLoss', x8, t8, { normalizer: 2 }));
+  err('asymmetricLossWithGrad/detachModulator=1', ({ fl }) => call(fl, 'asymmetricLossWithGrad', x8, t8, { detachModulator: 1 }));
   const smx = 'softmaxFocalLoss';
   const smxG = 'softmaxFocalLossWithGrad';
   const x12 = Float32Array.of(0.5, -1, 2, -3, 4, -5, 6, -7, 1, 0, 0.25, 3);

@@ -4,6 +4,7 @@
 import { loadEngine, loadEngineSync, type Engine, type EngineOptions } from './core/engine.js';
 import { runElementwise } from './core/elementwise.js';
 import { runRowCall } from './core/rows.js';
+import type { AsymmetricGradOptions, AsymmetricOptions } from './families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
 import type { DistributionFocalGradOptions, DistributionFocalOptions } from './families/dfl.js';
 import { sigmoidPlan, softmaxRowsPlan, type SigmoidOptions, type SoftmaxOptions } from './families/primitives.js';
@@ -203,6 +204,44 @@ export class Focal {
   polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): WithGrad;
   polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): WithGrad {
     return this.#loss('polyFocalLoss', logits, targets, options, true) as WithGrad;
+  }
+
+  /**
+   * Asymmetric loss (Ridnik et al. 2021, ASL) for multi-label classification, with the semantics of Alibaba-MIIL's
+   * AsymmetricLoss (src/loss_functions/losses.py). Logits are N x C (every element is one (sample, class) pair),
+   * targets in [0, 1] (soft targets by the same formula). Per element, with p = sigmoid(x) and t the target:
+   * xs_neg = min(1 - p + clip, 1) (the negatives' probability shift; none when clip = 0),
+   * ce = -(t log max(p, eps) + (1-t) log max(xs_neg, eps)), p_t = p t + xs_neg (1-t),
+   * loss = (1 - p_t)^(gammaPos t + gammaNeg (1-t)) ce. Defaults (the anchor's): gammaPos 1, gammaNeg 4, clip 0.05,
+   * eps 1e-8, detachModulator true, reduction 'sum' (the anchor's -loss.sum(); 'mean' divides it by N·C, or by
+   * `normalizer`). Also takes `weights`, `normalizer`, `out`, `mask`, `ignoreIndex`, `classes`, `classWeights`.
+   * @returns a number for 'sum' / 'mean', a Float32Array of per-element losses for 'none'.
+   * @throws TypeError for an argument of the wrong type (a non-boolean detachModulator included); RangeError for
+   *   lengths that disagree, a non-finite logit, a target outside [0, 1] (not ignored), gammaPos or gammaNeg not a
+   *   finite number >= 0, clip outside [0, 1), eps outside (0, 0.5), an unknown reduction or a normalizer <= 0
+   *   (or given with a reduction other than 'mean'). The engine stays usable after any error.
+   */
+  asymmetricLoss(logits: Floats, targets: Floats, options: PerElement<AsymmetricOptions>): Float32Array;
+  asymmetricLoss(logits: Floats, targets: Floats, options?: Reduced<AsymmetricOptions>): number;
+  asymmetricLoss(logits: Floats, targets: Floats, options?: AsymmetricOptions): number | Float32Array;
+  asymmetricLoss(logits: Floats, targets: Floats, options?: AsymmetricOptions): number | Float32Array {
+    return this.#loss('asymmetricLoss', logits, targets, options, false).loss;
+  }
+
+  /**
+   * asymmetricLoss and its gradient with respect to the logits in one fused pass. With detachModulator (default,
+   * the anchor's disable_torch_grad_focal_loss) the modulator w = (1 - p_t)^gamma is a constant: grad = w d ce/dx.
+   * With detachModulator false, d w/dx is included, evaluated as w gamma (d(1-p_t)/dx) / (1-p_t), never as
+   * (1-p_t)^(gamma-1): where 1 - p_t = 0 (a negative with p <= clip, or a saturated positive) and gamma is in (0, 1)
+   * the anchor's autograd gives NaN (0 * inf), ours the finite limit (0). A clamp that is active passes no gradient
+   * (as torch.clamp): log max(p, eps) where p < eps, log max(xs_neg, eps) where xs_neg < eps, and xs_neg where
+   * 1 - p + clip > 1. Same options and errors as asymmetricLoss, plus `gradOut`.
+   */
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options: PerElement<AsymmetricGradOptions>): WithGrad<Float32Array>;
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<AsymmetricGradOptions>): WithGrad<number>;
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): WithGrad;
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): WithGrad {
+    return this.#loss('asymmetricLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**

@@ -8,6 +8,7 @@ export type {
   SigmoidFocalStarOptions, SigmoidFocalStarGradOptions, QualityFocalOptions, QualityFocalGradOptions,
   VarifocalOptions, VarifocalGradOptions, PolyFocalOptions, PolyFocalGradOptions,
 } from './families/variants.js';
+export type { AsymmetricOptions, AsymmetricGradOptions } from './families/asymmetric.js';
 export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } from './families/softmax.js';
 export type { BinaryFocalOptions, BinaryFocalGradOptions } from './families/binary.js';
 export type { DistributionFocalOptions, DistributionFocalGradOptions, DflCompat } from './families/dfl.js';

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { dump, parse, type TypedArray } from 'npyjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rng } from './engines.js';
-import { dflReduced, sigmoidFocalReduced, softmaxFocalReduced, ultralyticsDflRef } from './reference.js';
+import { asymmetricRef, dflReduced, sigmoidFocalReduced, softmaxFocalReduced, ultralyticsDflRef } from './reference.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'focal-cli-'));
@@ -84,6 +84,23 @@ describe.concurrent('focal-wasm loss: results', () => {
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(grad.data[i]! - want[i]!) / scale);
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('--loss asymmetricLoss reduces by its own default, the sum; --reduction mean and --normalizer as asked', async () => {
+    const o = { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8, detachModulator: true };
+    let sum = 0;
+    for (let i = 0; i < logits.length; i++) sum += asymmetricRef(logits[i]!, binary[i]!, o).loss;
+    const r = await cli('loss', '--logits', files.logits, '--targets', files.binary, '--loss', 'asymmetricLoss');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(rel(Number(r.stdout.trim()), sum)).toBeLessThan(1e-6);
+    const mean = await cli('loss', '--logits', files.logits, '--targets', files.binary, '--loss', 'asymmetricLoss',
+      '--reduction', 'mean', '--normalizer', '8', '--set', 'gammaNeg=4');
+    expect(mean.code).toBe(0);
+    expect(rel(Number(mean.stdout.trim()), sum / 8)).toBeLessThan(1e-6);
+    const refused = await cli('loss', '--logits', files.logits, '--targets', files.binary, '--loss', 'asymmetricLoss', '--normalizer', '8');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--normalizer applies to --reduction mean only, not sum');
   });
 
   it('prints one loss per line for --reduction none, and writes them with --out', async () => {

@@ -39,6 +39,11 @@ function inputsOf(loss: string): { first: Float32Array; second: Float32Array | I
   if (loss === 'binaryFocalLoss') first.set([0, 1, 1e-9, 1 - 1e-9]); // where the epsilon clip decides
   const soft = loss === 'qualityFocalLoss' || loss === 'varifocalLoss';
   const second = Float32Array.from({ length: n }, () => (random() < 0.3 ? (soft ? random() : 1) : 0));
+  if (loss === 'asymmetricLoss') {
+    // Positives with p below eps (1e-8), where the clamp inside the log decides.
+    first.set([-25, -30, -40]);
+    second.set([1, 1, 1]);
+  }
   return { first, second, shared: {} };
 }
 

@@ -64,7 +64,7 @@ const METHODS: Method[] = [
   ...loss('sigmoidFocalLoss', onLogits,
     ['alpha', 'gamma', 'compat', 'posWeight', 'reducedThreshold', 'normalized', ...REDUCTION, ...MASKS],
     [['gama', 'gamma'], ...LOSS_MISSES, ...MASK_MISSES],
-    ['labelSmoothing', 'epsilon', 'iouWeighted', 'beta']),
+    ['labelSmoothing', 'epsilon', 'iouWeighted', 'beta', 'detachModulator']),
   ...loss('sigmoidFocalLossStar', onLogits, ['alpha', 'gamma', 'beta', ...REDUCTION, ...MASKS],
     [['gama', 'gamma'], ...LOSS_MISSES, ...MASK_MISSES],
     ['epsilon', 'iouWeighted', 'labelSmoothing']),
@@ -80,6 +80,9 @@ const METHODS: Method[] = [
   ...loss('distributionFocalLoss', onBins, ['bins', 'compat', ...REDUCTION],
     [['bin', 'bins'], ...LOSS_MISSES],
     ['gamma', 'alpha', 'classes', 'labelSmoothing']),
+  ...loss('asymmetricLoss', onLogits, ['gammaPos', 'gammaNeg', 'clip', 'eps', 'detachModulator', ...REDUCTION, ...MASKS],
+    [['gamma_neg', 'gammaNeg'], ['gamma_pos', 'gammaPos'], ['detach_modulator', 'detachModulator'], ...LOSS_MISSES, ...MASK_MISSES],
+    ['gamma', 'alpha', 'epsilon', 'labelSmoothing', 'posWeight']),
   ...loss('softmaxFocalLoss', onRows,
     ['classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', 'shape', 'classAxis', 'compat', ...REDUCTION],
     [['gama', 'gamma'], ...LOSS_MISSES, ['ignore_index', 'ignoreIndex'], ['classe', 'classes']],
@@ -193,6 +196,7 @@ describe.each(builds)('strict options, $name build', ({ create }) => {
     ['qualityFocalLoss with classWeights', (fl, c) => fl.qualityFocalLoss(x(), t(), { classes: c, classWeights: [1, 2] } as never)],
     ['varifocalLoss with classWeights', (fl, c) => fl.varifocalLoss(x(), t(), { classes: c, classWeights: [1, 2] } as never)],
     ['polyFocalLoss with classWeights', (fl, c) => fl.polyFocalLoss(x(), t(), { classes: c, classWeights: [1, 2] } as never)],
+    ['asymmetricLoss with classWeights', (fl, c) => fl.asymmetricLoss(x(), t(), { classes: c, classWeights: [1, 2] } as never)],
     ['softmaxFocalLoss', (fl, c) => fl.softmaxFocalLoss(z(), y(), { classes: c } as never)],
     ['softmaxFocalLossWithGrad', (fl, c) => fl.softmaxFocalLossWithGrad(z(), y(), { classes: c } as never)],
     ['softmax()', (fl, c) => fl.softmax(z(), { classes: c } as never)],
@@ -226,6 +230,8 @@ const POOL_CALLS: ReadonlyArray<readonly [string, string, readonly [string, stri
   ['varifocalLossWithGrad', 'new', ['gama', 'gamma'], () => [x(), t()]],
   ['polyFocalLoss', 'new', ['gama', 'gamma'], () => [x(), t()]],
   ['polyFocalLossWithGrad', 'new', ['gama', 'gamma'], () => [x(), t()]],
+  ['asymmetricLoss', 'new', ['gamma_neg', 'gammaNeg'], () => [x(), t()]],
+  ['asymmetricLossWithGrad', 'new', ['gamma_neg', 'gammaNeg'], () => [x(), t()]],
   ['binaryFocalLoss', 'new', ['gama', 'gamma'], () => [probs(), t()]],
   ['binaryFocalLossWithGrad', 'new', ['gama', 'gamma'], () => [probs(), t()]],
   ['distributionFocalLoss', 'new', ['bin', 'bins'], () => [z(), bins()]],
@@ -270,6 +276,7 @@ describe.each(builds)('strict options in focal-wasm/tfjs, $name build', ({ creat
     ['varifocalLoss', 'gama', 'gamma'],
     ['polyFocalLoss', 'gama', 'gamma'],
     ['distributionFocalLoss', 'reduce', 'reduction'],
+    ['asymmetricLoss', 'gamma_neg', 'gammaNeg'],
   ];
   test.each(LOSSES)('focalLoss(fl, { loss: %s, %s }) throws the TypeError at creation', async (name, wrong, right) => {
     const fl = await create();

@@ -572,3 +572,61 @@ export function ultralyticsDflRef(
   const sum = perBox.reduce((a, b) => a + b, 0);
   return { loss: options.reduction === 'sum' ? sum : boxes === 0 ? 0 : sum / (options.normalizer ?? boxes), grad, magnitude };
 }
+
+// ---- the asymmetric loss (issue 15): Ridnik et al. 2021 (ASL), Alibaba-MIIL AsymmetricLoss ----------------------
+// src/loss_functions/losses.py, per element:
+//   xs_pos = sigmoid(x); xs_neg = 1 - xs_pos; if clip > 0: xs_neg = min(xs_neg + clip, 1)
+//   loss = -(t log max(xs_pos, eps) + (1-t) log max(xs_neg, eps)) * (1 - p_t)^(gamma_pos t + gamma_neg (1-t)),
+//   p_t = xs_pos t + xs_neg (1-t)   (the modulator applied when either gamma is > 0; x^0 = 1 makes that moot)
+// and its gradient by autograd: torch.clamp passes the gradient inside its range (bounds included) and none outside;
+// with disable_torch_grad_focal_loss the modulator is a constant.
+
+export interface AsymmetricRefOptions {
+  gammaPos: number;
+  gammaNeg: number;
+  clip: number;
+  eps: number;
+  detachModulator: boolean;
+}
+
+/**
+ * One element of the asymmetric loss and d loss / d x, in float64. clip and eps are taken as the float32 values the
+ * engine receives (as binaryFocalRef's clip bounds). Evaluation order for float64 stability only: log xs_pos =
+ * -softplus(-x); 1 - xs_neg = max(p - clip, 0) (clip > 0) or p, and log xs_neg = log1p(-(1 - xs_neg)) while
+ * xs_neg >= 1/2, log(pc + clip) below. The modulator's derivative g q^(g-1) dq/dx is evaluated as g w (dq/dx) / q
+ * (the same value; 0 where q = 0, its limit there: dq/dx = 0 on that side of the clip, or ce -> 0 with q).
+ * `pOverride` evaluates at another p (and 1 - p), for judging float32 results where p - clip cancels.
+ */
+export function asymmetricRef(
+  x: number, t: number, o: AsymmetricRefOptions, pOverride?: { p: number; pc: number },
+): VariantElement & { magnitude: number; w: number; ce: number } {
+  const clip = Math.fround(o.clip);
+  const eps = Math.fround(o.eps);
+  const p = pOverride?.p ?? sigmoid(x);
+  const pc = pOverride?.pc ?? sigmoid(-x);
+  // Positives: log max(p, eps); d/dx log p = 1 - p inside the clamp.
+  const posClamped = p < eps;
+  const logPos = posClamped ? Math.log(eps) : pOverride ? Math.log(p) : -softplus(-x);
+  const dLogPos = posClamped ? 0 : pc;
+  // Negatives: xs_neg = min(pc + clip, 1) = 1 - dn; its clamp at 1 passes the gradient where pc + clip <= 1.
+  const shiftOpen = clip > 0 ? p >= clip : true;
+  const dn = clip > 0 ? Math.max(p - clip, 0) : p; // 1 - xs_neg
+  const xsNeg = clip > 0 ? Math.min(pc + clip, 1) : pc;
+  const negClamped = xsNeg < eps;
+  let logNeg: number;
+  if (negClamped) logNeg = Math.log(eps);
+  else if (clip === 0) logNeg = pOverride ? Math.log(pc) : -softplus(x);
+  else logNeg = dn <= 0.5 ? Math.log1p(-dn) : Math.log(pc + clip);
+  const dLogNeg = negClamped || !shiftOpen ? 0 : (-p * pc) / xsNeg; // d xs_neg/dx = -p (1-p)
+  const ce = -(t * logPos + (1 - t) * logNeg);
+  const dce = -(t * dLogPos + (1 - t) * dLogNeg);
+  const q = t * pc + (1 - t) * dn; // 1 - p_t
+  const g = o.gammaPos * t + o.gammaNeg * (1 - t);
+  const w = o.gammaPos > 0 || o.gammaNeg > 0 ? Math.pow(q, g) : 1;
+  const dq = -t * p * pc + (1 - t) * (shiftOpen ? p * pc : 0);
+  const dw = o.detachModulator || g === 0 || q === 0 ? 0 : (g * w * dq) / q;
+  const loss = w * ce;
+  const grad = w * dce + dw * ce;
+  const magnitude = Math.abs(w) * (t * Math.abs(dLogPos) + (1 - t) * Math.abs(dLogNeg)) + Math.abs(dw * ce);
+  return { loss, grad, magnitude, w, ce };
+}

@@ -1,21 +1,22 @@
-// The sigmoid family beyond torchvision's focal loss: FL*, Quality Focal Loss, Varifocal Loss, Poly-1 focal, and
-// the focal loss with masks, class weights, posWeight, reduced and normalized focal terms. A family file of its own
-// beside focal.ts (which keeps the plain, tuned kernel). Each export is one loss; they share one loop body,
-// `family`, specialized per loss at compile time (the variant is a constant, so Binaryen folds away the others).
+// The sigmoid family beyond torchvision's focal loss: FL*, Quality Focal Loss, Varifocal Loss, Poly-1 focal, the
+// asymmetric loss (ASL), and the focal loss with masks, class weights, posWeight, reduced and normalized focal
+// terms. A family file of its own beside focal.ts (which keeps the plain, tuned kernel). Each export is one loss;
+// they share one loop body, `family`, specialized per loss at compile time (the variant is a constant, so Binaryen
+// folds away the others).
 // The loop reads logits and targets once and writes loss and gradient in the same pass, as focal.ts does.
 // Pieces every variant uses, with p = sigmoid(x), t in [0, 1], from e = exp(-|x|) (no overflow, no 1 - p
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
 import {
-  FLAG_HAS_IGNORE, FLAG_IOU_WEIGHTED, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, FLAG_REDUCED, GAMMA_ZERO, PARAM_ALPHA,
-  PARAM_DF_COEF, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_VALUE,
-  PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS,
-  STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS,
-  STREAM_WEIGHTS,
+  FLAG_DETACH_MODULATOR, FLAG_HAS_IGNORE, FLAG_IOU_WEIGHTED, FLAG_NORMALIZED, FLAG_NORMALIZED_DIAG, FLAG_REDUCED,
+  GAMMA_ZERO, PARAM_ALPHA, PARAM_CLIP, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA,
+  PARAM_GAMMA_MODE, PARAM_GAMMA_NEG, PARAM_GRAD_SCALE, PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD,
+  PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT,
+  STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, powModeF32,
-  powModeF32x4, splitHighF32,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, negAbsF32x4,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -24,6 +25,7 @@ const STAR: i32 = 1;
 const QUALITY: i32 = 2;
 const VARIFOCAL: i32 = 3;
 const POLY: i32 = 4;
+const ASYMMETRIC: i32 = 5;
 
 /**
  * The shared loop. Per element: `keep` unless mask[i] == 0 or (FLAG_HAS_IGNORE and t == ignoreValue); an element not
@@ -33,7 +35,8 @@ const POLY: i32 = 4;
  * to lossOut and gradient * gradScale to gradOut unless those are 0. Returns the number of kept elements, or -1
  * when a kept element has a non-finite logit or weight or a target outside [0, 1].
  * Parameters: alpha (< 0: none), gamma (the exponent, formed by `mode`: QFL passes its beta), and the variant's own:
- * FL*'s shift (its beta), Poly-1's epsilon, the reduced focal term's threshold and thresholdScale (threshold^-gamma).
+ * FL*'s shift (its beta), Poly-1's epsilon, the reduced focal term's threshold and thresholdScale (threshold^-gamma),
+ * the asymmetric loss's gammaNeg (gamma is its gammaPos), clip and eps (FLAG_DETACH_MODULATOR).
  */
 // @ts-ignore: decorator
 @inline function family(
@@ -41,13 +44,18 @@ const POLY: i32 = 4;
   logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
   lossOut: usize, gradOut: usize, n: usize,
   alpha: f32, gamma: f32, shift: f32, epsilon: f32, threshold: f32, thresholdScale: f32, mode: i32, flags: i32, ignoreValue: f32,
-  gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize,
+  gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize, gammaNeg: f32, clip: f32, eps: f32,
 ): i32 {
   const hasIgnore = (flags & FLAG_HAS_IGNORE) != 0;
   const iouWeighted = (flags & FLAG_IOU_WEIGHTED) != 0;
   const reduced = (flags & FLAG_REDUCED) != 0;
   const normalized = (flags & FLAG_NORMALIZED) != 0;
   const diag = (flags & FLAG_NORMALIZED_DIAG) != 0;
+  const detach = (flags & FLAG_DETACH_MODULATOR) != 0;
+  // Asymmetric loss: one exponent per target (t gammaPos + (1-t) gammaNeg, pow per element) unless both are equal;
+  // -log eps once per call, by the scalar log (the same bits in both builds).
+  const twoGammas = variant == ASYMMETRIC && gamma != gammaNeg;
+  const negLogEps: f32 = variant == ASYMMETRIC ? -logF32(eps) : 0;
   const hasAlpha = alpha >= 0;
   const alphaNeg: f32 = 1.0 - alpha;
   const gHi = splitHighF32(gamma);
@@ -76,6 +84,10 @@ const POLY: i32 = 4;
     const invSV = f32x4.splat(invS);
     const dfCoefV = f32x4.splat(dfCoef);
     const ignoreV = f32x4.splat(ignoreValue);
+    const gammaNegV = f32x4.splat(gammaNeg);
+    const clipV = f32x4.splat(clip);
+    const epsV = f32x4.splat(eps);
+    const negLogEpsV = f32x4.splat(negLogEps);
     let acc01 = v128.load(acc);
     let acc23 = v128.load(acc, 16);
     let fAcc01 = f64x2.splat(0);
@@ -220,6 +232,54 @@ const POLY: i32 = 4;
           if (mode != GAMMA_ZERO) negInner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, pc), spPos), p);
           loss = f32x4.mul(v128.bitselect(posW, negW, positive), ce);
           grad = v128.bitselect(f32x4.mul(posW, pMinusT), f32x4.mul(negW, negInner), positive);
+        } else if (variant == ASYMMETRIC) {
+          // ASL (Alibaba-MIIL): w (t nlPos + (1-t) nlNeg), nlPos = -log max(p, eps), nlNeg = -log max(xs_neg, eps),
+          // xs_neg = min(1 - p + clip, 1) = 1 - dn with dn = max(p - clip, 0), w = q^g, q = 1 - p_t = t (1-p) + (1-t) dn.
+          // A clamp that is active passes no gradient (as torch.clamp).
+          const posKeep = f32x4.ge(p, epsV);
+          const nlPos = v128.bitselect(spNeg, negLogEpsV, posKeep); // softplus(-x) = -log p
+          const dlPos = v128.and(f32x4.neg(pc), posKeep); // d(-log p)/dx = -(1-p)
+          const dnRaw = f32x4.sub(p, clipV);
+          const shifted = f32x4.gt(dnRaw, zero); // xs_neg < 1: the clamp at 1 is not active
+          const dn = v128.and(dnRaw, shifted);
+          // xs_neg as u + c (u its float32 rounding, c the rest) from whichever side is exact: 1 - dn for x <= 0 (the
+          // log1p correction), pc + clip for x > 0 (the two-sum error); then log xs_neg = log u + c / u.
+          const uNeg = f32x4.sub(one, dn);
+          const cNeg = f32x4.sub(f32x4.neg(dn), f32x4.sub(uNeg, one));
+          const uPos = f32x4.add(pc, clipV);
+          const bb = f32x4.sub(uPos, pc);
+          const cPos = f32x4.add(f32x4.sub(pc, f32x4.sub(uPos, bb)), f32x4.sub(clipV, bb));
+          const u = v128.bitselect(uPos, uNeg, pos);
+          const c = v128.bitselect(cPos, cNeg, pos);
+          const negAboveEps = f32x4.ge(u, epsV);
+          const logXsNeg = f32x4.add(logF32x4(u), f32x4.div(c, u));
+          const nlNeg = v128.and(v128.bitselect(f32x4.neg(logXsNeg), negLogEpsV, negAboveEps), shifted);
+          // d(-log xs_neg)/dx = p (1-p) / xs_neg where neither clamp is active.
+          const dlNeg = v128.and(f32x4.div(f32x4.mul(p, pc), u), v128.and(shifted, negAboveEps));
+          const ce = f32x4.add(f32x4.mul(t, nlPos), f32x4.mul(tc, nlNeg));
+          const dce = f32x4.add(f32x4.mul(t, dlPos), f32x4.mul(tc, dlNeg));
+          const q = f32x4.add(f32x4.mul(t, pc), f32x4.mul(tc, dn));
+          let w = one;
+          let g = gammaV;
+          if (twoGammas) {
+            g = f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, tc));
+            const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+            w = powF32x4(q, g, gh, f32x4.sub(g, gh));
+          } else {
+            w = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
+          }
+          loss = f32x4.mul(w, ce);
+          if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
+            grad = f32x4.mul(w, dce);
+          } else {
+            // d q^g / dx = q^g g rs, rs = (dq/dx) / q: dq/dx = p (1-p) ((1-t) [shifted] - t). Where shifted, rs =
+            // r (1 - 2t) with r = p (1-p) / q (0 where q = 0); elsewhere q = t (1-p) and rs = -p. No q^(g-1), so g
+            // in (0, 1) stays finite where q = 0 (the anchor's 0 * inf = NaN): its limit there is 0.
+            const r = v128.bitselect(f32x4.div(f32x4.mul(p, pc), q), zero, f32x4.gt(q, zero));
+            const rs = v128.bitselect(f32x4.mul(r, f32x4.sub(tc, t)), f32x4.neg(p), shifted);
+            const k = f32x4.mul(g, rs);
+            grad = f32x4.mul(w, f32x4.add(f32x4.mul(k, ce), dce));
+          }
         }
       }
       if (scaled) {
@@ -373,6 +433,45 @@ const POLY: i32 = 4;
         if (mode != GAMMA_ZERO) negInner = (gamma * pc) * spPos + p;
         loss = select<f32>(posW, negW, positive) * ce;
         grad = select<f32>(posW * pMinusT, negW * negInner, positive);
+      } else if (variant == ASYMMETRIC) {
+        const posKeep = p >= eps;
+        const nlPos = select<f32>(spNeg, negLogEps, posKeep);
+        const dlPos = select<f32>(-pc, 0, posKeep);
+        const dnRaw = p - clip;
+        const shifted = dnRaw > 0;
+        const dn = select<f32>(dnRaw, 0, shifted);
+        const uNeg = <f32>1.0 - dn;
+        const cNeg = -dn - (uNeg - <f32>1.0);
+        const uPos = pc + clip;
+        const bb = uPos - pc;
+        const cPos = (pc - (uPos - bb)) + (clip - bb);
+        const u = select<f32>(uPos, uNeg, pos);
+        const c = select<f32>(cPos, cNeg, pos);
+        const negAboveEps = u >= eps;
+        const logXsNeg = logF32(u) + c / u;
+        const nlNeg = select<f32>(select<f32>(-logXsNeg, negLogEps, negAboveEps), 0, shifted);
+        const dlNeg = select<f32>((p * pc) / u, 0, shifted && negAboveEps);
+        const ce = t * nlPos + tc * nlNeg;
+        const dce = t * dlPos + tc * dlNeg;
+        const q = t * pc + tc * dn;
+        let w: f32 = 1.0;
+        let g = gamma;
+        if (twoGammas) {
+          g = gamma * t + gammaNeg * tc;
+          const gh = splitHighF32(g);
+          w = powF32(q, g, gh, g - gh);
+        } else {
+          w = powModeF32(q, mode, gamma, gHi, gLo);
+        }
+        loss = w * ce;
+        if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
+          grad = w * dce;
+        } else {
+          const r = select<f32>((p * pc) / q, 0, q > 0);
+          const rs = select<f32>(r * (tc - t), -p, shifted);
+          const k = g * rs;
+          grad = w * (k * ce + dce);
+        }
       }
     }
     if (scaled) {
@@ -404,17 +503,21 @@ const POLY: i32 = 4;
     load<usize>(streams, STREAM_CLASS_WEIGHTS),
     focal || variant == POLY ? load<usize>(streams, STREAM_POS_WEIGHTS) : 0,
     load<usize>(streams, STREAM_MASK), load<usize>(streams, STREAM_LOSS), load<usize>(streams, STREAM_GRAD), n,
-    variant == QUALITY ? -1 : load<f32>(params, PARAM_ALPHA),
+    variant == QUALITY || variant == ASYMMETRIC ? -1 : load<f32>(params, PARAM_ALPHA),
     load<f32>(params, PARAM_GAMMA),
     variant == STAR ? load<f32>(params, PARAM_SHIFT) : 0,
     variant == POLY ? load<f32>(params, PARAM_EPSILON) : 0,
     focal ? load<f32>(params, PARAM_THRESHOLD) : 0,
     focal ? load<f32>(params, PARAM_THRESHOLD_SCALE) : 0,
     variant == STAR ? GAMMA_ZERO : load<i32>(params, PARAM_GAMMA_MODE),
-    load<i32>(params, PARAM_FLAGS) & (focal ? -1 : variant == VARIFOCAL ? FLAG_HAS_IGNORE | FLAG_IOU_WEIGHTED : FLAG_HAS_IGNORE),
+    load<i32>(params, PARAM_FLAGS) & (focal ? -1 : variant == VARIFOCAL ? FLAG_HAS_IGNORE | FLAG_IOU_WEIGHTED
+      : variant == ASYMMETRIC ? FLAG_HAS_IGNORE | FLAG_DETACH_MODULATOR : FLAG_HAS_IGNORE),
     load<f32>(params, PARAM_IGNORE_VALUE), load<f32>(params, PARAM_GRAD_SCALE),
     focal ? load<f32>(params, PARAM_INV_S) : 1, focal ? load<f32>(params, PARAM_DF_COEF) : 0,
     load<usize>(streams, STREAM_ACC), focal ? load<usize>(streams, STREAM_FOCAL_ACC) : 0,
+    variant == ASYMMETRIC ? load<f32>(params, PARAM_GAMMA_NEG) : 0,
+    variant == ASYMMETRIC ? load<f32>(params, PARAM_CLIP) : 0,
+    variant == ASYMMETRIC ? load<f32>(params, PARAM_EPS) : 0,
   );
 }
 
@@ -452,4 +555,13 @@ export function varifocal(streams: usize, n: usize, params: usize): i32 {
 /** Poly-1 focal loss (Leng et al. 2022): alpha (< 0: none), gamma, epsilon. */
 export function polyFocal(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(POLY, streams, n, params);
+}
+
+/**
+ * Asymmetric loss (Ridnik et al. 2021, ASL; Alibaba-MIIL src/loss_functions/losses.py AsymmetricLoss): gamma is
+ * gammaPos, gammaNeg, clip (the probability shift of the negatives), eps (the clamp inside the logs),
+ * FLAG_DETACH_MODULATOR (the anchor's disable_torch_grad_focal_loss). loss = q^g (t nlPos + (1-t) nlNeg), see family.
+ */
+export function asymmetricFocal(streams: usize, n: usize, params: usize): i32 {
+  return familyEntry(ASYMMETRIC, streams, n, params);
 }

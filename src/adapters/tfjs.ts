@@ -4,6 +4,7 @@
 // only this subpath imports it.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Focal } from '../focal.js';
+import type { AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalOptions } from '../families/binary.js';
 import type { DistributionFocalOptions } from '../families/dfl.js';
 import { isLossName, LOSS_NAMES, LOSSES, type LossName } from '../families/registry.js';
@@ -14,7 +15,10 @@ import { show } from '../options/checks.js';
 import type { WithGrad } from '../options/results.js';
 import { optionsOf } from '../options/strict.js';
 
-/** A loss is reduced to a tf.Scalar: 'mean' (default) or 'sum'. Caller-owned outputs do not apply. */
+/**
+ * A loss is reduced to a tf.Scalar: 'mean' or 'sum' (default: the method's, 'mean', or 'sum' for asymmetricLoss).
+ * Caller-owned outputs do not apply.
+ */
 type ForTfjs<T> = Omit<T, 'reduction' | 'out'> & { reduction?: 'mean' | 'sum' };
 
 /** Which engine loss, and its options (the same names and defaults as the Focal method). */
@@ -24,6 +28,7 @@ export type TfjsFocalOptions =
   | ({ loss: 'qualityFocalLoss' } & ForTfjs<QualityFocalOptions>)
   | ({ loss: 'varifocalLoss' } & ForTfjs<VarifocalOptions>)
   | ({ loss: 'polyFocalLoss' } & ForTfjs<PolyFocalOptions>)
+  | ({ loss: 'asymmetricLoss' } & ForTfjs<AsymmetricOptions>)
   | ({ loss: 'binaryFocalLoss' } & ForTfjs<BinaryFocalOptions>)
   | ({ loss: 'softmaxFocalLoss' } & ForTfjs<Omit<SoftmaxFocalOptions, 'classes' | 'shape' | 'classAxis'>>)
   | ({ loss: 'distributionFocalLoss' } & ForTfjs<Omit<DistributionFocalOptions, 'bins'>>);
@@ -33,7 +38,8 @@ export type TfjsLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 /** What each loss reads from a tfjs model: logits, except the binary loss, which takes probabilities. */
 const INPUT: Record<LossName, string> = {
   sigmoidFocalLoss: 'logits', sigmoidFocalLossStar: 'logits', qualityFocalLoss: 'logits', varifocalLoss: 'logits',
-  polyFocalLoss: 'logits', softmaxFocalLoss: 'logits', binaryFocalLoss: 'probabilities', distributionFocalLoss: 'logits',
+  polyFocalLoss: 'logits', asymmetricLoss: 'logits', softmaxFocalLoss: 'logits', binaryFocalLoss: 'probabilities',
+  distributionFocalLoss: 'logits',
 };
 
 /** Options the adapter sets itself (softmax: the classes come from the last axis of the logits). */

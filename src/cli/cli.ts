@@ -9,6 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { dump, parse, type NpyArray } from 'npyjs';
 import { createFocalSync } from '../focal.js';
 import { isLossName, LOSS_NAMES, type LossName } from '../families/registry.js';
+import { DEFAULTS } from '../options/defaults.js';
 import type { Floats, Reduction } from '../options/checks.js';
 import type { WithGrad } from '../options/results.js';
 
@@ -27,7 +28,8 @@ interface LossCommandOptions {
   classes?: number;
   ignoreIndex?: number;
   set: Record<string, unknown>;
-  reduction: Reduction;
+  /** Default: the loss's own ('mean'; 'sum' for asymmetricLoss). */
+  reduction?: Reduction;
   normalizer?: number;
   grad?: string;
   out?: string;
@@ -162,14 +164,15 @@ function runLoss(opts: LossCommandOptions): void {
   const alpha = parseAlpha(opts.alpha, softmax);
   if (opts.classes !== undefined && !softmax) throw new UsageError('--classes applies to --softmax only');
   if (opts.ignoreIndex !== undefined && !softmax) throw new UsageError('--ignore-index applies to --softmax only');
-  if (opts.normalizer !== undefined && opts.reduction !== 'mean') {
-    throw new UsageError(`--normalizer applies to --reduction mean only, not ${opts.reduction}`);
+  const reduction: Reduction = opts.reduction ?? DEFAULTS[loss].reduction;
+  if (opts.normalizer !== undefined && reduction !== 'mean') {
+    throw new UsageError(`--normalizer applies to --reduction mean only, not ${reduction}`);
   }
   const fl = createFocalSync();
   // Only what the user gave: every other option keeps the loss's own default (not every loss takes gamma).
   const common = {
     ...opts.set,
-    reduction: opts.reduction,
+    reduction,
     ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
     ...(opts.normalizer !== undefined ? { normalizer: opts.normalizer } : {}),
   };
@@ -237,7 +240,7 @@ function runLoss(opts: LossCommandOptions): void {
   }
   if (opts.grad) writeNpy(opts.grad, 'grad', result.grad, logitsFile.shape);
   if (typeof result.loss === 'number') {
-    if (opts.out) throw new UsageError(`--out needs --reduction none (the ${opts.reduction} is one number)`);
+    if (opts.out) throw new UsageError(`--out needs --reduction none (the ${reduction} is one number)`);
     process.stdout.write(`${shortest(result.loss)}\n`);
   } else if (opts.out) {
     writeNpy(opts.out, 'out', result.loss, lossShape);
@@ -310,8 +313,8 @@ export function main(argv: readonly string[]): number {
     .addOption(new Option('--ignore-index <int>', 'with --softmax: rows with this target count for nothing (default -100)')
       .argParser(numberArg('an integer', (v) => Number.isInteger(v))))
     .option('--set <name=value>', 'any other option of the loss, e.g. --set beta=1.5 (repeatable)', collectOption, {})
-    .addOption(new Option('--reduction <mode>', 'how to reduce the per-element (per-row) losses')
-      .choices(['mean', 'sum', 'none']).default('mean'))
+    .addOption(new Option('--reduction <mode>', 'how to reduce the per-element (per-row) losses (default: the loss\'s '
+      + 'own, mean; sum for asymmetricLoss)').choices(['mean', 'sum', 'none']))
     .addOption(new Option('--normalizer <number>', 'with --reduction mean: divide the sum by this (e.g. the number of '
       + 'positives) instead of the count').argParser(numberArg('a finite number > 0', (v) => Number.isFinite(v) && v > 0)))
     .option('--grad <out.npy>', 'write d(loss)/d(logits) as float32 .npy, same shape as the logits')

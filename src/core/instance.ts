@@ -18,6 +18,7 @@ export interface Kernels {
   qualityFocal: ElementwiseKernel;
   varifocal: ElementwiseKernel;
   polyFocal: ElementwiseKernel;
+  asymmetricFocal: ElementwiseKernel;
   binaryFocal: ElementwiseKernel;
   sigmoidMap: ElementwiseKernel;
   softmaxFocal: RowKernel;
@@ -43,7 +44,7 @@ export interface Kernels {
 /** The names of the loss kernels of each shape. */
 export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
-  | 'binaryFocal' | 'sigmoidMap';
+  | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal';
 export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows' | 'distributionFocal';
 
 /** One instantiated module: its kernels, its arena, which build it is, and the compiled module it came from. */

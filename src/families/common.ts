@@ -30,7 +30,7 @@ export interface SigmoidMaskOptions {
 
 /** The reduction and the caller-owned loss output, as every loss takes them. */
 export interface ReductionOptions {
-  /** 'mean' (default), 'sum', or 'none' for one loss per element. */
+  /** 'mean' (default; asymmetricLoss: 'sum'), 'sum', or 'none' for one loss per element. */
   reduction?: Reduction;
   /** Per-element weights (same length as the first argument), multiplied in before the reduction. */
   weights?: Floats;
@@ -61,6 +61,8 @@ export interface FamilyKernel {
   posWeight?: number | Floats;
   /** smp's normalized focal loss (two passes). */
   normalized?: boolean;
+  /** The reduction when none is given: 'mean' unless the loss's anchor says otherwise (ASL sums). */
+  reduction?: Reduction;
 }
 
 
@@ -79,13 +81,14 @@ export interface ElementwiseArgs {
 /** The first array (logits, or probabilities named `firstName`), targets of its length, reduction, weights. */
 export function elementwiseArgs(
   firstArg: unknown, targetsArg: unknown, options: Record<string, unknown>, firstName: string,
+  defaultReduction: Reduction = 'mean',
 ): ElementwiseArgs {
   const float16 = float16Option(options);
   const first = inputFloats(firstArg, firstName, float16);
   const targets = inputFloats(targetsArg, 'targets', float16);
   const n = first.length;
   checkLength(targets, 'targets', n, `the length of ${firstName}`);
-  const reduction = reductionOption(options.reduction, 'options.reduction');
+  const reduction = reductionOption(options.reduction, 'options.reduction', defaultReduction);
   const weights = weightsOption(options.weights, 'options.weights', n, `the length of ${firstName}`, float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   return { first, targets, n, reduction, weights, normalizer, float16 };
@@ -125,7 +128,7 @@ export function elementwiseCall(
 export function sigmoidFamilyPlan(
   logitsArg: unknown, targetsArg: unknown, options: Record<string, unknown>, withGrad: boolean, own: FamilyKernel,
 ): ElementwisePlan {
-  const args = elementwiseArgs(logitsArg, targetsArg, options, 'logits');
+  const args = elementwiseArgs(logitsArg, targetsArg, options, 'logits', own.reduction);
   const { first: logits, targets, n, reduction, weights, normalizer } = args;
 
   const mask = maskOption(options.mask, 'options.mask', n);

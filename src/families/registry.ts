@@ -4,6 +4,7 @@
 import { runElementwise, type ElementwisePlan, type LossResult } from '../core/elementwise.js';
 import type { Engine } from '../core/engine.js';
 import { runRowCall, type RowPlan } from '../core/rows.js';
+import { ASYMMETRIC_OPTIONS, asymmetricPlan } from './asymmetric.js';
 import { BINARY_OPTIONS, binaryPlan } from './binary.js';
 import { DFL_OPTIONS, distributionFocalPlan } from './dfl.js';
 import { SIGMOID_FOCAL_OPTIONS, sigmoidFocalPlan } from './sigmoid.js';
@@ -34,6 +35,7 @@ export const LOSSES = {
   qualityFocalLoss: { driver: 'elementwise', plan: qualityPlan, args: LOGITS, options: QUALITY_OPTIONS },
   varifocalLoss: { driver: 'elementwise', plan: varifocalPlan, args: LOGITS, options: VARIFOCAL_OPTIONS },
   polyFocalLoss: { driver: 'elementwise', plan: polyPlan, args: LOGITS, options: POLY_OPTIONS },
+  asymmetricLoss: { driver: 'elementwise', plan: asymmetricPlan, args: LOGITS, options: ASYMMETRIC_OPTIONS },
   binaryFocalLoss: { driver: 'elementwise', plan: binaryPlan, args: ['probs', 'targets'], options: BINARY_OPTIONS },
   softmaxFocalLoss: { driver: 'rows', plan: softmaxFocalPlan, args: LOGITS, options: SOFTMAX_FOCAL_OPTIONS },
   distributionFocalLoss: { driver: 'rows', plan: distributionFocalPlan, args: LOGITS, options: DFL_OPTIONS },

@@ -255,6 +255,31 @@ export function clipOption(value: unknown, name: string, fallback: number): { cl
   return { clipLo, clipHi };
 }
 
+/**
+ * The asymmetric loss's probability shift `clip`: a number in [0, 1) (0: no shift, as the anchor's clip = 0 or None).
+ * Kept as given: the kernel takes it as float32.
+ */
+export function shiftClipOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1)`);
+  if (!(value >= 0 && Math.fround(value) < 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1)`);
+  return value;
+}
+
+/**
+ * The asymmetric loss's `eps`, the lower clamp inside its logs: a number in (0, 0.5) that stays above 0 as a
+ * float32 (>= 2^-149, so that no log sees 0).
+ */
+export function logClampOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in (0, 0.5)`);
+  if (!(value > 0 && value < 0.5)) throw new RangeError(`${name} = ${show(value)}: expected a number in (0, 0.5)`);
+  if (!(Math.fround(value) > 0)) {
+    throw new RangeError(`${name} = ${show(value)}: expected a number in (0, 0.5) that is not 0 as a float32 (>= 1.4e-45)`);
+  }
+  return value;
+}
+
 /** A per-element mask (0 ignores the element): a Uint8Array, Float32Array, Float64Array or array of numbers, n long. */
 export function maskOption(value: unknown, name: string, n: number): Floats | Uint8Array | undefined {
   if (value === undefined) return undefined;

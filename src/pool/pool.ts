@@ -9,6 +9,7 @@ import {
 } from '../core/elementwise.js';
 import { buildBytes, loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
+import type { AsymmetricGradOptions, AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
 import type { DistributionFocalGradOptions, DistributionFocalOptions } from '../families/dfl.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
@@ -157,6 +158,23 @@ export class FocalPool {
   polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad>;
   async polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad> {
     const { loss, grad } = await this.#loss('polyFocalLoss', logits, targets, options, true);
+    return { loss, grad: grad! };
+  }
+
+  /** Focal.asymmetricLoss on the pool. */
+  asymmetricLoss(logits: Floats, targets: Floats, options: PerElement<AsymmetricOptions>): Promise<Float32Array>;
+  asymmetricLoss(logits: Floats, targets: Floats, options?: Reduced<AsymmetricOptions>): Promise<number>;
+  asymmetricLoss(logits: Floats, targets: Floats, options?: AsymmetricOptions): Promise<number | Float32Array>;
+  async asymmetricLoss(logits: Floats, targets: Floats, options?: AsymmetricOptions): Promise<number | Float32Array> {
+    return (await this.#loss('asymmetricLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.asymmetricLossWithGrad on the pool. */
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options: PerElement<AsymmetricGradOptions>): Promise<WithGrad<Float32Array>>;
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<AsymmetricGradOptions>): Promise<WithGrad<number>>;
+  asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): Promise<WithGrad>;
+  async asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): Promise<WithGrad> {
+    const { loss, grad } = await this.#loss('asymmetricLoss', logits, targets, options, true);
     return { loss, grad: grad! };
   }
 

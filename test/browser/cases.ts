@@ -192,6 +192,13 @@ const variantCases: Case[] = [
     }) },
   { name: 'sigmoid normalized, none', api: 'sigmoidFocalLoss',
     run: (fl) => fl.sigmoidFocalLoss(x, tSoft, { normalized: true, reduction: 'none' }) },
+  { name: 'asymmetricLoss sum (defaults)', api: 'asymmetricLoss', run: (fl) => fl.asymmetricLoss(x, t) },
+  { name: 'asymmetricLoss none, soft targets, weights, mask, clip 0', api: 'asymmetricLoss',
+    run: (fl) => fl.asymmetricLoss(x, tSoft, { reduction: 'none', weights: w, mask, clip: 0 }) },
+  { name: 'asymmetricLoss grad none (defaults)', api: 'asymmetricLossWithGrad',
+    run: (fl) => fl.asymmetricLossWithGrad(x, t, { reduction: 'none' }) },
+  { name: 'asymmetricLoss grad mean, attached, gammas in (0, 1), soft targets', api: 'asymmetricLossWithGrad',
+    run: (fl) => fl.asymmetricLossWithGrad(x, tSoft, { reduction: 'mean', detachModulator: false, gammaPos: 0.5, gammaNeg: 0.3 }) },
 ];
 
 const primitiveCases: Case[] = [

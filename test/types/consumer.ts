@@ -218,6 +218,45 @@ export function polyFocalLossResults(): void {
   const ph: Promise<number | Float32Array> = pool.polyFocalLoss(x, t, { reduction: r });
 }
 
+// ---- asymmetricLoss (its default reduction is 'sum': still a number) ----
+export function asymmetricLossResults(): void {
+  const a: number = fl.asymmetricLoss(x, t);
+  const b: number = fl.asymmetricLoss(x, t, { reduction: 'sum' });
+  const bm: number = fl.asymmetricLoss(x, t, { reduction: 'mean', normalizer: 4 });
+  const c: Float32Array = fl.asymmetricLoss(x, t, { reduction: 'none' });
+  // @ts-expect-error 'none' gives a Float32Array
+  const d: number = fl.asymmetricLoss(x, t, { reduction: 'none' });
+  // @ts-expect-error the default ('sum') gives a number
+  const d2: Float32Array = fl.asymmetricLoss(x, t);
+  const e: { loss: number; grad: Float32Array } = fl.asymmetricLossWithGrad(x, t);
+  const e2: { loss: number; grad: Float32Array } = fl.asymmetricLossWithGrad(x, t, { gammaNeg: 2, detachModulator: false });
+  const f: { loss: Float32Array; grad: Float32Array } = fl.asymmetricLossWithGrad(x, t, { reduction: 'none' });
+  // @ts-expect-error 'none' gives a Float32Array loss
+  const f2: { loss: number; grad: Float32Array } = fl.asymmetricLossWithGrad(x, t, { reduction: 'none' });
+  const h: number | Float32Array = fl.asymmetricLoss(x, t, { reduction: r });
+  // @ts-expect-error a reduction known only at run time may be 'none'
+  const h2: number = fl.asymmetricLoss(x, t, { reduction: r });
+  const i: { loss: number | Float32Array; grad: Float32Array } = fl.asymmetricLossWithGrad(x, t, { reduction: r });
+  const out = new Float32Array(8);
+  const j: Float32Array = fl.asymmetricLoss(x, t, { reduction: 'none', out, clip: 0, eps: 1e-6, gammaPos: 0 });
+  // @ts-expect-error an unknown option (ASL has gammaPos and gammaNeg, no gamma)
+  fl.asymmetricLoss(x, t, { gamma: 2 });
+  // @ts-expect-error detachModulator is a boolean
+  fl.asymmetricLoss(x, t, { detachModulator: 1 });
+  // @ts-expect-error gradOut does not apply to a loss-only call
+  fl.asymmetricLoss(x, t, { gradOut: new Float32Array(8) });
+  fl.asymmetricLossWithGrad(x, t, { gradOut: new Float32Array(8) });
+
+  const pa: Promise<number> = pool.asymmetricLoss(x, t);
+  const pb: Promise<number> = pool.asymmetricLoss(x, t, { reduction: 'mean' });
+  const pc: Promise<Float32Array> = pool.asymmetricLoss(x, t, { reduction: 'none' });
+  // @ts-expect-error 'none' gives a Float32Array
+  const pd: Promise<number> = pool.asymmetricLoss(x, t, { reduction: 'none' });
+  const pe: Promise<{ loss: number; grad: Float32Array }> = pool.asymmetricLossWithGrad(x, t);
+  const pf: Promise<{ loss: Float32Array; grad: Float32Array }> = pool.asymmetricLossWithGrad(x, t, { reduction: 'none' });
+  const ph: Promise<number | Float32Array> = pool.asymmetricLoss(x, t, { reduction: r });
+}
+
 // ---- softmaxFocalLoss ----
 export function softmaxFocalLossResults(): void {
   const a: number = fl.softmaxFocalLoss(z, y);
