@@ -95,3 +95,62 @@ export function softmaxFocalPlainWithGrad(
   }
   return rows > 0 ? sum / rows : 0;
 }
+
+/**
+ * Alibaba-MIIL's AsymmetricLoss (src/loss_functions/losses.py) as a user would transcribe it, with the anchor's
+ * defaults (gamma_neg 4, gamma_pos 1, clip 0.05, eps 1e-8, the modulator detached): the sum of -loss * w. With a
+ * gradient, d/dx of -w ce with w held constant (disable_torch_grad_focal_loss); the clamps pass no gradient.
+ */
+export function asymmetricPlain(logits: Float32Array, targets: Float32Array, grad?: Float32Array): number {
+  const gammaPos = 1;
+  const gammaNeg = 4;
+  const clip = 0.05;
+  const eps = 1e-8;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const y = targets[i]!;
+    const xsPos = 1 / (1 + Math.exp(-logits[i]!));
+    const xsNeg = Math.min(1 - xsPos + clip, 1);
+    const loss = y * Math.log(Math.max(xsPos, eps)) + (1 - y) * Math.log(Math.max(xsNeg, eps));
+    const pt = xsPos * y + xsNeg * (1 - y);
+    const w = Math.pow(1 - pt, gammaPos * y + gammaNeg * (1 - y));
+    sum -= loss * w;
+    if (grad) {
+      const dp = xsPos * (1 - xsPos);
+      const dPos = xsPos > eps ? (y * dp) / xsPos : 0;
+      const dNeg = 1 - xsPos + clip < 1 && xsNeg > eps ? ((1 - y) * -dp) / xsNeg : 0;
+      grad[i] = -w * (dPos + dNeg);
+    }
+  }
+  return sum;
+}
+
+/**
+ * mmdet's distribution_focal_loss (mmdet/models/losses/gfocal_loss.py) with 'mean' over the rows: logits N×bins,
+ * one continuous target in [0, bins - 1] per row, CE(z, l) (l + 1 - y) + CE(z, l + 1) (y - l), l = floor(y); a
+ * log-softmax by max-subtraction. With a gradient: (p_j - t_j) / N, t the two target weights.
+ */
+export function distributionFocalPlain(logits: Float32Array, targets: Float32Array, bins: number, grad?: Float32Array): number {
+  const rows = targets.length;
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    const at = r * bins;
+    let m = -Infinity;
+    for (let j = 0; j < bins; j++) m = Math.max(m, logits[at + j]!);
+    let s = 0;
+    for (let j = 0; j < bins; j++) s += Math.exp(logits[at + j]! - m);
+    const logS = Math.log(s) + m;
+    const y = targets[r]!;
+    const l = Math.floor(y);
+    const wl = l + 1 - y;
+    const wr = y - l;
+    sum += wl * (logS - logits[at + l]!) + (wr > 0 ? wr * (logS - logits[at + l + 1]!) : 0);
+    if (grad) {
+      for (let j = 0; j < bins; j++) {
+        const t = j === l ? wl : j === l + 1 ? wr : 0;
+        grad[at + j] = (Math.exp(logits[at + j]! - logS) - t) / rows;
+      }
+    }
+  }
+  return rows > 0 ? sum / rows : 0;
+}
