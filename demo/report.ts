@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
-import type { PaperResult } from './paper.js';
+import { GAMMAS, type PaperResult } from './paper.js';
 import type { SpeedResult } from './speed.js';
 import { EASY_PT, FPR, type TrainResult } from './train.js';
 
@@ -29,7 +29,10 @@ export function renderReport(paper: PaperResult, runs: TrainResult[], speed: Spe
     title: 'Loss vs probability of the ground-truth class (Fig. 1)',
     x: { label: 'probability of ground-truth class, p_t', domain: [0, 1], grid: true },
     y: { label: 'loss', domain: [0, 5], grid: true },
-    color: { legend: true, type: 'ordinal', scheme: 'tableau10', tickFormat: (g: number) => (g === 0 ? 'γ = 0 (cross-entropy)' : `γ = ${g}`) },
+    color: {
+      legend: true, type: 'ordinal', domain: [...GAMMAS], range: GAMMAS.map(lossColor),
+      tickFormat: (g: number) => (g === 0 ? 'γ = 0 (cross-entropy)' : `γ = ${g}`),
+    },
     marks: [
       Plot.rectX([{ x1: 0.5, x2: 1 }], { x1: 'x1', x2: 'x2', fill: '#eef3f8' }),
       Plot.text([{ x: 0.75, y: 4.6 }], { x: 'x', y: 'y', text: () => 'well-classified examples (p_t > 0.5)', fill: '#555' }),
@@ -42,7 +45,7 @@ export function renderReport(paper: PaperResult, runs: TrainResult[], speed: Spe
     title: 'Average precision of the rare class (held-out anchors) during training',
     x: { label: 'training step', grid: true },
     y: { label: 'average precision', domain: [0, 1], grid: true },
-    color: { legend: true, domain: runs.map(label), range: ['#d62728', '#1f77b4'] },
+    color: { legend: true, domain: runs.map(label), range: runs.map((r) => lossColor(r.loss.gamma)) },
     marks: [Plot.line(curve, { x: 'step', y: 'ap', stroke: 'run', strokeWidth: 2 })],
   });
   const sharePlot = Plot.plot({
@@ -50,7 +53,7 @@ export function renderReport(paper: PaperResult, runs: TrainResult[], speed: Spe
     title: `Share of the loss from easy negatives (p_t > ${EASY_PT}), held-out anchors`,
     x: { label: 'training step', grid: true },
     y: { label: 'share of total loss', domain: [0, 1], grid: true, tickFormat: '%' },
-    color: { legend: true, domain: runs.map(label), range: ['#d62728', '#1f77b4'] },
+    color: { legend: true, domain: runs.map(label), range: runs.map((r) => lossColor(r.loss.gamma)) },
     marks: [Plot.line(curve, { x: 'step', y: 'easyShare', stroke: 'run', strokeWidth: 2 })],
   });
   const rows = runs.map((r) => `<tr><th>${escapeHtml(label(r))}</th><td><b>${r.final.ap.toFixed(3)}</b></td>`
@@ -84,6 +87,15 @@ stop dominating its gradient.</p>
 ${speedLine}</div></div>
 </body></html>
 `;
+}
+
+/**
+ * One colour per loss in every panel: a gamma's curve in Fig. 1 and the training run with that gamma share it
+ * (cross-entropy, gamma 0, red; the focal run's gamma 2 blue; the other Fig. 1 curves their own).
+ */
+export function lossColor(gamma: number): string {
+  const colors: Record<number, string> = { 0: '#d62728', 0.5: '#ff7f0e', 1: '#2ca02c', 2: '#1f77b4', 5: '#9467bd' };
+  return colors[gamma] ?? '#7f7f7f';
 }
 
 export function label(r: TrainResult): string {

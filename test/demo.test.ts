@@ -73,6 +73,17 @@ describe('npm run demo, fast mode', () => {
     expect(result.screenshotPath).toBeUndefined(); // no browser in the fast mode
   });
 
+  it('the report uses one colour per loss in every panel: cross-entropy red, the focal run (gamma 2) blue', () => {
+    const html = readFileSync(result.reportPath!, 'utf8');
+    // each figure (Plot wraps a figure with a legend) from its title to the next title
+    const figures = html.split(/<h2|<figure/).filter((part) => part.includes('<svg'));
+    expect(figures.length).toBeGreaterThanOrEqual(3);
+    for (const figure of figures.slice(0, 3)) {
+      expect(figure, 'cross-entropy colour').toContain('#d62728');
+      expect(figure, 'focal gamma 2 colour').toContain('#1f77b4');
+    }
+  });
+
   it('measures the speed line on results that agree with plain TypeScript', () => {
     expect(result.speed!.gradDiff).toBeLessThan(1e-5);
     expect(result.speed!.lossDiff).toBeLessThan(1e-6);
