@@ -2,13 +2,14 @@
 // and run there small consumers that import 'focal-wasm' by name — Node as ESM, Node as CommonJS (require(esm)),
 // Deno and Bun (node_modules/.bin/deno and bun, devDependencies) — each printing its losses as float64 bits and
 // SHA-256 of its gradients' bytes, which must equal Node ESM's; and the pool (2 threads) in Node, Deno and Bun,
-// equal to the engine bit for bit.
+// equal to the engine bit for bit. Also the size goals of issue 16 (tarball, unpacked, installed dependencies),
+// what TypeScript says to a CommonJS consumer, and how long tsc takes on a small ESM consumer.
 //
 // Node versions: package.json says "engines": { "node": ">=20" }, the range where `import 'focal-wasm'` works.
 // `require('focal-wasm')` needs require(esm) without a flag: Node ^20.19.0 || >=22.12.0 (this machine: 20.20).
 // engines holds a single range, so it states the ESM one; the require() floor is in the README and docs/usage.md.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +19,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string): string => join(root, 'node_modules/.bin', name);
 
+/** Issue 16's size goals (kB = 1000 bytes, as npm prints them). */
+const MAX_TARBALL = 150_000;
+const MAX_UNPACKED = 450_000;
+const MAX_DEPENDENCIES = 3;
 /** Per runtime run. */
 const RUN_TIMEOUT = 30_000;
 
@@ -142,6 +147,30 @@ beforeAll(() => {
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('issue 16 size goals, measured on the packed tarball', () => {
+  test(`the tarball is at most ${MAX_TARBALL / 1000} kB`, () => {
+    console.log(`tarball ${packed.filename}: ${packed.size} bytes, unpacked ${packed.unpackedSize} bytes, ${packed.entryCount} files`);
+    expect(packed.size).toBeLessThanOrEqual(MAX_TARBALL);
+  });
+
+  test(`unpacked, it is at most ${MAX_UNPACKED / 1000} kB`, () => {
+    expect(packed.unpackedSize).toBeLessThanOrEqual(MAX_UNPACKED);
+  });
+
+  test(`installing it adds at most ${MAX_DEPENDENCIES} packages`, () => {
+    // Every package npm placed in the consumer, hoisted or nested, from its lockfile; not focal-wasm itself.
+    const lock = JSON.parse(readFileSync(join(consumer, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    const added = Object.entries(lock.packages)
+      .filter(([path]) => path !== '' && path !== 'node_modules/focal-wasm')
+      .map(([path, { version }]) => `${path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length)}@${version}`)
+      .sort();
+    console.log(`installing focal-wasm adds ${added.length} packages: ${added.join(', ') || '(none)'}`);
+    expect(added.length, added.join(', ')).toBeLessThanOrEqual(MAX_DEPENDENCIES);
+  });
 });
 
 type Command = [string, string[], Record<string, string>];
