@@ -127,6 +127,82 @@ try {
 }
 `;
 
+// TypeScript consumers of the installed package, checked by the repository's tsc (node_modules/.bin/tsc).
+const tsOptions = { strict: true, noEmit: true, target: 'ES2022', types: [], skipLibCheck: false };
+const cjsFiles = ['import-equals.cts', 'import-from.cts', 'dynamic-import.cts'];
+const typescript: Record<string, string> = {
+  // A 30-line ESM consumer (the consumer folder is "type": "module"), for the time tsc takes on the package's types.
+  'esm.ts': `import { createFocal, createFocalPool, createFocalSync, Focal, type SigmoidFocalOptions, type WithGrad } from 'focal-wasm';
+
+const logits = new Float32Array([-3, -0.5, 0, 0.5, 3, 20]);
+const targets = new Float32Array([0, 1, 1, 0, 1, 1]);
+const options = { alpha: 0.25, gamma: 2 } satisfies SigmoidFocalOptions;
+
+export async function losses(): Promise<number[]> {
+  const fl: Focal = await createFocal();
+  const mean: number = fl.sigmoidFocalLoss(logits, targets, options);
+  const each: Float32Array = fl.sigmoidFocalLoss(logits, targets, { reduction: 'none' });
+  const sum: WithGrad<number> = fl.sigmoidFocalLossWithGrad(logits, targets, { reduction: 'sum' });
+  const rows: WithGrad<Float32Array> = fl.softmaxFocalLossWithGrad(logits, [1, 0], { reduction: 'none' });
+  const soft: number = fl.softmaxFocalLoss(logits, new Int32Array([2, 0]), { classes: 3, gamma: 1 });
+  const kornia: Float32Array = fl.sigmoidFocalLoss(logits, targets, { compat: 'kornia' });
+  const scalar = createFocalSync({ simd: false });
+  const star: number = scalar.sigmoidFocalLossStar(logits, targets);
+  const poly: number = scalar.polyFocalLoss(logits, targets, { epsilon: 1 });
+  return [mean, each[0]!, sum.loss, sum.grad[0]!, rows.loss[0]!, soft, kornia[0]!, star, poly];
+}
+
+export async function pooled(): Promise<number> {
+  const pool = await createFocalPool({ threads: 2 });
+  try {
+    const loss: number = await pool.sigmoidFocalLoss(logits, targets);
+    const grad: WithGrad<number> = await pool.sigmoidFocalLossWithGrad(logits, targets);
+    return loss + grad.loss;
+  } finally {
+    await pool.terminate();
+  }
+}
+`,
+  // The same file importing nothing: what tsc costs without the package, under the same options.
+  'baseline.ts': 'export const one: number = 1;\n',
+  // skipLibCheck true is `tsc --init`'s default; false also checks the package's .d.ts files (and lib.dom's).
+  'tsconfig.esm.json': JSON.stringify({ compilerOptions: { ...tsOptions, skipLibCheck: true, module: 'nodenext' }, files: ['esm.ts'] }),
+  'tsconfig.esm-libcheck.json': JSON.stringify({ compilerOptions: { ...tsOptions, module: 'nodenext' }, files: ['esm.ts'] }),
+  'tsconfig.baseline-libcheck.json': JSON.stringify({ compilerOptions: { ...tsOptions, module: 'nodenext' }, files: ['baseline.ts'] }),
+  // A Node-only project: ES lib without DOM, @types/node (from the repository: the consumer has none).
+  'tsconfig.node-lib.json': JSON.stringify({
+    compilerOptions: { ...tsOptions, module: 'nodenext', lib: ['ES2022'], types: ['node'], typeRoots: [join(root, 'node_modules/@types')] },
+    files: ['esm.ts'],
+  }),
+  // CommonJS consumers (.cts): the two require forms TypeScript types, and the dynamic import every Node 20 runs.
+  // (`const { createFocalSync } = require('focal-wasm')` in a .cts file always compiles: it is untyped, `any`.)
+  'import-equals.cts': `import fl = require('focal-wasm');
+export const loss: number = fl.createFocalSync().sigmoidFocalLoss([1, -1], [1, 0]);
+`,
+  'import-from.cts': `import { createFocalSync } from 'focal-wasm';
+export const loss: number = createFocalSync().sigmoidFocalLoss([1, -1], [1, 0]);
+`,
+  'dynamic-import.cts': `export async function loss(): Promise<number> {
+  const { createFocal } = await import('focal-wasm');
+  return (await createFocal()).sigmoidFocalLoss([1, -1], [1, 0]);
+}
+`,
+  'tsconfig.node16.json': JSON.stringify({ compilerOptions: { ...tsOptions, module: 'node16' }, files: cjsFiles }),
+  'tsconfig.nodenext.json': JSON.stringify({ compilerOptions: { ...tsOptions, module: 'nodenext' }, files: cjsFiles }),
+};
+
+/** tsc -p on a consumer tsconfig: its wall time and its errors as "file TScode" (sorted). */
+function tsc(project: string, extra: string[] = []): { ms: number; errors: string[]; output: string } {
+  const started = performance.now();
+  const result = spawnSync(bin('tsc'), ['-p', project, ...extra], { cwd: join(consumer, 'ts'), encoding: 'utf8', timeout: RUN_TIMEOUT });
+  const ms = performance.now() - started;
+  expect(result.error).toBeUndefined();
+  const output = `${result.stdout}${result.stderr}`;
+  const errors = [...output.matchAll(/^(\S+?)\(\d+,\d+\): error (TS\d+)/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+  expect(result.status === 0, output).toBe(errors.length === 0);
+  return { ms, errors, output };
+}
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'focal-wasm-runtimes-'));
   consumer = join(dir, 'consumer');
@@ -143,6 +219,8 @@ beforeAll(() => {
   writeFileSync(join(consumer, 'esm.mjs'), esm);
   writeFileSync(join(consumer, 'cjs.cjs'), cjs);
   writeFileSync(join(consumer, 'pool.mjs'), pool);
+  mkdirSync(join(consumer, 'ts'));
+  for (const [file, text] of Object.entries(typescript)) writeFileSync(join(consumer, 'ts', file), text);
 }, 180_000);
 
 afterAll(() => {
@@ -237,4 +315,55 @@ describe('the pool (2 threads) in each runtime equals the engine and Node bit fo
       expect(result.sigmoidFocalLossWithGrad, 'gradient vs Node\'s pool').toEqual(nodePool.sigmoidFocalLossWithGrad);
     });
   }
+});
+
+describe('TypeScript consumers of the installed package', () => {
+  /** A time from tsc's --extendedDiagnostics ("Check time", "Total time"), in seconds. */
+  const diagnostic = (output: string, name: string): number => Number(new RegExp(`^${name}:\\s+([\\d.]+)s`, 'm').exec(output)?.[1]);
+  const times = (ms: number, output: string): string =>
+    `${Math.round(ms)} ms wall, tsc's own total ${diagnostic(output, 'Total time')} s, check ${diagnostic(output, 'Check time')} s`;
+
+  test('a 30-line ESM consumer type-checks (skipLibCheck), in well under 2 s: the .d.ts files carry no wasm', () => {
+    const { ms, errors, output } = tsc('tsconfig.esm.json', ['--extendedDiagnostics']);
+    console.log(`tsc --noEmit, 30-line ESM consumer, skipLibCheck: ${times(ms, output)}`);
+    expect(errors).toEqual([]);
+    // tsc's total (read, parse, bind, check), not the wall time, which adds Node loading typescript.js and swings
+    // with the load of a shared machine (0.8 s idle, 1.8 s under load).
+    expect(diagnostic(output, 'Total time')).toBeLessThan(2);
+  });
+
+  test('with skipLibCheck false too (the package\'s .d.ts are checked); printed beside a consumer of nothing', () => {
+    const consumer = tsc('tsconfig.esm-libcheck.json', ['--extendedDiagnostics']);
+    const baseline = tsc('tsconfig.baseline-libcheck.json', ['--extendedDiagnostics']);
+    console.log(
+      `tsc --noEmit, skipLibCheck false: 30-line ESM consumer ${times(consumer.ms, consumer.output)}; a file importing ` +
+        `nothing ${times(baseline.ms, baseline.output)} (lib.dom.d.ts is the bulk of both)`,
+    );
+    expect(consumer.errors).toEqual([]);
+  });
+
+  test('a Node-only project (lib ES2022 without DOM, @types/node, skipLibCheck false) type-checks', () => {
+    // The WebAssembly namespace is declared by lib.dom (and lib.webworker) only, not by @types/node.
+    const { errors, output } = tsc('tsconfig.node-lib.json');
+    if (errors.length) console.log(`tsc, Node-only lib:\n${output.trim()}`);
+    expect(errors).toEqual([]);
+  });
+
+  // The package is ESM-only, with no CommonJS build and no require types condition (either would type an import
+  // that Node < 20.19 cannot run). So, for a CommonJS (.cts) consumer:
+  // - module node16 / node18 (Node before require(esm)): a static import of it is an error (TS1479 for
+  //   `import { } from`, TS1471 for `import = require`); `await import('focal-wasm')` type-checks and runs on
+  //   every Node >= 20. That is the documented form (README, docs/usage.md).
+  // - module nodenext / node20 (TypeScript >= 5.8, Node >= 20.19): both static forms type-check, as they run.
+  test('CommonJS, module node16: await import() type-checks; a static import is TS1479 / TS1471', () => {
+    const { errors, output } = tsc('tsconfig.node16.json');
+    console.log(`tsc, .cts consumers, module node16:\n${output.trim() || '(no error)'}`);
+    expect(errors).toEqual(['import-equals.cts TS1471', 'import-from.cts TS1479']);
+  });
+
+  test('CommonJS, module nodenext: import = require, import from and await import() all type-check', () => {
+    const { errors, output } = tsc('tsconfig.nodenext.json');
+    console.log(`tsc, .cts consumers, module nodenext: ${output.trim() || '(no error)'}`);
+    expect(errors).toEqual([]);
+  });
 });
