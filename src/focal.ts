@@ -1,7 +1,8 @@
 // The object users hold: one engine (instance, memory, arena) and the public API as thin methods over the loss
 // registry (src/families/registry.ts) and the drivers. createFocal / createFocalSync are the only ways to get one.
 // Each loss method's overloads make its result type follow its options (src/options/results.ts).
-import { loadEngine, loadEngineSync, type Engine, type EngineOptions } from './core/engine.js';
+import { loadEngine, loadEngineSync, type Engine } from './core/engine.js';
+import type { EngineOptions } from './core/public-types.js';
 import { runElementwise } from './core/elementwise.js';
 import { runRowCall } from './core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from './families/asymmetric.js';

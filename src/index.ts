@@ -1,7 +1,7 @@
 // focal-wasm: focal loss and its gradient, computed by WebAssembly kernels. Public exports only.
 export { createFocal, createFocalSync, Focal } from './focal.js';
 export { createFocalPool, FocalPool, type FocalPoolOptions } from './pool/pool.js';
-export type { EngineOptions } from './core/engine.js';
+export type { EngineOptions, Float16Like } from './core/public-types.js';
 export type { SigmoidFocalOptions, SigmoidFocalGradOptions } from './families/sigmoid.js';
 export type { SigmoidMaskOptions, ReductionOptions, GradOutOptions } from './families/common.js';
 export type {

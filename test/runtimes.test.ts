@@ -11,7 +11,7 @@
 // narrowing it to the require() range would turn away ESM users on 20.0-20.18, for whom everything works; so it
 // states the ESM range, and the require() range is in the README and docs/usage.md.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -332,13 +332,20 @@ describe('TypeScript consumers of the installed package', () => {
   const times = (ms: number, output: string): string =>
     `${Math.round(ms)} ms wall, tsc's own total ${diagnostic(output, 'Total time')} s, check ${diagnostic(output, 'Check time')} s`;
 
-  test('a 30-line ESM consumer type-checks (skipLibCheck), in well under 2 s: the .d.ts files carry no wasm', () => {
+  test('a 30-line ESM consumer type-checks (skipLibCheck); the .d.ts files carry no wasm payload', () => {
     const { ms, errors, output } = tsc('tsconfig.esm.json', ['--extendedDiagnostics']);
+    // The time is printed, not asserted (a shared machine's load moves it; speed belongs to bench/): what made it
+    // slow was the base64 wasm typed as a string literal in the .d.ts, which this checks directly.
     console.log(`tsc --noEmit, 30-line ESM consumer, skipLibCheck: ${times(ms, output)}`);
     expect(errors).toEqual([]);
-    // tsc's total (read, parse, bind, check), not the wall time, which adds Node loading typescript.js and swings
-    // with the load of a shared machine (0.8 s idle, 1.8 s under load).
-    expect(diagnostic(output, 'Total time')).toBeLessThan(2);
+    const declarations = readdirSync(join(consumer, 'node_modules/focal-wasm/dist'), { recursive: true })
+      .map(String).filter((f) => f.endsWith('.d.ts'))
+      .map((f) => readFileSync(join(consumer, 'node_modules/focal-wasm/dist', f), 'utf8'));
+    const bytes = declarations.reduce((n, text) => n + text.length, 0);
+    const longest = Math.max(...declarations.flatMap((text) => text.split('\n').map((line) => line.length)));
+    console.log(`the package's .d.ts files: ${declarations.length}, ${bytes} bytes, longest line ${longest} characters`);
+    expect(longest).toBeLessThan(1000);
+    expect(bytes).toBeLessThan(200_000);
   });
 
   test('with skipLibCheck false too (the package\'s .d.ts are checked); printed beside a consumer of nothing', () => {

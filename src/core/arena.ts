@@ -8,6 +8,7 @@
 import { CHUNK, PARAM_BLOCK_BYTES, ROW_SLACK, STREAM_TABLE_BYTES } from './abi.js';
 import { show } from './describe.js';
 import { decodeHalves, HalfFloats } from './half.js';
+import type { Float16Like, WasmMemory } from './public-types.js';
 
 /** The stream table's room in the header: STREAM_TABLE_BYTES, padded to a cache line. */
 const STREAM_TABLE_SPACE = Math.ceil(STREAM_TABLE_BYTES / 64) * 64;
@@ -27,8 +28,6 @@ const ALLOC_SLOTS = 10;
  */
 export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | Float16Like | HalfFloats | readonly unknown[];
 
-/** A Float16Array (ES2025, in current browsers): typed here by what the staging uses of it. */
-export type Float16Like = ArrayBufferView & ArrayLike<number> & { subarray(from: number, to: number): ArrayBufferView };
 
 export interface Staging {
   /** Byte addresses of the slots, each `elements` float32 long. */
@@ -37,7 +36,7 @@ export interface Staging {
 }
 
 export class Arena {
-  private readonly memory: WebAssembly.Memory;
+  private readonly memory: WasmMemory;
   readonly base: number;
   /** Byte address of the four float64 lanes the kernels add losses into. */
   readonly acc: number;
@@ -58,7 +57,7 @@ export class Arena {
   /** What the engine is doing now, or undefined when idle (one call at a time: see `exclusive`). */
   private activity: string | undefined;
 
-  constructor(memory: WebAssembly.Memory, heapBase: number) {
+  constructor(memory: WasmMemory, heapBase: number) {
     this.memory = memory;
     this.base = Math.ceil(heapBase / LANES_BYTES) * LANES_BYTES;
     this.acc = this.base;

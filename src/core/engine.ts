@@ -5,15 +5,14 @@ import { simdWasmBase64 } from '../wasm/simd.js';
 import { scalarWasmBase64 } from '../wasm/scalar.js';
 import { instantiateEngine, instantiateEngineAsync, type Engine } from './instance.js';
 import { show } from './describe.js';
+import type { EngineOptions } from './public-types.js';
+
+export type { EngineOptions };
 
 export type {
   ElementwiseKernel, ElementwiseKernelName, Engine, Kernels, RowKernel, RowKernelName,
 } from './instance.js';
 
-export interface EngineOptions {
-  /** true forces the SIMD build (an error where the runtime lacks SIMD), false the scalar build; default: detect. */
-  simd?: boolean;
-}
 
 export type Build = 'simd' | 'scalar';
 

@@ -2,6 +2,7 @@
 // worker (src/pool/worker.ts), which receives the compiled WebAssembly.Module from the pool, does not embed them
 // again; src/core/engine.ts decodes, compiles and caches the embedded builds.
 import { Arena } from './arena.js';
+import type { WasmMemory, WasmModule } from './public-types.js';
 
 /** A loss kernel over elements: (stream table, count, parameter block) -> kept count or STATUS_INVALID (abi.ts). */
 export type ElementwiseKernel = (streams: number, n: number, params: number) => number;
@@ -10,7 +11,7 @@ export type RowKernel = (streams: number, rows: number, classes: number, rowBase
 
 /** The kernels exported by assembly/index.ts (pointers and counts are numbers on this side). */
 export interface Kernels {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   heapBase(): number;
   sigmoidFocal: ElementwiseKernel;
   sigmoidFocalMasked: ElementwiseKernel;
@@ -52,20 +53,20 @@ export interface Engine {
   readonly kernels: Kernels;
   readonly arena: Arena;
   readonly simd: boolean;
-  readonly module: WebAssembly.Module;
+  readonly module: WasmModule;
 }
 
 /** Instantiates a compiled build synchronously (the module imports nothing) and lays out its arena. */
-export function instantiateEngine(module: WebAssembly.Module, simd: boolean): Engine {
-  return engineOf(new WebAssembly.Instance(module, {}), module, simd);
+export function instantiateEngine(module: WasmModule, simd: boolean): Engine {
+  return engineOf(new WebAssembly.Instance(module as WebAssembly.Module, {}), module, simd);
 }
 
 /** The same, asynchronously: browser main threads may refuse a synchronous instantiation of a large module. */
-export async function instantiateEngineAsync(module: WebAssembly.Module, simd: boolean): Promise<Engine> {
-  return engineOf(await WebAssembly.instantiate(module, {}), module, simd);
+export async function instantiateEngineAsync(module: WasmModule, simd: boolean): Promise<Engine> {
+  return engineOf(await WebAssembly.instantiate(module as WebAssembly.Module, {}), module, simd);
 }
 
-function engineOf(instance: WebAssembly.Instance, module: WebAssembly.Module, simd: boolean): Engine {
+function engineOf(instance: WebAssembly.Instance, module: WasmModule, simd: boolean): Engine {
   const kernels = instance.exports as unknown as Kernels;
   return { kernels, arena: new Arena(kernels.memory, kernels.heapBase()), simd, module };
 }

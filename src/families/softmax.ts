@@ -5,7 +5,7 @@ import { STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
 import { layoutIndex, layoutOption, type ClassLayout } from '../core/layout.js';
 import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type Locator, type ValueRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
-import type { Float16Like } from '../core/arena.js';
+import type { Float16Like } from '../core/public-types.js';
 import type { HalfFloats } from '../core/half.js';
 import type { RowPlan, RowStream } from '../core/rows.js';
 import {

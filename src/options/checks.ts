@@ -1,7 +1,8 @@
 // Every argument check of the public API, once. Each failure is a TypeError (wrong type) or a RangeError (value out
 // of its domain) whose message names the argument, what was expected and what came. Checks that would need a pass
 // over large arrays are left to the kernels, which flag bad values as they read (src/core/locate.ts names them).
-import { detachedError, type Float16Like } from '../core/arena.js';
+import { detachedError } from '../core/arena.js';
+import type { Float16Like } from '../core/public-types.js';
 import { HalfFloats, halfValues } from '../core/half.js';
 import { show } from '../core/describe.js';
 import type { Reduction } from '../core/elementwise.js';

@@ -7,7 +7,8 @@ import {
   chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
   type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
-import { buildBytes, loadEngine, type Engine, type EngineOptions } from '../core/engine.js';
+import { buildBytes, loadEngine, type Engine } from '../core/engine.js';
+import type { EngineOptions } from '../core/public-types.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';

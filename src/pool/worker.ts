@@ -6,11 +6,12 @@
 // post a module, the build's bytes).
 import { runPass, type ElementwiseCall, type Outputs, type Pass } from '../core/elementwise.js';
 import { instantiateEngine, type Engine } from '../core/instance.js';
+import type { WasmModule } from '../core/public-types.js';
 import { runRows, type RowCall, type RowOutputs } from '../core/rows.js';
 
 /** The pool's requests: start an engine, or run chunks [first, last) of a pass, or rows [first, last) of a call. */
 export type WorkerRequest =
-  | { id: number; kind: 'init'; simd: boolean; module?: WebAssembly.Module; bytes?: Uint8Array }
+  | { id: number; kind: 'init'; simd: boolean; module?: WasmModule; bytes?: Uint8Array }
   | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number }
   | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number };
 
