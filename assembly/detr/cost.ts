@@ -5,7 +5,8 @@
 // -log p = softplus(-x) and -log(1-p) = softplus(x), from e = exp(-|x|) (never overflows; no 1 - p cancellation).
 // With FLAG_COST_EPS the anchor's logs are reproduced: -log(p + eps) and -log(1 - p + eps). With s = sigmoid(-|x|)
 // (the probability at most 1/2) both are formed without cancellation: -log(s + eps) directly, and the other side
-// -log((1 - s) + eps) = -log1p(eps - s).
+// -log((1 - s) + eps) = -log1p(eps - s). (s below 2^-126 is subnormal and keeps only its spacing: with gamma < 1,
+// s^gamma times the eps-sized log is then inexact, a term below 1e-8 (2^-126)^gamma; see docs/losses.md.)
 // The SIMD body and the scalar twin perform the same float32 operations in the same order: both builds give the
 // same bits.
 import {
