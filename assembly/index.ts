@@ -9,6 +9,7 @@ export { softmaxFocal } from './softmax/hard';
 export { softmaxFocalSoft } from './softmax/soft';
 export { softmaxRows } from './softmax/primitives';
 export { distributionFocal } from './dfl/focal';
+export { focalCost } from './detr/cost';
 export { layoutGather, layoutScatter } from './layout/gather';
 export {
   mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow, sigmoidMap, firstNonFinite,

@@ -8,6 +8,7 @@ import { runRowCall } from './core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from './families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
 import type { DistributionFocalGradOptions, DistributionFocalOptions } from './families/dfl.js';
+import { runFocalMatchingCost, type FocalMatchingCostOptions } from './families/detr.js';
 import { sigmoidPlan, softmaxRowsPlan, type SigmoidOptions, type SoftmaxOptions } from './families/primitives.js';
 import { runLoss, type LossName } from './families/registry.js';
 import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from './families/sigmoid.js';
@@ -387,6 +388,28 @@ export class Focal {
    */
   sigmoid(x: Floats, options?: SigmoidOptions): Float32Array {
     return runElementwise(this.#engine, sigmoidPlan(x, options), 'sigmoid').loss as Float32Array;
+  }
+
+  /**
+   * The focal classification cost of DETR-style bipartite matching for one image, with the semantics of
+   * Deformable-DETR's HungarianMatcher (models/matcher.py, `cost_class`; DINO and mmdet's FocalLossCost give the
+   * same). For Q x C logits (row-major, classes last; `options.classes` = C is required: Q x C alone does not say
+   * which is which) and M target classes, returns the Q x M Float32Array
+   * cost[q, m] = pos(q, c_m) - neg(q, c_m), c_m = targetClasses[m], p = sigmoid(logits[q, c]):
+   * pos = alpha (1-p)^gamma (-log p), neg = (1-alpha) p^gamma (-log(1-p)), the logs as softplus(-x) and
+   * softplus(x) (exact for every finite logit). `compat: 'detr'` reproduces the anchor's + 1e-8 inside the logs:
+   * -log(p + 1e-8) and -log(1 - p + 1e-8). Defaults: alpha 0.25, gamma 2. A cost, not a loss: no gradient, no
+   * reduction. Each distinct target class is computed once per query (Q x K values for K distinct classes), then
+   * copied to the columns of its targets, so repeated classes give identical columns. Add the box costs and run a
+   * linear-sum assignment on the result (examples/detr-matching.ts).
+   * @returns a new Float32Array of Q x M values (row q, column m), or `options.out` filled.
+   * @throws TypeError for an argument of the wrong type or a missing `classes`; RangeError for a non-finite logit
+   *   (every logit is checked, `logits[i]`), a target class that is not an integer in [0, C) (`targetClasses[m]`),
+   *   a logits length that is not a multiple of C, alpha outside [0, 1], gamma < 0 or not finite, an unknown
+   *   compat, an `out` too short or sharing memory with an input.
+   */
+  focalMatchingCost(logits: Floats, targetClasses: Int32Array | readonly number[], options: FocalMatchingCostOptions): Float32Array {
+    return runFocalMatchingCost(this.#engine, logits, targetClasses, options);
   }
 
   /** One loss through the registry: its plan, then its driver. */

@@ -13,6 +13,7 @@ export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } fro
 export type { BinaryFocalOptions, BinaryFocalGradOptions } from './families/binary.js';
 export type { DistributionFocalOptions, DistributionFocalGradOptions, DflCompat } from './families/dfl.js';
 export type { SoftmaxOptions, SigmoidOptions } from './families/primitives.js';
+export type { FocalMatchingCostOptions } from './families/detr.js';
 export type { LossName } from './families/registry.js';
 export type { Floats, Reduction } from './options/checks.js';
 export type { Compat } from './options/compat.js';

@@ -102,6 +102,12 @@ const METHODS: Method[] = [
     name: 'sigmoid', call: (fl, o) => fl.sigmoid(x(), o as never), withGrad: false,
     own: ['out'], nearMisses: [['outt', 'out']], foreign: ['gamma', 'classes', 'reduction'],
   },
+  {
+    // classes is required, so every call passes it (and `own` leaves it out: set to undefined it is missing).
+    name: 'focalMatchingCost', call: (fl, o) => fl.focalMatchingCost(z(), y(), { classes: 4, ...o } as never), withGrad: false,
+    own: ['alpha', 'gamma', 'compat', 'out'], nearMisses: [['gama', 'gamma'], ['classe', 'classes'], ['alfa', 'alpha']],
+    foreign: ['reduction', 'weights', 'normalizer', 'labelSmoothing', 'epsilon'],
+  },
 ];
 
 /** The error a call throws (undefined when it returns). */
@@ -156,7 +162,8 @@ describe.each(builds)('strict options, $name build', ({ create }) => {
 
       test('an unknown option beside valid ones is still refused', () => {
         const valid: Options = m.name === 'sigmoid' ? { out: new Float32Array(8) }
-          : m.name === 'softmax' || m.name === 'logSoftmax' ? { classes: 12 } : { reduction: 'sum' };
+          : m.name === 'softmax' || m.name === 'logSoftmax' ? { classes: 12 }
+          : m.name === 'focalMatchingCost' ? { alpha: 0.5 } : { reduction: 'sum' };
         expect(() => m.call(fl, valid)).not.toThrow();
         expectTypeError(() => m.call(fl, { ...valid, zzzzzzzz: 1 }), /^options\.zzzzzzzz: unknown option/);
       });
@@ -201,6 +208,7 @@ describe.each(builds)('strict options, $name build', ({ create }) => {
     ['softmaxFocalLossWithGrad', (fl, c) => fl.softmaxFocalLossWithGrad(z(), y(), { classes: c } as never)],
     ['softmax()', (fl, c) => fl.softmax(z(), { classes: c } as never)],
     ['logSoftmax()', (fl, c) => fl.logSoftmax(z(), { classes: c } as never)],
+    ['focalMatchingCost()', (fl, c) => fl.focalMatchingCost(z(), y(), { classes: c } as never)],
   ];
   describe('options.classes is checked the same way everywhere', () => {
     test.each(CLASSES_CALLS)("%s: classes '4' is a TypeError", (_, call) => {

@@ -630,3 +630,47 @@ export function asymmetricRef(
   const magnitude = Math.abs(w) * (t * Math.abs(dLogPos) + (1 - t) * Math.abs(dLogNeg)) + Math.abs(dw * ce);
   return { loss, grad, magnitude, w, ce };
 }
+
+// ---- the DETR focal matching cost (issue 15) ----------------------------------------------------------------------
+// Deformable-DETR models/matcher.py, HungarianMatcher.forward:
+//   out_prob = pred_logits.sigmoid()
+//   neg_cost_class = (1 - alpha) * (out_prob ** gamma) * (-(1 - out_prob + 1e-8).log())
+//   pos_cost_class = alpha * ((1 - out_prob) ** gamma) * (-(out_prob + 1e-8).log())
+//   cost_class = pos_cost_class[:, tgt_ids] - neg_cost_class[:, tgt_ids]
+
+/**
+ * One entry of the focal matching cost in float64, pos - neg, with p = sigmoid(x):
+ * pos = alpha (1-p)^gamma (-log p), neg = (1-alpha) p^gamma (-log(1-p)), the logs as softplus(-x) and softplus(x)
+ * (their exact values). `magnitude` = |pos| + |neg|: the cost is a difference of the two, so where they cancel a
+ * float32 result can only be judged against this size (the cost crosses 0 where pos = neg).
+ */
+export function focalMatchingCostRef(x: number, alpha: number, gamma: number): { cost: number; magnitude: number } {
+  const p = sigmoid(x);
+  const pc = sigmoid(-x); // 1 - p without cancellation
+  const pos = alpha * Math.pow(pc, gamma) * softplus(-x);
+  const neg = (1 - alpha) * Math.pow(p, gamma) * softplus(x);
+  return { cost: pos - neg, magnitude: Math.abs(pos) + Math.abs(neg) };
+}
+
+/**
+ * The anchor's own formula, + 1e-8 inside the logs, written as it is written there (float64). Its logs cross 0:
+ * -log(1 - s + 1e-8) for a small s (p or 1 - p near 1e-8) is the difference s - 1e-8, which float32 can only give
+ * to ~1e-7 of s + 1e-8; so `magnitude` takes each log at least that size. `resolution`: see below.
+ */
+export function detrFocalCostAnchor(
+  x: number, alpha: number, gamma: number,
+): { cost: number; magnitude: number; resolution: number } {
+  const p = sigmoid(x);
+  const pc = 1 - p;
+  const logNeg = -Math.log(1 - p + 1e-8);
+  const logPos = -Math.log(p + 1e-8);
+  const neg = (1 - alpha) * Math.pow(p, gamma) * logNeg;
+  const pos = alpha * Math.pow(1 - p, gamma) * logPos;
+  const size = (log: number): number => Math.max(Math.abs(log), Math.min(p, sigmoid(-x)) + 1e-8);
+  const magnitude = (1 - alpha) * Math.pow(p, gamma) * size(logNeg) + alpha * Math.pow(pc, gamma) * size(logPos);
+  // A float32 probability below 2^-126 is subnormal (spaced 2^-149) and 0 below 2^-150: p^gamma for gamma < 1 then
+  // carries the error of that spacing, visible here because the logs stay near 1e-8 where the exact ones vanish.
+  const spacing = (v: number): number => Math.pow(v + 2 ** -149, gamma) - Math.pow(v, gamma);
+  const resolution = (1 - alpha) * spacing(p) * Math.abs(logNeg) + alpha * spacing(Math.min(pc, 1)) * Math.abs(logPos);
+  return { cost: pos - neg, magnitude, resolution };
+}

@@ -34,6 +34,7 @@ export const FLAG_NORMALIZED = 8; // focal: scale by PARAM_INV_S and add PARAM_D
 export const FLAG_NORMALIZED_DIAG = 16; // with FLAG_NORMALIZED, reduction 'none': the coefficient is -loss_i / S^2
 export const FLAG_LOG_OUTPUT = 32; // softmax rows: log-softmax instead of softmax
 export const FLAG_DETACH_MODULATOR = 64; // asymmetric: the modulator (1 - p_t)^gamma is a constant of the gradient
+export const FLAG_COST_EPS = 128; // focal matching cost: the anchor's -log(p + eps), -log(1 - p + eps) (PARAM_COST_EPS)
 
 // ---- the stream table: one i32 byte address per stream, 0 when absent --------------------------------------------
 export const STREAM_INPUT = 0; // logits (probabilities for the binary loss), float32
@@ -71,4 +72,5 @@ export const PARAM_SMOOTH_LO = 64; // f32
 export const PARAM_GAMMA_NEG = 68; // f32: asymmetric loss, the exponent of the negatives (PARAM_GAMMA: the positives')
 export const PARAM_CLIP = 72; // f32: asymmetric loss, the probability shift of the negatives
 export const PARAM_EPS = 76; // f32: asymmetric loss, the lower clamp inside the logs
+export const PARAM_COST_EPS = 80; // f32: focal matching cost, with FLAG_COST_EPS the eps inside its logs (1e-8)
 export const PARAM_BLOCK_BYTES = 128;

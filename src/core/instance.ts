@@ -22,6 +22,7 @@ export interface Kernels {
   asymmetricFocal: ElementwiseKernel;
   binaryFocal: ElementwiseKernel;
   sigmoidMap: ElementwiseKernel;
+  focalCost: ElementwiseKernel;
   softmaxFocal: RowKernel;
   softmaxFocalSoft: RowKernel;
   softmaxRows: RowKernel;
@@ -45,7 +46,7 @@ export interface Kernels {
 /** The names of the loss kernels of each shape. */
 export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
-  | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal';
+  | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal' | 'focalCost';
 export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows' | 'distributionFocal';
 
 /** One instantiated module: its kernels, its arena, which build it is, and the compiled module it came from. */

@@ -13,4 +13,5 @@ export const DEFAULTS = {
   binaryFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1e-7, reduction: 'mean' },
   softmaxFocalLoss: { alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, reduction: 'mean' },
   distributionFocalLoss: { reduction: 'mean' },
+  focalMatchingCost: { alpha: 0.25, gamma: 2 },
 } as const satisfies Record<string, Record<string, Default>>;

@@ -21,7 +21,7 @@ export function knownOptions(names: readonly string[]): readonly string[] {
  * key that is set must be one of `allowed` (which names the call in `method` for the message).
  */
 export function optionsOf(value: unknown, allowed: readonly string[], method: string, name = 'options'): Record<string, unknown> {
-  return checkedOptions(value, allowed, false, method, name);
+  return checkedOptions(value, allowed, false, false, method, name);
 }
 
 /**
@@ -29,11 +29,12 @@ export function optionsOf(value: unknown, allowed: readonly string[], method: st
  * checks them; no list is built per call.
  */
 export function lossOptionsOf(value: unknown, allowed: readonly string[], loss: string, withGrad: boolean): Record<string, unknown> {
-  return checkedOptions(value, allowed, withGrad, withGrad ? `${loss}WithGrad` : loss, 'options');
+  return checkedOptions(value, allowed, withGrad, true, withGrad ? `${loss}WithGrad` : loss, 'options');
 }
 
+/** `gradForm`: the method has a ...WithGrad form (a loss), which the message for gradOut then points to. */
 function checkedOptions(
-  value: unknown, allowed: readonly string[], gradOut: boolean, method: string, name: string,
+  value: unknown, allowed: readonly string[], gradOut: boolean, gradForm: boolean, method: string, name: string,
 ): Record<string, unknown> {
   if (value === undefined) return NO_OPTIONS;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
@@ -42,14 +43,14 @@ function checkedOptions(
   const options = value as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (options[key] === undefined || allowed.includes(key) || (gradOut && key === 'gradOut')) continue;
-    throw unknownOption(key, gradOut ? [...allowed, 'gradOut'] : allowed, method, name);
+    throw unknownOption(key, gradOut ? [...allowed, 'gradOut'] : allowed, gradForm, method, name);
   }
   return options;
 }
 
-function unknownOption(key: string, allowed: readonly string[], method: string, name: string): TypeError {
+function unknownOption(key: string, allowed: readonly string[], gradForm: boolean, method: string, name: string): TypeError {
   if (KNOWN.has(key)) {
-    const hint = key === 'gradOut' ? ` (it is an option of ${method}WithGrad)` : '';
+    const hint = key === 'gradOut' && gradForm ? ` (it is an option of ${method}WithGrad)` : '';
     return new TypeError(`${name}.${key}: not an option of ${method}${hint}; its options are ${list(allowed)}`);
   }
   const near = nearest(key, allowed);

@@ -209,6 +209,19 @@ const primitiveCases: Case[] = [
     run: (fl) => fl.softmax(x.subarray(0, 1001), { out: new Float32Array(1001) }) },
 ];
 
+// The DETR focal matching cost: 300 queries of CLASSES logits (rowLogits has 500), 40 targets with repeats.
+const matchTargets = Int32Array.from({ length: 40 }, (_, m) => (m * 5) % CLASSES);
+const matchingCases: Case[] = [
+  { name: 'focalMatchingCost (defaults)', api: 'focalMatchingCost',
+    run: (fl) => fl.focalMatchingCost(rowLogits.subarray(0, 300 * CLASSES), matchTargets, { classes: CLASSES }) },
+  { name: "focalMatchingCost compat 'detr', gamma 0.5, plain-array targets, into out", api: 'focalMatchingCost',
+    run: (fl) => fl.focalMatchingCost(rowLogits.subarray(0, 300 * CLASSES), Array.from(matchTargets), {
+      classes: CLASSES, compat: 'detr', gamma: 0.5, alpha: 0.4, out: new Float32Array(300 * 40),
+    }) },
+  { name: 'error: focalMatchingCost target class 7 of 7', api: 'focalMatchingCost',
+    run: (fl) => fl.focalMatchingCost(rowLogits, [0, CLASSES], { classes: CLASSES }) },
+];
+
 const badX = Float32Array.from(x.subarray(0, 40));
 badX[17] = Number.NaN;
 const badT = Float32Array.from(t.subarray(0, 40));
@@ -253,7 +266,8 @@ const errorCases: Case[] = [
 ];
 
 export const cases: readonly Case[] = [
-  ...sigmoidCases, ...softmaxCases, ...dflCases, ...binaryCases, ...variantCases, ...primitiveCases, ...errorCases,
+  ...sigmoidCases, ...softmaxCases, ...dflCases, ...binaryCases, ...variantCases, ...primitiveCases, ...matchingCases,
+  ...errorCases,
 ];
 
 /** The builds every context runs: detected (SIMD wherever supported) and the forced scalar build. */

@@ -1,0 +1,106 @@
+// The focal classification cost of DETR-style bipartite matching (Deformable-DETR HungarianMatcher,
+// models/matcher.py), over a gathered block of logits: one value per (query, distinct target class), which the
+// facade then copies into the Q x M cost matrix (src/families/detr.ts). Per element, with p = sigmoid(x):
+//   pos = alpha (1-p)^gamma (-log p),   neg = (1-alpha) p^gamma (-log(1-p)),   cost = pos - neg
+// -log p = softplus(-x) and -log(1-p) = softplus(x), from e = exp(-|x|) (never overflows; no 1 - p cancellation).
+// With FLAG_COST_EPS the anchor's logs are reproduced: -log(p + eps) and -log(1 - p + eps). With s = sigmoid(-|x|)
+// (the probability at most 1/2) both are formed without cancellation: -log(s + eps) directly, and the other side
+// -log((1 - s) + eps) = -log1p(eps - s). (s below 2^-126 is subnormal and keeps only its spacing: with gamma < 1,
+// s^gamma times the eps-sized log is then inexact, a term below 1e-8 (2^-126)^gamma; see docs/losses.md.)
+// The SIMD body and the scalar twin perform the same float32 operations in the same order: both builds give the
+// same bits.
+import {
+  FLAG_COST_EPS, PARAM_ALPHA, PARAM_COST_EPS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, STATUS_INVALID,
+  STREAM_INPUT, STREAM_LOSS,
+} from '../abi';
+import {
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, log1pF32x4, log1pUnitF32, log1pUnitF32x4, logF32,
+  logF32x4, negAbsF32x4, powModeF32, powModeF32x4, splitHighF32,
+} from '../math/vmath';
+
+/**
+ * The focal matching cost of `n` float32 logits at the input stream into the loss stream (one value each), the
+ * elementwise ABI of src/core/abi.ts. Params: alpha (in [0, 1]), gamma and its mode, flags (FLAG_COST_EPS), costEps.
+ * Returns n, or STATUS_INVALID when a logit is not finite. No reduction: the lanes are not touched.
+ */
+export function focalCost(streams: usize, n: usize, params: usize): i32 {
+  const logits = load<usize>(streams, STREAM_INPUT);
+  const out = load<usize>(streams, STREAM_LOSS);
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const mode = load<i32>(params, PARAM_GAMMA_MODE);
+  const withEps = (load<i32>(params, PARAM_FLAGS) & FLAG_COST_EPS) != 0;
+  const eps = load<f32>(params, PARAM_COST_EPS);
+  const alphaNeg: f32 = 1.0 - alpha;
+  const gHi = splitHighF32(gamma);
+  const gLo = gamma - gHi;
+  let bad: i32 = 0;
+  let i: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1.0);
+    const zero = f32x4.splat(0);
+    const alphaV = f32x4.splat(alpha);
+    const alphaNegV = f32x4.splat(alphaNeg);
+    const gammaV = f32x4.splat(gamma);
+    const gHiV = f32x4.splat(gHi);
+    const gLoV = f32x4.splat(gLo);
+    const epsV = f32x4.splat(eps);
+    let badV = i32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      let x = v128.load(logits + (i << 2));
+      const finite = finiteF32x4(x);
+      badV = v128.or(badV, v128.not(finite));
+      x = v128.and(x, finite); // a non-finite lane computes on 0 (flagged above)
+      const e = expNonPositiveF32x4(negAbsF32x4(x));
+      const sHi = f32x4.div(one, f32x4.add(one, e)); // sigmoid(|x|)
+      const sLo = f32x4.mul(e, sHi); // sigmoid(-|x|)
+      const pos = f32x4.gt(x, zero);
+      const p = v128.bitselect(sHi, sLo, pos);
+      const pc = v128.bitselect(sLo, sHi, pos);
+      let logLo: v128; // -log of the side at most 1/2 (sLo)
+      let logHi: v128; // -log of the side at least 1/2 (sHi)
+      if (withEps) {
+        logLo = f32x4.neg(logF32x4(f32x4.add(sLo, epsV)));
+        logHi = f32x4.neg(log1pF32x4(f32x4.sub(epsV, sLo)));
+      } else {
+        const l = log1pUnitF32x4(e); // softplus(-|x|) = -log sigmoid(|x|)
+        logHi = l;
+        logLo = f32x4.add(f32x4.abs(x), l);
+      }
+      const negLogP = v128.bitselect(logHi, logLo, pos);
+      const negLogPc = v128.bitselect(logLo, logHi, pos);
+      const posCost = f32x4.mul(f32x4.mul(alphaV, powModeF32x4(pc, mode, gammaV, gHiV, gLoV)), negLogP);
+      const negCost = f32x4.mul(f32x4.mul(alphaNegV, powModeF32x4(p, mode, gammaV, gHiV, gLoV)), negLogPc);
+      v128.store(out + (i << 2), f32x4.sub(posCost, negCost));
+    }
+    bad = <i32>v128.any_true(badV);
+  }
+  for (; i < n; i++) {
+    let x = load<f32>(logits + (i << 2));
+    const finite = abs<f32>(x) < Infinity;
+    bad |= <i32>!finite;
+    x = select<f32>(x, 0, finite);
+    const e = expNonPositiveF32(-abs<f32>(x));
+    const sHi: f32 = 1.0 / (1.0 + e);
+    const sLo: f32 = e * sHi;
+    const pos = x > 0;
+    const p = select<f32>(sHi, sLo, pos);
+    const pc = select<f32>(sLo, sHi, pos);
+    let logLo: f32;
+    let logHi: f32;
+    if (withEps) {
+      logLo = -logF32(sLo + eps);
+      logHi = -log1pF32(eps - sLo);
+    } else {
+      const l = log1pUnitF32(e);
+      logHi = l;
+      logLo = abs<f32>(x) + l;
+    }
+    const negLogP = select<f32>(logHi, logLo, pos);
+    const negLogPc = select<f32>(logLo, logHi, pos);
+    const posCost: f32 = (alpha * powModeF32(pc, mode, gamma, gHi, gLo)) * negLogP;
+    const negCost: f32 = (alphaNeg * powModeF32(p, mode, gamma, gHi, gLo)) * negLogPc;
+    store<f32>(out + (i << 2), posCost - negCost);
+  }
+  return bad ? STATUS_INVALID : <i32>n;
+}
