@@ -115,7 +115,8 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     bad = <i32>!i32x4.all_true(finiteF32x4(w));
     scale = f32x4.mul(scale, w);
   }
-  const y = v128.load(targets + (i << 2));
+  // The four class indices, for the per-class tables only (no load on the plain path).
+  const y = alphas || gammas ? v128.load(targets + (i << 2)) : i32x4.splat(0);
   if (alphas) {
     let a = f32x4.splat(load<f32>(alphas + (<usize>i32x4.extract_lane(y, 0) << 2)));
     a = f32x4.replace_lane(a, 1, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 1) << 2)));

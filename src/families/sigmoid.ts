@@ -56,8 +56,11 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const options = sigmoidCompat(given, logits); // a compatibility preset's defaults under the options given
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
   // A per-class gamma (an array) goes to the variant kernel; a number keeps the plain kernel's path and bits.
-  const gammas = isFloats(options.gamma) || (options.gamma instanceof Uint16Array && float16Option(options))
-    ? smallFloats(options.gamma, 'options.gamma', float16Option(options))
+  // (typeof first: a number or absent gamma, every plain call, pays one test.)
+  const gammaArg = options.gamma;
+  const gammas = typeof gammaArg === 'object' && gammaArg !== null &&
+    (isFloats(gammaArg) || (gammaArg instanceof Uint16Array && float16Option(options)))
+    ? smallFloats(gammaArg, 'options.gamma', float16Option(options))
     : undefined;
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
   if (gammas || usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma, gammas);
