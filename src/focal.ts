@@ -73,9 +73,15 @@ export class Focal {
    * not counted by 'mean'); `classWeights` and kornia's `posWeight` (weight of the t log p term) per class of N x C
    * logits (`classes`); smp's `reducedThreshold` (focal term ((1-p_t)/th)^gamma where p_t >= th, else 1) and
    * `normalized` (each loss divided by the sum of the focal terms, clamped to >= 1e-6).
+   * Generalized focusing: `gamma` may be an array of C per-class exponents (EFL-style long-tail detectors):
+   * element i of N x C logits uses gamma[i mod C] (C from `classes`, else classWeights / posWeight, else
+   * gamma.length); formed by the general pow, so equal entries match the scalar call to float32 rounding, not
+   * always bit for bit. `detachModulator: true` (default false) makes alpha_t (1 - p_t)^gamma a constant of the
+   * gradient (RT-DETR's weight.detach()): the loss is unchanged, the gradient alpha_t (1 - p_t)^gamma (p - t).
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws TypeError for an argument of the wrong type; RangeError for lengths that disagree, a non-finite
-   *   logit, a target outside [0, 1], gamma < 0, alpha > 1, an unknown reduction or a normalizer <= 0. The engine
+   *   logit, a target outside [0, 1], gamma < 0 (an array gamma: not C long, or an entry not finite and >= 0;
+   *   or beside reducedThreshold), alpha > 1, an unknown reduction or a normalizer <= 0. The engine
    *   stays usable after any error (contents of `out` are then unspecified).
    */
   sigmoidFocalLoss(logits: Floats, targets: Floats, options: PerElement<SigmoidFocalOptions, 'torchvision' | 'kornia'>): Float32Array;
@@ -158,8 +164,11 @@ export class Focal {
    * Varifocal Loss (Zhang et al. 2021, VarifocalNet), mmdet varifocal_loss semantics, from logits: targets are
    * IoU-aware scores q in [0, 1]. Per element, p = sigmoid(x): positives (q > 0) give w BCE(x, q) with w = q
    * (`iouWeighted`, default) or 1; negatives (q = 0) give alpha p^gamma BCE(x, 0). As in mmdet the weight
-   * alpha p^gamma is part of the graph (not detached), so the gradient includes its derivative.
-   * Defaults (mmdet): alpha 0.75 (any finite number >= 0), gamma 2, iouWeighted true, reduction 'mean'.
+   * alpha p^gamma is part of the graph (not detached), so the gradient includes its derivative; with
+   * `detachModulator: true` (RT-DETR's weight.detach()) it is a constant: the loss is unchanged, the negatives'
+   * gradient is alpha p^gamma p (the positives' weight q does not depend on x: their gradient is unchanged).
+   * Defaults (mmdet): alpha 0.75 (any finite number >= 0), gamma 2, iouWeighted true, detachModulator false,
+   * reduction 'mean'.
    * Also takes `weights`, `normalizer`, `out`, `mask`, `ignoreIndex`, `classes`, `classWeights`.
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws as sigmoidFocalLossStar; alpha < 0, gamma < 0 or a non-boolean iouWeighted are errors.
@@ -256,6 +265,10 @@ export class Focal {
    * Defaults: classes = logits.length / targets.length, alpha null (no weighting; a number scales every row, an
    * array of C weighs by class), gamma 2, ignoreIndex -100 (such rows give 0 loss and gradient and are not
    * counted), labelSmoothing 0, reduction 'mean' over the counted rows (or / `normalizer`; 0 when none count).
+   * Generalized focusing: `gamma` may be an array of C per-class exponents: row i uses gamma[y_i] (soft targets
+   * and label smoothing: class c's term uses gamma[c]); formed by the general pow, so equal entries match the
+   * scalar call to float32 rounding. `detachModulator: true` (default false) makes alpha_y (1 - p_y)^gamma a
+   * constant of the gradient: the loss is unchanged, d loss_i / d z_j = alpha_y (1 - p_y)^gamma (p_j - 1[j=y]).
    * Layouts: `{ shape, classAxis }` takes logits of any rank with the classes on any axis (NCHW: shape [N, C, H, W],
    * classAxis 1); class indices then have the shape without the class axis, soft targets and the gradient the
    * logits' shape; no transposed copy is made, and results are bit-identical to class-last on a transposed copy.
@@ -265,7 +278,8 @@ export class Focal {
    * @throws TypeError for an argument of the wrong type (or soft targets without options.classes); RangeError
    *   for lengths that disagree (logits not a whole number of rows, targets not N or N x C, alpha not C long),
    *   a non-finite logit, a class index outside [0, C) that is not ignoreIndex, a soft target outside [0, 1],
-   *   a negative alpha entry, gamma < 0, an unknown reduction, labelSmoothing outside [0, 1] or a normalizer
+   *   a negative alpha entry, gamma < 0 (an array gamma: not C long, or an entry not finite and >= 0), an
+   *   unknown reduction, labelSmoothing outside [0, 1] or a normalizer
    *   <= 0; a shape whose product is not logits.length or with an entry that is not a positive integer, a
    *   classAxis outside [-rank, rank), class-index targets not one per position; an unknown compat, or one whose
    *   library has no softmax focal loss (torchvision, mmdet, smp). Logits of ignored rows are not read (nor

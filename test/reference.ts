@@ -138,7 +138,14 @@ export function softmaxRef(z: ArrayLike<number>): Float64Array {
 export interface SoftmaxFocalRefOptions {
   /** null: 1; a number (negative: 1) scales every class; an array weighs class c by alpha[c]. */
   alpha: number | ArrayLike<number> | null;
-  gamma: number;
+  /** A number, or one per class: class c's term uses gamma[c] (class indices: the row's gamma[y]). */
+  gamma: number | ArrayLike<number>;
+  /** The modulating factor a constant of the gradient (stop-gradient): the coefficient is -a t u^gamma. */
+  detachModulator?: boolean;
+}
+
+function classGamma(gamma: SoftmaxFocalRefOptions['gamma'], c: number): number {
+  return typeof gamma === 'number' ? gamma : gamma[c]!;
 }
 
 function classWeight(alpha: SoftmaxFocalRefOptions['alpha'], c: number): number {
@@ -154,24 +161,27 @@ function classWeight(alpha: SoftmaxFocalRefOptions['alpha'], c: number): number 
  * d log p_c / d z_j = 1[j=c] - p_j). u = -expm1(log p_c): no cancellation as p_c -> 1. At u = 0 the first term of
  * the coefficient is its limit 0 (log p_c ~ -u, so gamma u^(gamma-1) p_c log p_c ~ -gamma u^gamma).
  */
-function focalClassTerm(logP: number, a: number, t: number, gamma: number): { term: number; coefficient: number; u: number } {
+function focalClassTerm(
+  logP: number, a: number, t: number, gamma: number, detach = false,
+): { term: number; coefficient: number; u: number } {
   const p = Math.exp(logP);
   const u = -Math.expm1(logP);
   const mod = gamma === 0 ? 1 : Math.pow(u, gamma);
   const term = -a * t * mod * logP;
   // gamma u^(gamma-1) p log p as -gamma u^gamma p (-log p / u): the literal u^(gamma-1) overflows float64 for a
   // subnormal u (u = 1e-312 at a logit gap of 717), where the ratio is simply 1.
-  const first = gamma === 0 || u === 0 ? 0 : -gamma * mod * p * (-logP / u);
+  // Detached (stopgrad of a t u^gamma): only the derivative of -log p_c remains, coefficient -a t u^gamma.
+  const first = detach || gamma === 0 || u === 0 ? 0 : -gamma * mod * p * (-logP / u);
   return { term, coefficient: a * t * (first - mod), u };
 }
 
 /** One row of the softmax focal loss with class index y, and d loss / d z (the row). */
 export function softmaxFocalRef(
-  z: ArrayLike<number>, y: number, { alpha, gamma }: SoftmaxFocalRefOptions,
+  z: ArrayLike<number>, y: number, { alpha, gamma, detachModulator }: SoftmaxFocalRefOptions,
 ): { loss: number; grad: Float64Array } {
   const logP = logSoftmaxRef(z);
   const p = logP.map(Math.exp);
-  const { term, coefficient, u } = focalClassTerm(logP[y]!, classWeight(alpha, y), 1, gamma);
+  const { term, coefficient, u } = focalClassTerm(logP[y]!, classWeight(alpha, y), 1, classGamma(gamma, y), detachModulator);
   const grad = Float64Array.from({ length: z.length }, (_, j) => coefficient * (j === y ? u : -p[j]!));
   return { loss: term, grad };
 }
@@ -184,11 +194,13 @@ export function softmaxFocalRef(
  * they cancel, near t_j = p_j).
  */
 export function softmaxFocalSoftRef(
-  z: ArrayLike<number>, t: ArrayLike<number>, { alpha, gamma }: SoftmaxFocalRefOptions,
+  z: ArrayLike<number>, t: ArrayLike<number>, { alpha, gamma, detachModulator }: SoftmaxFocalRefOptions,
 ): { loss: number; grad: Float64Array; magnitude: Float64Array } {
   const C = z.length;
   const logP = logSoftmaxRef(z);
-  const terms = Array.from({ length: C }, (_, c) => focalClassTerm(logP[c]!, classWeight(alpha, c), t[c]!, gamma));
+  const terms = Array.from(
+    { length: C }, (_, c) => focalClassTerm(logP[c]!, classWeight(alpha, c), t[c]!, classGamma(gamma, c), detachModulator),
+  );
   let loss = 0;
   for (const { term } of terms) loss += term;
   const prefix = new Float64Array(C + 1);
@@ -334,7 +346,8 @@ export function qualityFocalRef(x: number, t: number, { beta }: { beta: number }
  * t = 0, i.e. alpha p^gamma softplus(x); d/dx (negatives) = alpha (gamma p^(gamma-1) p (1-p) softplus(x) + p^gamma p).
  */
 export function varifocalRef(
-  x: number, t: number, { alpha, gamma, iouWeighted }: { alpha: number; gamma: number; iouWeighted: boolean },
+  x: number, t: number,
+  { alpha, gamma, iouWeighted, detachModulator }: { alpha: number; gamma: number; iouWeighted: boolean; detachModulator?: boolean },
 ): VariantElement {
   const p = sigmoid(x);
   const pc = sigmoid(-x);
@@ -344,7 +357,8 @@ export function varifocalRef(
     return { loss: w * ce, grad: w * ((1 - t) * p - t * pc) };
   }
   const pg = gamma === 0 ? 1 : Math.pow(p, gamma);
-  const dWeight = gamma === 0 || p === 0 ? 0 : gamma * Math.pow(p, gamma - 1) * p * pc;
+  // Detached (RT-DETR weight.detach()): the weight alpha p^gamma is a constant, d/dx = alpha p^gamma p.
+  const dWeight = detachModulator || gamma === 0 || p === 0 ? 0 : gamma * Math.pow(p, gamma - 1) * p * pc;
   return { loss: alpha * pg * ce, grad: alpha * (dWeight * ce + pg * p) };
 }
 
@@ -369,6 +383,8 @@ export interface FocalExtrasRefOptions {
   /** Per-element positive weight (kornia pos_weight, expanded over the class axis). */
   posWeight?: number;
   reducedThreshold?: number;
+  /** The focal term a constant of the gradient (stop-gradient): grad = alpha_t f dce, and df = 0. */
+  detachModulator?: boolean;
 }
 
 /**
@@ -398,6 +414,7 @@ export function focalExtrasRef(x: number, t: number, o: FocalExtrasRefOptions): 
       df *= Math.pow(th, -o.gamma);
     }
   }
+  if (o.detachModulator) df = 0;
   return { loss: alphaT * f * ce, grad: alphaT * (df * ce + f * dce), f, df };
 }
 

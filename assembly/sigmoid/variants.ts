@@ -12,7 +12,7 @@ import {
   GAMMA_ZERO, PARAM_ALPHA, PARAM_CLIP, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA,
   PARAM_GAMMA_MODE, PARAM_GAMMA_NEG, PARAM_GRAD_SCALE, PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT, PARAM_THRESHOLD,
   PARAM_THRESHOLD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_FOCAL_ACC, STREAM_GRAD, STREAM_INPUT,
-  STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
+  STREAM_GAMMAS, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, negAbsF32x4,
@@ -37,12 +37,16 @@ const ASYMMETRIC: i32 = 5;
  * Parameters: alpha (< 0: none), gamma (the exponent, formed by `mode`: QFL passes its beta), and the variant's own:
  * FL*'s shift (its beta), Poly-1's epsilon, the reduced focal term's threshold and thresholdScale (threshold^-gamma),
  * the asymmetric loss's gammaNeg (gamma is its gammaPos), clip and eps (FLAG_DETACH_MODULATOR).
+ * FOCAL: `gammas` (0: none) gives each element its own exponent (per-class gamma, tiled as classWeights; the facade
+ * then passes mode GAMMA_GENERAL), and FLAG_DETACH_MODULATOR makes alpha_t q^gamma a constant of the gradient
+ * (d/dx = alpha_t q^gamma dce; the normalized form's S with it). VARIFOCAL: FLAG_DETACH_MODULATOR makes the
+ * negatives' alpha p^gamma a constant (d/dx = alpha p^gamma p); the positives' weight does not depend on x.
  */
 // @ts-ignore: decorator
 @inline function family(
   variant: i32,
   logits: usize, targets: usize, weights: usize, classWeights: usize, posWeights: usize, mask: usize,
-  lossOut: usize, gradOut: usize, n: usize,
+  lossOut: usize, gradOut: usize, n: usize, gammas: usize,
   alpha: f32, gamma: f32, shift: f32, epsilon: f32, threshold: f32, thresholdScale: f32, mode: i32, flags: i32, ignoreValue: f32,
   gradScale: f32, invS: f32, dfCoef: f32, acc: usize, acc2: usize, gammaNeg: f32, clip: f32, eps: f32,
 ): i32 {
@@ -180,12 +184,21 @@ const ASYMMETRIC: i32 = 5;
             dce = f32x4.sub(f32x4.mul(tc, p), f32x4.mul(pwT, pc));
           }
           const q = f32x4.add(f32x4.mul(t, pc), f32x4.mul(tc, p));
-          const mod = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
+          let g = gammaV;
+          let mod = zero;
+          if (variant == FOCAL && gammas) {
+            // Per-class gamma: each lane's own exponent, by the general pow (as the asymmetric loss's two gammas).
+            g = v128.load(gammas + (i << 2));
+            const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+            mod = powF32x4(q, g, gh, f32x4.sub(g, gh));
+          } else {
+            mod = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
+          }
           // d q^gamma / dx = q^gamma k, k = gamma r (1-2t), r = p (1-p) / q in [0, 1]: no q^(gamma-1).
           let k = zero;
-          if (mode != GAMMA_ZERO) {
+          if (mode != GAMMA_ZERO && !(variant == FOCAL && detach)) {
             const r = v128.bitselect(f32x4.div(f32x4.mul(p, pc), q), zero, f32x4.gt(q, zero));
-            k = f32x4.mul(f32x4.mul(gammaV, r), oneMinus2t);
+            k = f32x4.mul(f32x4.mul(g, r), oneMinus2t);
           }
           let term = mod;
           if (variant == FOCAL && reduced) {
@@ -223,13 +236,14 @@ const ASYMMETRIC: i32 = 5;
           grad = f32x4.mul(mod, inner);
         } else if (variant == VARIFOCAL) {
           // Positives (t > 0): w BCE(x, t), w = t (iouWeighted) or 1. Negatives: alpha p^gamma softplus(x), the
-          // weight not detached (mmdet): d/dx = alpha p^gamma (gamma (1-p) softplus(x) + p).
+          // weight not detached (mmdet): d/dx = alpha p^gamma (gamma (1-p) softplus(x) + p); detached (RT-DETR's
+          // weight.detach(), FLAG_DETACH_MODULATOR): alpha p^gamma p.
           const ce = f32x4.add(f32x4.mul(t, spNeg), f32x4.mul(tc, spPos));
           const positive = f32x4.gt(t, zero);
           const posW = iouWeighted ? t : one;
           const negW = f32x4.mul(alphaV, powModeF32x4(p, mode, gammaV, gHiV, gLoV));
           let negInner = p;
-          if (mode != GAMMA_ZERO) negInner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, pc), spPos), p);
+          if (mode != GAMMA_ZERO && !detach) negInner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, pc), spPos), p);
           loss = f32x4.mul(v128.bitselect(posW, negW, positive), ce);
           grad = v128.bitselect(f32x4.mul(posW, pMinusT), f32x4.mul(negW, negInner), positive);
         } else if (variant == ASYMMETRIC) {
@@ -386,11 +400,19 @@ const ASYMMETRIC: i32 = 5;
           dce = tc * p - pwT * pc;
         }
         const q = t * pc + tc * p;
-        const mod = powModeF32(q, mode, gamma, gHi, gLo);
+        let g = gamma;
+        let mod: f32 = 0;
+        if (variant == FOCAL && gammas) {
+          g = load<f32>(gammas + (i << 2));
+          const gh = splitHighF32(g);
+          mod = powF32(q, g, gh, g - gh);
+        } else {
+          mod = powModeF32(q, mode, gamma, gHi, gLo);
+        }
         let k: f32 = 0;
-        if (mode != GAMMA_ZERO) {
+        if (mode != GAMMA_ZERO && !(variant == FOCAL && detach)) {
           const r = select<f32>((p * pc) / q, 0, q > 0);
-          k = (gamma * r) * oneMinus2t;
+          k = (g * r) * oneMinus2t;
         }
         let term = mod;
         if (variant == FOCAL && reduced) {
@@ -430,7 +452,7 @@ const ASYMMETRIC: i32 = 5;
         const posW: f32 = iouWeighted ? t : 1.0;
         const negW = alpha * powModeF32(p, mode, gamma, gHi, gLo);
         let negInner = p;
-        if (mode != GAMMA_ZERO) negInner = (gamma * pc) * spPos + p;
+        if (mode != GAMMA_ZERO && !detach) negInner = (gamma * pc) * spPos + p;
         loss = select<f32>(posW, negW, positive) * ce;
         grad = select<f32>(posW * pMinusT, negW * negInner, positive);
       } else if (variant == ASYMMETRIC) {
@@ -503,6 +525,7 @@ const ASYMMETRIC: i32 = 5;
     load<usize>(streams, STREAM_CLASS_WEIGHTS),
     focal || variant == POLY ? load<usize>(streams, STREAM_POS_WEIGHTS) : 0,
     load<usize>(streams, STREAM_MASK), load<usize>(streams, STREAM_LOSS), load<usize>(streams, STREAM_GRAD), n,
+    focal ? load<usize>(streams, STREAM_GAMMAS) : 0,
     variant == QUALITY || variant == ASYMMETRIC ? -1 : load<f32>(params, PARAM_ALPHA),
     load<f32>(params, PARAM_GAMMA),
     variant == STAR ? load<f32>(params, PARAM_SHIFT) : 0,
@@ -510,7 +533,7 @@ const ASYMMETRIC: i32 = 5;
     focal ? load<f32>(params, PARAM_THRESHOLD) : 0,
     focal ? load<f32>(params, PARAM_THRESHOLD_SCALE) : 0,
     variant == STAR ? GAMMA_ZERO : load<i32>(params, PARAM_GAMMA_MODE),
-    load<i32>(params, PARAM_FLAGS) & (focal ? -1 : variant == VARIFOCAL ? FLAG_HAS_IGNORE | FLAG_IOU_WEIGHTED
+    load<i32>(params, PARAM_FLAGS) & (focal ? -1 : variant == VARIFOCAL ? FLAG_HAS_IGNORE | FLAG_IOU_WEIGHTED | FLAG_DETACH_MODULATOR
       : variant == ASYMMETRIC ? FLAG_HAS_IGNORE | FLAG_DETACH_MODULATOR : FLAG_HAS_IGNORE),
     load<f32>(params, PARAM_IGNORE_VALUE), load<f32>(params, PARAM_GRAD_SCALE),
     focal ? load<f32>(params, PARAM_INV_S) : 1, focal ? load<f32>(params, PARAM_DF_COEF) : 0,
@@ -526,9 +549,9 @@ const ASYMMETRIC: i32 = 5;
 // flags (FLAG_HAS_IGNORE with ignoreValue), gradScale, and each loss's own named below.
 
 /**
- * Focal loss (torchvision form) with masks and weights. Also reads posWeights (tiled per class); params threshold
- * and thresholdScale (FLAG_REDUCED); FLAG_NORMALIZED with invS and dfCoef, and focalAcc to sum the focal terms (the
- * facade's first pass).
+ * Focal loss (torchvision form) with masks and weights. Also reads posWeights (tiled per class) and gammas (per-class
+ * gamma, tiled per class; mode GAMMA_GENERAL); params threshold and thresholdScale (FLAG_REDUCED); FLAG_NORMALIZED
+ * with invS and dfCoef, and focalAcc to sum the focal terms (the facade's first pass); FLAG_DETACH_MODULATOR.
  */
 export function sigmoidFocalMasked(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(FOCAL, streams, n, params);
@@ -547,7 +570,7 @@ export function qualityFocal(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(QUALITY, streams, n, params);
 }
 
-/** Varifocal Loss (Zhang et al. 2021; mmdet varifocal_loss): alpha, gamma, FLAG_IOU_WEIGHTED. */
+/** Varifocal Loss (Zhang et al. 2021; mmdet varifocal_loss): alpha, gamma, FLAG_IOU_WEIGHTED, FLAG_DETACH_MODULATOR. */
 export function varifocal(streams: usize, n: usize, params: usize): i32 {
   return familyEntry(VARIFOCAL, streams, n, params);
 }

@@ -10,11 +10,11 @@
 // below the target gives u = 1e-26 to full float32 precision, where 1 - p_y would give 0.
 // Soft targets and the primitives need every p_c, so they shift by the row max and leave the maxima out of r.
 import {
-  GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, STATUS_INVALID,
-  STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
+  FLAG_DETACH_MODULATOR, GAMMA_ZERO, PARAM_ALPHA, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, STATUS_INVALID,
+  STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_WEIGHTS,
 } from '../abi';
-import { finiteF32x4, logF32, logF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
+import { finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
 import { addRowToLane, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2 } from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
@@ -42,7 +42,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 // @ts-ignore: decorator
 @inline function rowMath(
   i: usize, at: usize, targets: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize, rowBase: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize,
+  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize, gammas: usize, detach: bool,
 ): i32 {
   const kind = load<i32>(at, ROW_KIND);
   let bad: i32 = 0;
@@ -74,15 +74,24 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     pY = load<f32>(at, ROW_C) * invS;
     u = load<f32>(at, ROW_B) * invS;
   }
-  const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
+  let g = gamma;
+  let mod: f32 = 0;
+  if (gammas) {
+    // Per-class gamma: the row's exponent is its target's, by the general pow.
+    g = load<f32>(gammas + (<usize>load<i32>(targets + (i << 2)) << 2));
+    const gh = splitHighF32(g);
+    mod = powF32(u, g, gh, g - gh);
+  } else {
+    mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
+  }
   const loss: f32 = (mod * ce) * scale;
   addRowToLane(acc, rowBase + i, <f64>loss);
   if (lossOut) store<f32>(lossOut + (i << 2), loss);
   if (gradOut) {
-    let inner: f32 = 1.0;
-    if (gammaMode != GAMMA_ZERO) {
+    let inner: f32 = 1.0; // detached: k = -alpha_y u^gamma, the gradient alpha_y u^gamma (p_j - 1[j=y])
+    if (gammaMode != GAMMA_ZERO && !detach) {
       const rho = select<f32>(ce / u, 1.0, u > 0); // -log p_y / u -> 1 as u -> 0
-      inner = 1.0 + (gamma * pY) * rho;
+      inner = 1.0 + (g * pY) * rho;
     }
     const k: f32 = -((mod * inner) * scale) * gradScale;
     store<f32>(at, invS, ROW_A);
@@ -96,7 +105,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 // @ts-ignore: decorator
 @inline function rowMathByTargetF32x4(
   i: usize, at: usize, targets: usize, weights: usize, alphas: usize, lossOut: usize, gradOut: usize, rowBase: usize,
-  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize,
+  alpha: f32, gammaMode: i32, gamma: f32, gHi: f32, gLo: f32, gradScale: f32, acc: usize, gammas: usize, detach: bool,
 ): i32 {
   const one = f32x4.splat(1.0);
   let bad: i32 = 0;
@@ -106,8 +115,9 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     bad = <i32>!i32x4.all_true(finiteF32x4(w));
     scale = f32x4.mul(scale, w);
   }
+  // The four class indices, for the per-class tables only (no load on the plain path).
+  const y = alphas || gammas ? v128.load(targets + (i << 2)) : i32x4.splat(0);
   if (alphas) {
-    const y = v128.load(targets + (i << 2));
     let a = f32x4.splat(load<f32>(alphas + (<usize>i32x4.extract_lane(y, 0) << 2)));
     a = f32x4.replace_lane(a, 1, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 1) << 2)));
     a = f32x4.replace_lane(a, 2, load<f32>(alphas + (<usize>i32x4.extract_lane(y, 2) << 2)));
@@ -120,7 +130,18 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   // log1pRecipF32: log(u) + (r - (u - 1)) invS with u = 1 + r.
   const ce = f32x4.add(logF32x4(s), f32x4.mul(f32x4.sub(rf, f32x4.sub(s, one)), invS));
   const u = f32x4.mul(rf, invS);
-  const mod = powModeF32x4(u, gammaMode, f32x4.splat(gamma), f32x4.splat(gHi), f32x4.splat(gLo));
+  let g = f32x4.splat(gamma);
+  let mod = one;
+  if (gammas) {
+    g = f32x4.splat(load<f32>(gammas + (<usize>i32x4.extract_lane(y, 0) << 2)));
+    g = f32x4.replace_lane(g, 1, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 1) << 2)));
+    g = f32x4.replace_lane(g, 2, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 2) << 2)));
+    g = f32x4.replace_lane(g, 3, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 3) << 2)));
+    const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+    mod = powF32x4(u, g, gh, f32x4.sub(g, gh));
+  } else {
+    mod = powModeF32x4(u, gammaMode, g, f32x4.splat(gHi), f32x4.splat(gLo));
+  }
   const loss = f32x4.mul(f32x4.mul(mod, ce), scale);
   addRowToLane(acc, rowBase + i, <f64>f32x4.extract_lane(loss, 0));
   addRowToLane(acc, rowBase + i + 1, <f64>f32x4.extract_lane(loss, 1));
@@ -129,9 +150,9 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   if (lossOut) v128.store(lossOut + (i << 2), loss);
   if (gradOut) {
     let inner = one;
-    if (gammaMode != GAMMA_ZERO) {
+    if (gammaMode != GAMMA_ZERO && !detach) {
       const rho = v128.bitselect(f32x4.div(ce, u), one, f32x4.gt(u, f32x4.splat(0)));
-      inner = f32x4.add(one, f32x4.mul(f32x4.mul(f32x4.splat(gamma), invS), rho)); // p_y = invS
+      inner = f32x4.add(one, f32x4.mul(f32x4.mul(g, invS), rho)); // p_y = invS
     }
     const k = f32x4.mul(f32x4.neg(f32x4.mul(f32x4.mul(mod, inner), scale)), f32x4.splat(gradScale));
     v128.store(at, invS, ROW_A);
@@ -144,9 +165,10 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 /**
  * Focal loss over `rows` rows of `classes` logits (row-major float32) with class indices (int32), the ABI of
  * src/core/abi.ts. Row i of the call is global row rowBase + i. Streams: input (logits), labels, weights (per row,
- * 0: none), classWeights (alpha per class, 0: none), loss (per row) and grad (0: not written), scratch (one row:
- * exp(z - m) when there is no grad), acc. Params: alpha (< 0: none; used without classWeights), gamma and
- * gammaMode, gradScale, ignoreIndex. Adds each weighted row loss to the lanes; writes it to loss, and the row's
+ * 0: none), classWeights (alpha per class, 0: none), gammas (gamma per class, 0: none; row i uses gamma[y_i] by the
+ * general pow), loss (per row) and grad (0: not written), scratch (one row: exp(z - m) when there is no grad), acc.
+ * Params: alpha (< 0: none; used without classWeights), gamma and gammaMode (GAMMA_GENERAL with gammas), gradScale,
+ * ignoreIndex, flags (FLAG_DETACH_MODULATOR: alpha_y u^gamma is a constant of the gradient). Adds each weighted row loss to the lanes; writes it to loss, and the row's
  * gradient times gradScale to grad. Rows whose target is ignoreIndex give 0 and are not read. Returns `rows`, or
  * STATUS_INVALID when a logit is not finite, a target is outside [0, classes) and not ignoreIndex, or a weight is
  * not finite (the facade then finds which).
@@ -156,6 +178,8 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
   const targets = load<usize>(streams, STREAM_LABELS);
   const weights = load<usize>(streams, STREAM_WEIGHTS);
   const alphas = load<usize>(streams, STREAM_CLASS_WEIGHTS);
+  const gammas = load<usize>(streams, STREAM_GAMMAS);
+  const detach = (load<i32>(params, PARAM_FLAGS) & FLAG_DETACH_MODULATOR) != 0;
   const lossOut = load<usize>(streams, STREAM_LOSS);
   const gradOut = load<usize>(streams, STREAM_GRAD);
   const scratch = load<usize>(streams, STREAM_SCRATCH);
@@ -218,13 +242,16 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
         if (b + 4 <= count && i32x4.all_true(i32x4.eq(v128.load(b << 2, ROW_KIND), i32x4.splat(ROW_BY_TARGET)))) {
           bad |= rowMathByTargetF32x4(
             first + b, b << 2, targets, weights, alphas, lossOut, gradOut, rowBase, alpha, gammaMode, gamma, gHi, gLo,
-            gradScale, acc,
+            gradScale, acc, gammas, detach,
           );
           b += 4;
           continue;
         }
       }
-      bad |= rowMath(first + b, b << 2, targets, weights, alphas, lossOut, gradOut, rowBase, alpha, gammaMode, gamma, gHi, gLo, gradScale, acc);
+      bad |= rowMath(
+        first + b, b << 2, targets, weights, alphas, lossOut, gradOut, rowBase, alpha, gammaMode, gamma, gHi, gLo,
+        gradScale, acc, gammas, detach,
+      );
       b++;
     }
     // Phase 3: the gradient rows, g_j = -k p_j with p_j = e_j invS formed first (-k invS alone can underflow:

@@ -1,11 +1,11 @@
 // Multi-class focal loss with a target distribution per row (soft targets, mixup, distillation) or class indices
 // with label smoothing: every p_c is needed, so rows shift by their max (rows.ts) and leave the maxima out of r.
 import {
-  GAMMA_ZERO, PARAM_ALPHA, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, PARAM_SMOOTH_KEEP,
-  PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
+  FLAG_DETACH_MODULATOR, GAMMA_ZERO, PARAM_ALPHA, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, PARAM_SMOOTH_KEEP,
+  PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
   STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
+import { powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
 import { addRowToLane, log1pRecipF32, rowExpSum, rowFinite, rowMax } from './rows';
 
 // ---- soft targets (and label smoothing) ---------------------------------------------------------------------
@@ -17,6 +17,8 @@ import { addRowToLane, log1pRecipF32, rowExpSum, rowFinite, rowMax } from './row
  * stream do (one-hot; ignoreIndex rows give 0, unread). Either is label-smoothed as Keras does, t' = t keep + lo
  * with params smoothKeep = 1 - eps and smoothLo = eps / C (1 and 0: none); the range check applies to t before
  * smoothing. Other streams, params and the status as softmaxFocal; a soft target outside [0, 1] is flagged too.
+ * gammas (0: none) gives class c's term the exponent gamma[c]; FLAG_DETACH_MODULATOR makes k_c = -alpha_c t_c u_c^gamma
+ * (the modulator a constant of the gradient).
  */
 export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, rowBase: usize, params: usize): i32 {
   const logits = load<usize>(streams, STREAM_INPUT);
@@ -24,6 +26,8 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
   const labels = load<usize>(streams, STREAM_LABELS);
   const weights = load<usize>(streams, STREAM_WEIGHTS);
   const alphas = load<usize>(streams, STREAM_CLASS_WEIGHTS);
+  const gammas = load<usize>(streams, STREAM_GAMMAS);
+  const detach = (load<i32>(params, PARAM_FLAGS) & FLAG_DETACH_MODULATOR) != 0;
   const lossOut = load<usize>(streams, STREAM_LOSS);
   const gradOut = load<usize>(streams, STREAM_GRAD);
   const scratch = load<usize>(streams, STREAM_SCRATCH);
@@ -116,15 +120,23 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
         const ce = f32x4.sub(logSV, d);
         const p = f32x4.mul(ev, invSV);
         const u = v128.bitselect(topV, f32x4.sub(one, p), f32x4.eq(x, mV));
-        const mod = powModeF32x4(u, gammaMode, gammaV, gHiV, gLoV);
+        let gv = gammaV;
+        let mod = one;
+        if (gammas) {
+          gv = v128.load(gammas + (j << 2));
+          const gh = v128.and(gv, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+          mod = powF32x4(u, gv, gh, f32x4.sub(gv, gh));
+        } else {
+          mod = powModeF32x4(u, gammaMode, gammaV, gHiV, gLoV);
+        }
         const l = f32x4.mul(f32x4.mul(mod, ce), a);
         lossLo = f64x2.add(lossLo, f64x2.promote_low_f32x4(l));
         lossHi = f64x2.add(lossHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(l, l, 2, 3, 0, 1)));
         if (g) {
           let inner = one;
-          if (gammaMode != GAMMA_ZERO) {
+          if (gammaMode != GAMMA_ZERO && !detach) {
             const rho = v128.bitselect(f32x4.div(ce, u), one, f32x4.gt(u, zero));
-            inner = f32x4.add(one, f32x4.mul(f32x4.mul(gammaV, p), rho));
+            inner = f32x4.add(one, f32x4.mul(f32x4.mul(gv, p), rho));
           }
           const k = f32x4.neg(f32x4.mul(f32x4.mul(mod, inner), a));
           v128.store(g + (j << 2), k);
@@ -159,7 +171,15 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
       const ce: f32 = logS - d;
       const p: f32 = ej * invS;
       const u: f32 = select<f32>(top, 1.0 - p, x == m);
-      const mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
+      let gj = gamma;
+      let mod: f32 = 0;
+      if (gammas) {
+        gj = load<f32>(gammas + (j << 2));
+        const gh = splitHighF32(gj);
+        mod = powF32(u, gj, gh, gj - gh);
+      } else {
+        mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
+      }
       const l: f32 = (mod * ce) * a;
       const lane = j & 3;
       if (lane == 0) l0 += <f64>l;
@@ -168,9 +188,9 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
       else l3 += <f64>l;
       if (g) {
         let inner: f32 = 1.0;
-        if (gammaMode != GAMMA_ZERO) {
+        if (gammaMode != GAMMA_ZERO && !detach) {
           const rho = select<f32>(ce / u, 1.0, u > 0);
-          inner = 1.0 + (gamma * p) * rho;
+          inner = 1.0 + (gj * p) * rho;
         }
         const k: f32 = -((mod * inner) * a);
         store<f32>(g + (j << 2), k);

@@ -33,7 +33,9 @@ export const FLAG_REDUCED = 4; // focal: smp's reduced focal term
 export const FLAG_NORMALIZED = 8; // focal: scale by PARAM_INV_S and add PARAM_DF_COEF * d(focal term)/dx
 export const FLAG_NORMALIZED_DIAG = 16; // with FLAG_NORMALIZED, reduction 'none': the coefficient is -loss_i / S^2
 export const FLAG_LOG_OUTPUT = 32; // softmax rows: log-softmax instead of softmax
-export const FLAG_DETACH_MODULATOR = 64; // asymmetric: the modulator (1 - p_t)^gamma is a constant of the gradient
+// The modulating factor is a constant of the gradient (stop-gradient): asymmetric (its modulator), focal (sigmoid
+// variant kernel and both softmax kernels: alpha_t (1 - p_t)^gamma), varifocal (the negatives' alpha p^gamma).
+export const FLAG_DETACH_MODULATOR = 64;
 export const FLAG_COST_EPS = 128; // focal matching cost: the anchor's -log(p + eps), -log(1 - p + eps) (PARAM_COST_EPS)
 
 // ---- the stream table: one i32 byte address per stream, 0 when absent --------------------------------------------
@@ -49,7 +51,8 @@ export const STREAM_GRAD = 32; // float32 output, the input's shape
 export const STREAM_SCRATCH = 36; // float32, one row (softmax)
 export const STREAM_ACC = 40; // four float64 lanes: the sum of the losses
 export const STREAM_FOCAL_ACC = 44; // four float64 lanes: the sum of the focal terms (normalized focal, first pass)
-export const STREAM_TABLE_BYTES = 48;
+export const STREAM_GAMMAS = 48; // float32 per-class focusing exponents: tiled per element (sigmoid focal), one per class (softmax)
+export const STREAM_TABLE_BYTES = 52;
 
 // ---- the parameter block: one layout for every kernel; each kernel reads the fields its comment names ------------
 export const PARAM_ALPHA = 0; // f32; < 0: no alpha weighting

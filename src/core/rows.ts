@@ -7,7 +7,7 @@
 // So a sum does not depend on the staging (class-last or a layout, copied or in place) nor on a worker pool that
 // runs whole blocks: all give the same bits.
 import {
-  CHUNK, ROW_SLACK, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GRAD, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
+  CHUNK, ROW_SLACK, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
 } from './abi.js';
 import { detachedError, type Readable } from './arena.js';
 import { show } from './describe.js';
@@ -35,6 +35,8 @@ export interface RowCall {
   labels?: Int32Array | readonly number[];
   /** One float32 per class on the class-weights stream (softmax's per-class alpha). */
   classTable?: Readable;
+  /** One float32 per class on the gammas stream (softmax's per-class gamma): a slot of its own when given. */
+  gammaTable?: Readable;
   /** Classes on an axis other than the last (options.shape / classAxis), or undefined for rows x C. */
   layout?: ClassLayout;
   params: KernelParams;
@@ -93,7 +95,8 @@ export function runRows(
   const kernel = kernels[call.kernel];
   const { classes: C, layout, inputs } = call;
   const { loss, grad } = outputs;
-  const slotCount = inputs.length + 5 + (layout ? 1 : 0); // + labels, class table, loss, grad, scratch (+ raw)
+  // + labels, class table, loss, grad, scratch (+ raw) (+ gamma table)
+  const slotCount = inputs.length + 5 + (layout ? 1 : 0) + (call.gammaTable ? 1 : 0);
   const what = `options.classes = ${C} (rows wider than the staging slots)`;
   // A layout stages whole segments of up to 2^17 floats for speed; any width of at least a row gives the same
   // results, so while views from fl.alloc are live (no grow allowed) it takes the narrowest slots instead.
@@ -102,14 +105,17 @@ export function runRows(
   const staging = arena.stage(slotCount, elements, what);
   const slots = staging.slots;
   const inputSlots = slots.slice(0, inputs.length);
-  const [labelsAt, tableAt, lossAt, gradAt, scratchAt, rawAt = 0] = slots.slice(inputs.length) as [
-    number, number, number, number, number, number?,
+  const [labelsAt, tableAt, lossAt, gradAt, scratchAt] = slots.slice(inputs.length) as [
+    number, number, number, number, number,
   ];
+  const rawAt = layout ? slots[inputs.length + 5]! : 0;
+  const gammaAt = call.gammaTable ? slots[slotCount - 1]! : 0;
   const rowsPerChunk = Math.floor((staging.elements - ROW_SLACK) / C);
   const blockRows = sumBlockRows(C);
   const sums = perBlock ? new Float64Array(Math.ceil((last - first) / blockRows)) : undefined;
   let total = 0;
   if (call.classTable) arena.copyIn(call.classTable, 0, C, tableAt, 'options.alpha');
+  if (call.gammaTable) arena.copyIn(call.gammaTable, 0, C, gammaAt, 'options.gamma');
   writeParams(arena, call.params, NO_OVERRIDES);
   clearStreams(arena);
   const i32 = arena.i32;
@@ -147,6 +153,7 @@ export function runRows(
       }
       if (call.labels) setStream(i32, arena, STREAM_LABELS, labelsAt + skip * 4);
       if (call.classTable) setStream(i32, arena, STREAM_CLASS_WEIGHTS, tableAt);
+      if (call.gammaTable) setStream(i32, arena, STREAM_GAMMAS, gammaAt);
       if (loss) setStream(i32, arena, STREAM_LOSS, lossBase + skip * lossWidth * 4);
       if (grad) setStream(i32, arena, STREAM_GRAD, gradBase + skip * C * 4);
       setStream(i32, arena, STREAM_SCRATCH, scratchAt);

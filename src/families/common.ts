@@ -2,7 +2,7 @@
 // masks and per-class weights that the variant kernel takes (assembly/sigmoid/variants.ts). A loss's plan adds its
 // own parameters and calls `sigmoidFamilyPlan`, which returns the call for the elementwise driver.
 import {
-  FLAG_HAS_IGNORE, STREAM_CLASS_WEIGHTS, STREAM_INPUT, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
+  FLAG_HAS_IGNORE, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_INPUT, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../core/abi.js';
 import type { ElementwiseCall, ElementwisePlan, InputStream } from '../core/elementwise.js';
 import type { ElementwiseKernelName } from '../core/engine.js';
@@ -22,7 +22,7 @@ export interface SigmoidMaskOptions {
   /** Elements whose target equals this value are ignored as by `mask` (their target is not validated). */
   ignoreIndex?: number;
   /** C, for multi-label logits laid out N x C (class axis last): element i belongs to class i mod C. Default:
-   * the length of classWeights (or of posWeight). */
+   * the length of classWeights (or of posWeight, or of sigmoidFocalLoss's per-class gamma). */
   classes?: number;
   /** Per-class weights (length C, finite, >= 0), multiplied in like `weights`. */
   classWeights?: Floats;
@@ -59,6 +59,8 @@ export interface FamilyKernel {
   params: KernelParams;
   /** posWeight per class (the focal loss only), already checked against C by the caller's `posWeights`. */
   posWeight?: number | Floats;
+  /** gamma per class (the focal loss only), checked here against C (entries finite, >= 0). */
+  gammas?: Floats;
   /** smp's normalized focal loss (two passes). */
   normalized?: boolean;
   /** The reduction when none is given: 'mean' unless the loss's anchor says otherwise (ASL sums). */
@@ -137,12 +139,16 @@ export function sigmoidFamilyPlan(
   const classWeightsArg = options.classWeights === undefined ? undefined : smallFloats(options.classWeights, 'options.classWeights', args.float16);
   const posWeightArg = own.posWeight;
   let classes = classesOption(options.classes, 'options.classes');
+  let from = 'options.classWeights';
   if (classes === undefined) {
     if (classWeightsArg) classes = classWeightsArg.length;
     else if (posWeightArg !== undefined && typeof posWeightArg !== 'number') classes = posWeightArg.length;
-    else classes = 1;
+    else if (own.gammas) {
+      classes = own.gammas.length;
+      from = 'options.gamma';
+    } else classes = 1;
   }
-  if (classes < 1) throw new RangeError('options.classWeights.length = 0: expected at least one class');
+  if (classes < 1) throw new RangeError(`${from}.length = 0: expected at least one class`);
   if (n % classes !== 0) {
     throw new RangeError(`logits.length = ${n}: expected a multiple of ${classes} (options.classes: rows of C classes, class axis last)`);
   }
@@ -154,6 +160,7 @@ export function sigmoidFamilyPlan(
   } else if (posWeightArg) {
     tables.push({ stream: STREAM_POS_WEIGHTS, values: perClass(posWeightArg, 'options.posWeight', classes) });
   }
+  if (own.gammas) tables.push({ stream: STREAM_GAMMAS, values: perClass(own.gammas, 'options.gamma', classes) });
 
   const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'logits', mask);
   const masked = mask !== undefined || ignoreIndex !== undefined;

@@ -1,7 +1,7 @@
 // Multi-class focal loss from logits (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy semantics), with
 // class indices or soft targets, label smoothing, class-axis layouts and compat presets: options in, the call for
 // the row driver out; the arithmetic is assembly/softmax/hard.ts's (class indices) and soft.ts's (distributions).
-import { STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
+import { FLAG_DETACH_MODULATOR, GAMMA_GENERAL, STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
 import { layoutIndex, layoutOption, type ClassLayout } from '../core/layout.js';
 import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type Locator, type ValueRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
@@ -9,8 +9,9 @@ import type { Float16Like } from '../core/public-types.js';
 import type { HalfFloats } from '../core/half.js';
 import type { RowPlan, RowStream } from '../core/rows.js';
 import {
-  checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption, inputFloats,
-  isFloats, lossOutputs, normalizerOption, readable, reductionOption, rowCount, show, smallFloats, smoothingOption,
+  booleanOption, checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption,
+  inputFloats, isFloats, lossOutputs, normalizerOption, perClass, readable, reductionOption, rowCount, show, smallFloats,
+  smoothingOption,
   weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
@@ -26,8 +27,15 @@ export interface SoftmaxFocalOptions extends ReductionOptions {
   /** Class weighting: null (default) for none; a number in [0, 1] scales every row; an array of C non-negative
    * numbers weighs row i by alpha[y_i] (soft targets: class c's term by alpha[c]). */
   alpha?: number | Floats | null;
-  /** Focusing parameter, >= 0. Default 2; 0 gives (weighted) softmax cross-entropy. */
-  gamma?: number;
+  /** Focusing parameter, >= 0. Default 2; 0 gives (weighted) softmax cross-entropy. Or one per class (length C,
+   * each finite and >= 0): row i uses gamma[y_i] (soft targets and label smoothing: class c's term uses gamma[c]).
+   * Formed by the general pow, so an array of equal values agrees with the scalar call to float32 rounding, not
+   * always bit for bit. */
+  gamma?: number | Floats;
+  /** true: the modulating factor alpha_y (1 - p_y)^gamma is a constant of the gradient (stop-gradient, RT-DETR's
+   * `weight.detach()`): the loss is unchanged and d loss / d z_j = alpha_y (1 - p_y)^gamma (p_j - 1[j = y]) (soft
+   * targets: the sum of that over the classes, each term weighted by alpha_c t_c). Default false. */
+  detachModulator?: boolean;
   /** Rows whose target is this index give 0 loss and 0 gradient and do not count in 'mean'. Default -100. */
   ignoreIndex?: number;
   /** With class indices: the target row becomes y (1 - eps) + eps / C, as Keras label_smoothing. Default 0. */
@@ -51,7 +59,8 @@ export interface SoftmaxFocalGradOptions extends SoftmaxFocalOptions, GradOutOpt
 export type SoftmaxTargets = Int32Array | readonly number[] | Float32Array | Float64Array | Float16Like;
 
 export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
-  'classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', ...REDUCTION_OPTIONS, 'shape', 'classAxis', 'compat',
+  'classes', 'alpha', 'gamma', 'ignoreIndex', 'labelSmoothing', 'detachModulator', ...REDUCTION_OPTIONS, 'shape',
+  'classAxis', 'compat',
 ]);
 
 
@@ -112,7 +121,12 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     alphaArg instanceof Uint16Array ? smallFloats(alphaArg, 'options.alpha', float16) : alphaArg, 'options.alpha', C,
     DEFAULTS.softmaxFocalLoss.alpha,
   );
-  const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
+  // A per-class gamma: a table of C read per row (by class index) or per class (soft targets), by the general pow.
+  const gammas = isFloats(options.gamma) || (options.gamma instanceof Uint16Array && float16)
+    ? perClass(smallFloats(options.gamma, 'options.gamma', float16), 'options.gamma', C, 'one gamma per class')
+    : undefined;
+  const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
+  const detach = booleanOption(options.detachModulator, 'options.detachModulator', DEFAULTS.softmaxFocalLoss.detachModulator);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex', DEFAULTS.softmaxFocalLoss.ignoreIndex);
   const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing', DEFAULTS.softmaxFocalLoss.labelSmoothing);
   const reduction = reductionOption(options.reduction, 'options.reduction');
@@ -137,9 +151,11 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
       inputs,
       labels,
       classTable: alphas,
+      ...(gammas ? { gammaTable: gammas } : {}),
       layout,
       params: {
-        alpha, gamma, gammaMode: gammaMode(gamma), ignoreIndex,
+        alpha, gamma, gammaMode: gammas ? GAMMA_GENERAL : gammaMode(gamma), ignoreIndex,
+        ...(detach ? { flags: FLAG_DETACH_MODULATOR } : {}),
         // Keras label smoothing, rounded to float32 as the kernel applies it: t' = t (1 - eps) + eps / C.
         ...(useSoft ? { smoothKeep: Math.fround(1 - smoothing), smoothLo: Math.fround(smoothing / C) } : {}),
         gradScale: reduction === 'mean' && divisor > 0 ? 1 / divisor : 1,

@@ -1,7 +1,7 @@
 // The sigmoid family beyond torchvision's focal loss: FL*, Quality Focal Loss, Varifocal Loss and Poly-1 focal.
 // Each is its options and its kernel's parameters; the inputs, masks, class weights and reductions are the
 // family's (common.ts), the loop the elementwise driver's, the arithmetic assembly/sigmoid/variants.ts's.
-import { FLAG_IOU_WEIGHTED } from '../core/abi.js';
+import { FLAG_DETACH_MODULATOR, FLAG_IOU_WEIGHTED } from '../core/abi.js';
 import type { ElementwisePlan } from '../core/elementwise.js';
 import { gammaMode } from '../core/params.js';
 import { alphaOption, booleanOption, finiteOption, gammaOption, show } from '../options/checks.js';
@@ -37,6 +37,10 @@ export interface VarifocalOptions extends SigmoidMaskOptions, ReductionOptions {
   gamma?: number;
   /** Weight each positive by its target q (true, default) or by 1. */
   iouWeighted?: boolean;
+  /** true: the weight is a constant of the gradient (RT-DETR's `weight.detach()`): the loss is unchanged; the
+   * negatives' gradient is alpha p^gamma p (their weight alpha p^gamma detached), the positives' is unchanged
+   * (their weight q, or 1, does not depend on the logit). Default false (mmdet: not detached). */
+  detachModulator?: boolean;
 }
 export interface VarifocalGradOptions extends VarifocalOptions, GradOutOptions {}
 
@@ -54,7 +58,7 @@ export interface PolyFocalGradOptions extends PolyFocalOptions, GradOutOptions {
 const SHARED = [...REDUCTION_OPTIONS, ...MASK_OPTIONS];
 export const STAR_OPTIONS = knownOptions(['alpha', 'gamma', 'beta', ...SHARED]);
 export const QUALITY_OPTIONS = knownOptions(['beta', ...SHARED]);
-export const VARIFOCAL_OPTIONS = knownOptions(['alpha', 'gamma', 'iouWeighted', ...SHARED]);
+export const VARIFOCAL_OPTIONS = knownOptions(['alpha', 'gamma', 'iouWeighted', 'detachModulator', ...SHARED]);
 export const POLY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...SHARED]);
 
 function checked(optionsArg: unknown, allowed: readonly string[], method: string, withGrad: boolean): Record<string, unknown> {
@@ -85,8 +89,10 @@ export function varifocalPlan(logits: unknown, targets: unknown, optionsArg: unk
   if (!(alpha >= 0)) throw new RangeError(`options.alpha = ${show(alpha)}: expected a finite number >= 0 (the weight of the negatives)`);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.varifocalLoss.gamma);
   const iouWeighted = booleanOption(options.iouWeighted, 'options.iouWeighted', DEFAULTS.varifocalLoss.iouWeighted);
+  const detach = booleanOption(options.detachModulator, 'options.detachModulator', DEFAULTS.varifocalLoss.detachModulator);
+  const flags = (iouWeighted ? FLAG_IOU_WEIGHTED : 0) | (detach ? FLAG_DETACH_MODULATOR : 0);
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
-    kernel: 'varifocal', params: { alpha, gamma, gammaMode: gammaMode(gamma), flags: iouWeighted ? FLAG_IOU_WEIGHTED : 0 },
+    kernel: 'varifocal', params: { alpha, gamma, gammaMode: gammaMode(gamma), flags },
   });
 }
 

@@ -4,14 +4,16 @@
 type Default = number | boolean | null | string;
 
 export const DEFAULTS = {
-  sigmoidFocalLoss: { alpha: 0.25, gamma: 2, reduction: 'mean', normalized: false },
+  sigmoidFocalLoss: { alpha: 0.25, gamma: 2, reduction: 'mean', normalized: false, detachModulator: false },
   sigmoidFocalLossStar: { alpha: null, gamma: 1, beta: 0, reduction: 'mean' },
   qualityFocalLoss: { beta: 2, reduction: 'mean' },
-  varifocalLoss: { alpha: 0.75, gamma: 2, iouWeighted: true, reduction: 'mean' },
+  varifocalLoss: { alpha: 0.75, gamma: 2, iouWeighted: true, detachModulator: false, reduction: 'mean' },
   polyFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1, reduction: 'mean' },
   asymmetricLoss: { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8, detachModulator: true, reduction: 'sum' },
   binaryFocalLoss: { alpha: 0.25, gamma: 2, epsilon: 1e-7, reduction: 'mean' },
-  softmaxFocalLoss: { alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, reduction: 'mean' },
+  softmaxFocalLoss: {
+    alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, detachModulator: false, reduction: 'mean',
+  },
   distributionFocalLoss: { reduction: 'mean' },
   focalMatchingCost: { alpha: 0.25, gamma: 2 },
 } as const satisfies Record<string, Record<string, Default>>;
