@@ -236,7 +236,7 @@ test('package.json engines: node >=20 (ESM); require() needs 20.19+, which engin
   expect((process.features as { require_module?: boolean }).require_module, `Node ${process.version}`).toBe(true);
 });
 
-describe('issue 16 size goals, measured on the packed tarball', () => {
+describe('size goals, measured on the packed tarball', () => {
   test(`the tarball is at most ${MAX_TARBALL / 1000} kB`, () => {
     console.log(`tarball ${packed.filename}: ${packed.size} bytes, unpacked ${packed.unpackedSize} bytes, ${packed.entryCount} files`);
     expect(packed.size).toBeLessThanOrEqual(MAX_TARBALL);
