@@ -356,13 +356,13 @@ function wrap(text: string, indent: number): string {
 }
 
 /** Help rows as `  term  description`, the descriptions in one column after the longest term of all the groups. */
-function rows(groups: readonly (readonly (readonly [string, string])[])[]): string[] {
+function helpRows(groups: readonly (readonly (readonly [string, string])[])[]): string[] {
   const column = Math.max(...groups.flat().map(([t]) => t.length)) + 4;
   return groups.map((entries) => entries.map(([t, text]) => `  ${t.padEnd(column - 2)}${wrap(text, column)}`).join('\n'));
 }
 
 function topHelp(): string {
-  const [options, commands] = rows([
+  const [options, commands] = helpRows([
     [['-V, --version', 'output the version number'], ['-h, --help', 'display help for command']],
     [['loss [options]', LOSS_SUMMARY], ['help [command]', 'display help for command']],
   ]);
@@ -381,7 +381,7 @@ function lossHelp(): string {
     + "logits; bool, integer - numpy's int64 default included - or float targets). Sigmoid (torchvision) semantics "
     + 'by default, softmax (mmcv) with --softmax.';
   return `Usage: focal-wasm loss [options]\n\n${wrap(description, 0)}\n\n`
-    + `Options:\n${rows([[...entries, ['-h, --help', 'display help for command']]])[0]}\n\n`
+    + `Options:\n${helpRows([[...entries, ['-h, --help', 'display help for command']]])[0]}\n\n`
     + [
       'The reduced loss is printed alone on stdout; --reduction none prints one loss per line.',
       "Shapes must agree, not only sizes, and nothing is broadcast: sigmoid-family targets have the logits' shape "
