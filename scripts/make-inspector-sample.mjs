@@ -1,8 +1,9 @@
 // Writes the sample files of the loss inspector (examples/inspector/public/): a synthetic multi-class detector
 // head (N×C logits, integer labels, a dominant background class) and a dense binary one (N logits, 4% positives),
-// each as JSON and as a pair of .npy files. Deterministic: rerunning writes the same bytes.
+// each as JSON and as a pair of .npy files. Deterministic: rerunning writes the same bytes. The .npy writer is the
+// CLI's (src/cli/npy.ts, numpy's header), read from dist/: run `npm run build` first.
 import { writeFile } from 'node:fs/promises';
-import { dump } from 'npyjs';
+import { encodeNpy } from '../dist/cli/npy.js';
 
 const out = new URL('../examples/inspector/public/', import.meta.url);
 
@@ -37,8 +38,8 @@ async function save(name, logits, shape, labels, classNames) {
     : row(0, logits.length);
   const json = { description: `focal-wasm inspector sample: ${name}`, classNames, logits: nested, labels: Array.from(labels) };
   await writeFile(new URL(`sample-${name}.json`, out), JSON.stringify(json));
-  await writeFile(new URL(`sample-${name}-logits.npy`, out), new Uint8Array(dump(logits, shape)));
-  await writeFile(new URL(`sample-${name}-labels.npy`, out), new Uint8Array(dump(labels, [labels.length])));
+  await writeFile(new URL(`sample-${name}-logits.npy`, out), encodeNpy(logits, shape));
+  await writeFile(new URL(`sample-${name}-labels.npy`, out), encodeNpy(labels, [labels.length]));
   console.log(`wrote sample-${name}.json and sample-${name}-{logits,labels}.npy (${shape.join('×')})`);
 }
 

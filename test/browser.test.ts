@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild';
 import type { Browser } from 'playwright-core';
 import * as focal from '../dist/index.js';
 import { Focal } from '../dist/index.js';
+import { encodeNpy, parseNpy, toFloat32, toInt32, type NpyArray } from '../src/cli/npy.js';
 import { cases, runSuite, type Encoded, type FocalApi, type SuiteResult } from './browser/cases.js';
 import {
   artifacts, chromiumPath, compare, emptyTally, haveChromium, inCI, launchChromium, resultOf, root, serveRepo,
@@ -180,20 +181,41 @@ describe.skipIf(!haveChromium && !inCI)('in Chromium (bit-identical to Node)', (
     const kind = multi ? 'multiclass' : 'binary';
     await page.locator('#file').setInputFiles([sample(`sample-${kind}-logits.npy`), sample(`sample-${kind}-labels.npy`)]);
     shown = await rendered();
-    const { parse } = await import('npyjs');
-    const npy = async (name: string): Promise<ArrayLike<number>> =>
-      parse(new Uint8Array(await readFile(sample(name))).buffer).data as unknown as ArrayLike<number>;
+    const npy = async (name: string): Promise<NpyArray> => parseNpy(new Uint8Array(await readFile(sample(name))));
     const [x, y] = [await npy(`sample-${kind}-logits.npy`), await npy(`sample-${kind}-labels.npy`)];
     const expected = multi
       ? (fl as unknown as { softmaxFocalLoss(x: Float32Array, y: Int32Array, o: object): number })
-        .softmaxFocalLoss(Float32Array.from(x), Int32Array.from(y), { classes: 5 })
-      : fl.sigmoidFocalLoss(Float32Array.from(x), Float32Array.from(y));
+        .softmaxFocalLoss(toFloat32(x), toInt32(y), { classes: 5 })
+      : fl.sigmoidFocalLoss(toFloat32(x), toFloat32(y));
+    expect(shown.focal, shown.status).toBe(expected);
+
+    // The labels as int64 (numpy's default integer): the same totals.
+    const file = (name: string, bytes: Uint8Array) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    const logitsFile = file(`sample-${kind}-logits.npy`, await readFile(sample(`sample-${kind}-logits.npy`)));
+    const int64 = encodeNpy(BigInt64Array.from(toInt32(y), (v) => BigInt(v)), y.shape);
+    await page.locator('#file').setInputFiles([logitsFile, file('labels-int64.npy', int64)]);
+    shown = await rendered();
+    expect(shown.focal, shown.status).toBe(expected);
+    expect(await page.locator('#dataset').textContent()).toBe(`sample-${kind}-logits.npy + labels-int64.npy`);
+
+    // A truncated labels file: a message naming it, which outlives the redraws of the data still shown.
+    await page.locator('#file').setInputFiles([logitsFile, file('broken-labels.npy', int64.subarray(0, int64.length - 8))]);
+    await rendered();
+    const loadError = page.locator('#load-error');
+    expect(await loadError.textContent()).toMatch(/^could not load broken-labels\.npy: truncated or corrupt .npy file: .*\(still showing sample-/);
+    await page.locator('#gamma').fill('1');
+    await rendered();
+    await page.locator('#gamma').fill('2');
+    shown = await rendered();
+    expect(await loadError.isVisible()).toBe(true);
+    expect(await loadError.textContent()).toMatch(/broken-labels\.npy/);
     expect(shown.focal, shown.status).toBe(expected);
 
     // Back to the JSON sample (it names the classes) for the screenshot; same numbers as from .npy.
     await page.locator(`#sample-${kind}`).click();
     const fromJson = await rendered();
     expect(fromJson.focal).toBe(shown.focal);
+    expect(await loadError.isHidden()).toBe(true);
 
     await mkdir(artifacts, { recursive: true });
     await page.screenshot({ path: resolve(artifacts, 'inspector.png'), fullPage: true });

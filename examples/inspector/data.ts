@@ -1,6 +1,7 @@
 // Reading model outputs and labels into one shape the inspector works on: a JSON file
-// ({ logits: N×C or N numbers, labels: N, classNames? }) or two .npy files (logits and labels), read with npyjs.
-import { parse, type NpyArray } from 'npyjs';
+// ({ logits: N×C or N numbers, labels: N, classNames? }) or two .npy files (logits and labels), read with the
+// CLI's own .npy module (src/cli/npy.ts: numpy's int64 labels included, no dependency).
+import { NpyError, parseNpy, shapeText, toFloat32, toInt32, type NpyArray } from '../../src/cli/npy.js';
 
 export interface Dataset {
   name: string;
@@ -14,19 +15,29 @@ export interface Dataset {
   classNames: string[];
 }
 
+/** Logits as read: where they came from (a file name, or 'logits' in a JSON file), the numbers and their shape. */
 interface Table {
+  source: string;
   data: ArrayLike<number>;
   shape: number[];
 }
 
-function fromTables(name: string, logits: Table, labels: Table, names?: unknown): Dataset {
+/** Labels as read; converted once the logits tell binary targets (float) from class indices (int32). */
+interface Labels {
+  source: string;
+  shape: number[];
+  floats(): Float32Array;
+  indices(): Int32Array;
+}
+
+function fromTables(name: string, logits: Table, labels: Labels, names?: unknown): Dataset {
   const n = logits.shape[0] ?? 0;
   const columns = logits.shape.length === 2 ? logits.shape[1]! : 1;
-  if (logits.shape.length > 2 || logits.data.length !== n * columns) {
-    throw new Error(`logits: expected shape N×C or N, got ${logits.shape.join('×')}`);
+  if (logits.shape.length > 2 || logits.shape.length === 0 || logits.data.length !== n * columns) {
+    throw new Error(`${logits.source}: expected logits of shape N×C or N, got ${shapeText(logits.shape)}`);
   }
-  if (labels.data.length !== n) {
-    throw new Error(`labels: expected ${n} labels (one per row of logits), got ${labels.data.length}`);
+  if (labels.shape.length !== 1 || labels.shape[0] !== n) {
+    throw new Error(`${labels.source}: expected ${n} labels (shape (${n},), one per row of logits ${shapeText(logits.shape)}), got shape ${shapeText(labels.shape)}`);
   }
   const kind = columns > 1 ? 'multiclass' : 'binary';
   const classes = kind === 'multiclass' ? columns : 2;
@@ -35,48 +46,63 @@ function fromTables(name: string, logits: Table, labels: Table, names?: unknown)
     : kind === 'binary' ? ['negative', 'positive'] : Array.from({ length: classes }, (_, c) => `class ${c}`);
   return {
     name, kind, n, classes, classNames,
-    logits: Float32Array.from(logits.data),
+    logits: logits.data instanceof Float32Array ? logits.data : Float32Array.from(logits.data),
     // Multi-class labels are class indices (validated by the engine); binary ones targets in [0, 1].
-    labels: kind === 'multiclass' ? Int32Array.from(labels.data) : Float32Array.from(labels.data),
+    labels: kind === 'multiclass' ? labels.indices() : labels.floats(),
   };
 }
 
 export function fromJson(name: string, text: string): Dataset {
-  const json = JSON.parse(text) as { logits?: unknown; labels?: unknown; targets?: unknown; classNames?: unknown };
+  let json: { logits?: unknown; labels?: unknown; targets?: unknown; classNames?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch (e) {
+    throw new Error(`${name}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
   const rows = json.logits;
   const labels = json.labels ?? json.targets;
   if (!Array.isArray(rows) || !Array.isArray(labels)) {
     throw new Error(`${name}: expected { "logits": [...], "labels": [...] }`);
   }
   const columns = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : 0;
-  const logits: Table = columns > 0
+  const logits = columns > 0
     ? { data: (rows as number[][]).flat(), shape: [rows.length, columns] }
     : { data: rows as number[], shape: [rows.length] };
-  return fromTables(name, logits, { data: labels as number[], shape: [labels.length] }, json.classNames);
+  const values = labels as number[];
+  return fromTables(name, { source: `${name} (logits)`, ...logits }, {
+    source: `${name} (labels)`, shape: [values.length],
+    floats: () => Float32Array.from(values), indices: () => Int32Array.from(values),
+  }, json.classNames);
 }
 
-function toTable(array: NpyArray): Table {
-  const data = array.data as unknown as ArrayLike<number>;
-  if (!array.fortranOrder || array.shape.length < 2) return { data, shape: array.shape };
-  // Fortran order: transpose into the row-major layout the engine reads.
-  const [rows, columns] = array.shape as [number, number];
-  const rowMajor = new Float64Array(rows * columns);
-  for (let i = 0; i < rows; i++) for (let c = 0; c < columns; c++) rowMajor[i * columns + c] = data[c * rows + i]!;
-  return { data: rowMajor, shape: array.shape };
+/** Runs a step on one file's array, its message then naming the file. */
+function inFile<T>(file: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof NpyError) throw new Error(`${file}: ${error.message}`);
+    throw error;
+  }
 }
 
-const isInteger = (a: NpyArray): boolean => /^[iub]/.test(a.dtype);
+const isInteger = (a: NpyArray): boolean => !a.dtype.startsWith('float');
 
 /** Two .npy files: the labels are the one named label/target, else the integer one, else the one-dimensional one. */
 export function fromNpy(files: ReadonlyArray<{ name: string; bytes: ArrayBuffer }>): Dataset {
   if (files.length !== 2) {
-    throw new Error(`pick two .npy files, logits (N×C or N) and labels (N); got ${files.length}`);
+    throw new Error(`pick two .npy files, logits (N×C or N) and labels (N); got ${files.length}: ${files.map((f) => f.name).join(', ')}`);
   }
-  const arrays = files.map((f) => ({ name: f.name, array: parse(f.bytes) }));
+  const arrays = files.map((f) => ({ name: f.name, array: inFile(f.name, () => parseNpy(new Uint8Array(f.bytes))) }));
   const score = ({ name, array }: (typeof arrays)[number]): number =>
     (/label|target/i.test(name) ? 4 : 0) + (isInteger(array) ? 2 : 0) + (array.shape.length === 1 ? 1 : 0);
   const [labels, logits] = [...arrays].sort((a, b) => score(b) - score(a)) as [(typeof arrays)[0], (typeof arrays)[0]];
-  return fromTables(`${logits.name} + ${labels.name}`, toTable(logits.array), toTable(labels.array));
+  return fromTables(`${logits.name} + ${labels.name}`,
+    { source: logits.name, data: inFile(logits.name, () => toFloat32(logits.array)), shape: logits.array.shape },
+    {
+      source: labels.name, shape: labels.array.shape,
+      floats: () => inFile(labels.name, () => toFloat32(labels.array)),
+      indices: () => inFile(labels.name, () => toInt32(labels.array, 'labels', 'a class index')),
+    });
 }
 
 /** Whatever the user picked or dropped: one .json, or two .npy. */
@@ -84,6 +110,8 @@ export async function readFiles(files: readonly File[]): Promise<Dataset> {
   const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (json && files.length === 1) return fromJson(json.name, await json.text());
   const npy = files.filter((f) => f.name.toLowerCase().endsWith('.npy'));
-  if (npy.length !== files.length) throw new Error('expected one .json file or two .npy files (logits and labels)');
+  if (npy.length !== files.length) {
+    throw new Error(`expected one .json file or two .npy files (logits and labels); got ${files.map((f) => f.name).join(', ')}`);
+  }
   return fromNpy(await Promise.all(npy.map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() }))));
 }

@@ -19,6 +19,16 @@ function status(text: string, error = false): void {
   el.classList.toggle('error', error);
 }
 
+/**
+ * A file that could not be loaded: said in its own line, which stays until a dataset loads. The status line is
+ * rewritten by every redraw (a slider, a resize) of the data still shown, so it would lose the message at once.
+ */
+function loadError(text: string | null): void {
+  const el = $('load-error');
+  el.textContent = text ?? '';
+  el.hidden = text === null;
+}
+
 function settings(): Settings {
   const gamma = Number($<HTMLInputElement>('gamma').value);
   const alpha = $<HTMLInputElement>('alpha-on').checked ? Number($<HTMLInputElement>('alpha').value) : null;
@@ -144,13 +154,15 @@ function render(): void {
     status(`${data.n} samples${data.kind === 'multiclass' ? ` × ${data.classes} classes (softmax focal loss)`
       : ' (sigmoid focal loss)'} · losses computed in ${ms.toFixed(1)} ms`);
   } catch (e) {
-    status(e instanceof Error ? `${e.name}: ${e.message}` : String(e), true);
+    // Redrawn, and so shown again, at every redraw of this dataset; it names the data it is about.
+    status(`${data.name}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`, true);
   }
   document.body.dataset.renders = String(++renders);
 }
 
 function use(dataset: Dataset): void {
   data = dataset;
+  loadError(null);
   // Defaults as the APIs have them: alpha 0.25 for sigmoid focal loss, none for softmax.
   $<HTMLInputElement>('alpha-on').checked = dataset.kind === 'binary';
   render();
@@ -167,7 +179,8 @@ async function loadFiles(files: File[]): Promise<void> {
   try {
     use(await readFiles(files));
   } catch (e) {
-    status(e instanceof Error ? e.message : String(e), true);
+    // The messages name the file; the page goes on showing the dataset it had, and says so.
+    loadError(`could not load ${e instanceof Error ? e.message : String(e)}${data ? ` (still showing ${data.name})` : ''}`);
     document.body.dataset.renders = String(++renders);
   }
 }

@@ -1,20 +1,24 @@
 #!/usr/bin/env node
 /// <reference types="node" />
 // The command line for evaluation jobs: `focal-wasm loss --logits preds.npy --targets labels.npy [...]` reads .npy
-// files (npyjs), computes any loss of the registry (--loss; sigmoid focal by default) with the engine, prints it and
-// can write the gradient.
+// files (./npy.ts), computes any loss of the registry (--loss; sigmoid focal by default) with the engine, prints it
+// and can write the gradient. Arguments are read by Node's own util.parseArgs: the CLI has no dependency.
 // Every expected failure (bad file, dtype, shape, option) is one line on stderr and exit code 2, never a stack trace.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { dump, parse, type NpyArray } from 'npyjs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { createFocalSync } from '../focal.js';
-import { isLossName, LOSS_NAMES, type LossName } from '../families/registry.js';
 import { DEFAULTS } from '../options/defaults.js';
+import { isLossName, LOSS_NAMES, type LossName } from '../families/registry.js';
 import type { Floats, Reduction } from '../options/checks.js';
 import type { WithGrad } from '../options/results.js';
+import { NpyError, npyHeader, parseNpy, shapeText, toFloat32, toInt32, type NpyArray } from './npy.js';
 
 /** A failure the user can fix: printed as `focal-wasm: <message>`, exit code 2. */
 class UsageError extends Error {}
+
+/** An option value its parser refuses; the message says what was expected. */
+class InvalidValue extends Error {}
 
 const EXIT_USAGE = 2;
 
@@ -28,43 +32,17 @@ interface LossCommandOptions {
   classes?: number;
   ignoreIndex?: number;
   set: Record<string, unknown>;
-  /** Default: the loss's own ('mean'; 'sum' for asymmetricLoss). */
   reduction?: Reduction;
   normalizer?: number;
   grad?: string;
   out?: string;
 }
 
-/** An .npy array as the CLI uses it: numbers, its shape and the dtype it came with. */
-interface Loaded {
-  data: Float32Array | Float64Array | Int32Array | number[];
-  shape: number[];
-  dtype: string;
-  /** true for the integer and boolean dtypes. */
-  integer: boolean;
-}
-
-const FLOAT_DTYPES = new Set(['f4', 'f8']);
-const INT_DTYPES = new Set(['i1', 'u1', 'i2', 'u2', 'i4', 'u4', 'i8', 'u8', 'b1']);
-const DTYPE_NAMES: Record<string, string> = {
-  f2: 'float16', f4: 'float32', f8: 'float64', i1: 'int8', u1: 'uint8', i2: 'int16', u2: 'uint16', i4: 'int32',
-  u4: 'uint32', i8: 'int64', u8: 'uint64', b1: 'bool', c8: 'complex64', c16: 'complex128',
-};
-
-function dtypeName(dtype: string): string {
-  return DTYPE_NAMES[dtype] ?? dtype;
-}
-
-function shapeText(shape: readonly number[]): string {
-  return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
-}
-
 /**
- * Reads an .npy file for option `--<flag>`. npyjs parses the header and the data; around it, the checks that give
- * a clear message instead of a garbage array: the file exists, starts with the .npy magic, is little-endian, and
- * holds exactly as many bytes as its shape says. Fortran-ordered 2-D arrays are transposed to row-major.
+ * Reads an .npy file for option `--<flag>`: the file exists and is readable, then ./npy.ts checks the magic, the
+ * header, the dtype and that the data are exactly as long as the shape says.
  */
-function readNpy(path: string, flag: string): Loaded {
+function readNpy(path: string, flag: string): NpyArray {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -73,55 +51,34 @@ function readNpy(path: string, flag: string): Loaded {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? 'unreadable';
     throw new UsageError(`--${flag} ${path}: cannot read the file (${why})`);
   }
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== '\x93NUMPY') {
-    throw new UsageError(`--${flag} ${path}: not an .npy file (no \\x93NUMPY magic at the start)`);
-  }
-  const header = bytes.toString('latin1', 0, Math.min(bytes.length, 4096));
-  if (/'descr'\s*:\s*'>/.test(header)) {
-    throw new UsageError(`--${flag} ${path}: big-endian data is not supported; save it little-endian (arr.astype('<f4'))`);
-  }
-  let array: NpyArray;
+  return npy(() => parseNpy(bytes), flag, path);
+}
+
+/** Runs a step of ./npy.ts, its NpyError becoming a UsageError that names the option and the file. */
+function npy<T>(step: () => T, flag: string, path: string): T {
   try {
-    array = parse(buffer);
+    return step();
   } catch (error) {
-    throw new UsageError(`--${flag} ${path}: truncated or corrupt .npy file (${(error as Error).message})`);
+    if (error instanceof NpyError) throw new UsageError(`--${flag} ${path}: ${error.message}`);
+    throw error;
   }
-  const { dtype, shape } = array;
-  if (!FLOAT_DTYPES.has(dtype) && !INT_DTYPES.has(dtype)) {
-    throw new UsageError(`--${flag} ${path}: dtype ${dtypeName(dtype)} is not supported: expected float32, float64 or an integer type`);
-  }
-  const count = shape.reduce((a, b) => a * b, 1);
-  const raw = array.data as unknown as ArrayLike<number | bigint | boolean>;
-  if (raw.length !== count) {
-    throw new UsageError(`--${flag} ${path}: holds ${raw.length} values but its shape ${shapeText(shape)} needs ${count} (truncated file?)`);
-  }
-  let data: Loaded['data'];
-  if (dtype === 'f4') data = array.data as Float32Array;
-  else if (dtype === 'f8') data = array.data as Float64Array;
-  else data = Array.from(raw, (v) => Number(v)); // int64 comes as BigInt, bool as boolean
-  if (array.fortranOrder && shape.length === 2) data = transpose(data, shape[0]!, shape[1]!);
-  else if (array.fortranOrder && shape.length > 2) {
-    throw new UsageError(`--${flag} ${path}: Fortran-ordered arrays of more than 2 dimensions are not supported`);
-  }
-  return { data, shape, dtype, integer: INT_DTYPES.has(dtype) };
 }
 
-/** A rows × cols array stored column by column (Fortran order), returned row by row. */
-function transpose(data: Loaded['data'], rows: number, cols: number): Loaded['data'] {
-  const out = data instanceof Float32Array ? new Float32Array(data.length) : new Float64Array(data.length);
-  for (let c = 0; c < cols; c++) for (let r = 0; r < rows; r++) out[r * cols + c] = data[c * rows + r]!;
-  return out;
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-function logitsOf(a: Loaded, path: string): Float32Array | Float64Array {
+function logitsOf(a: NpyArray, path: string): Float32Array | Float64Array {
   if (a.data instanceof Float32Array || a.data instanceof Float64Array) return a.data;
-  throw new UsageError(`--logits ${path}: dtype ${dtypeName(a.dtype)}: expected float32 or float64 logits`);
+  throw new UsageError(`--logits ${path}: dtype ${a.dtype}: expected float32 or float64 logits`);
 }
 
-/** The numbers of a Loaded array as Floats (integers become a Float64Array). */
-function floatsOf(a: Loaded): Floats {
-  return a.data instanceof Float32Array || a.data instanceof Float64Array ? a.data : Float64Array.from(a.data);
+/**
+ * Targets for float use (the sigmoid family, soft targets): float32 and float64 as they are (the engine reads both);
+ * integer and bool labels, numpy's int64 default included, become a Float32Array in one typed pass.
+ */
+function floatTargets(a: NpyArray): Float32Array | Float64Array {
+  return a.data instanceof Float64Array ? a.data : toFloat32(a);
 }
 
 /** --alpha: a number, 'none', or (softmax only) C comma-separated numbers. */
@@ -141,7 +98,7 @@ function parseAlpha(text: string | undefined, softmax: boolean): number | number
 function numberArg(expected: string, ok: (v: number) => boolean) {
   return (text: string): number => {
     const value = text.trim() === '' ? NaN : Number(text);
-    if (!ok(value)) throw new InvalidArgumentError(`expected ${expected}`);
+    if (!ok(value)) throw new InvalidValue(`expected ${expected}`);
     return value;
   };
 }
@@ -155,19 +112,53 @@ function shortest(x: number): string {
   return String(x);
 }
 
-function runLoss(opts: LossCommandOptions): void {
-  const logitsFile = readNpy(opts.logits, 'logits');
-  const targetsFile = readNpy(opts.targets, 'targets');
-  const logits = logitsOf(logitsFile, opts.logits);
-  const loss = lossOption(opts);
+/** An output file: what --grad or --out writes, once everything else has succeeded. */
+interface Output {
+  flag: 'grad' | 'out';
+  path: string;
+  values: Float32Array;
+  shape: number[];
+}
+
+/** The checks that need no file, made before reading any: a mistyped option costs no read of a large array. */
+function checkOptions(opts: LossCommandOptions, loss: LossName, reduction: Reduction): void {
   const softmax = loss === 'softmaxFocalLoss';
-  const alpha = parseAlpha(opts.alpha, softmax);
   if (opts.classes !== undefined && !softmax) throw new UsageError('--classes applies to --softmax only');
   if (opts.ignoreIndex !== undefined && !softmax) throw new UsageError('--ignore-index applies to --softmax only');
-  const reduction: Reduction = opts.reduction ?? DEFAULTS[loss].reduction;
   if (opts.normalizer !== undefined && reduction !== 'mean') {
     throw new UsageError(`--normalizer applies to --reduction mean only, not ${reduction}`);
   }
+  if (opts.out && reduction !== 'none') {
+    throw new UsageError(`--out needs --reduction none (the ${reduction} is one number)`);
+  }
+  if (opts.grad && opts.out && resolve(opts.grad) === resolve(opts.out)) {
+    throw new UsageError(`--grad and --out name the same file ${opts.out}`);
+  }
+  // A directory in the way would only fail at the final rename, after another output may be in place.
+  const isDirectory = (path: string): boolean => {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false; // absent, or unreachable: the write itself will say why
+    }
+  };
+  for (const [flag, path] of [['grad', opts.grad], ['out', opts.out]] as const) {
+    if (path && isDirectory(path)) {
+      throw new UsageError(`--${flag} ${path}: cannot write the file (it is a directory)`);
+    }
+  }
+}
+
+function runLoss(opts: LossCommandOptions): void {
+  const loss = lossOption(opts);
+  const softmax = loss === 'softmaxFocalLoss';
+  const alpha = parseAlpha(opts.alpha, softmax);
+  // The loss's own default reduction when none is given ('sum' for asymmetricLoss, as its anchor).
+  const reduction: Reduction = opts.reduction ?? DEFAULTS[loss].reduction;
+  checkOptions(opts, loss, reduction);
+  const logitsFile = readNpy(opts.logits, 'logits');
+  const targetsFile = readNpy(opts.targets, 'targets');
+  const logits = logitsOf(logitsFile, opts.logits);
   const fl = createFocalSync();
   // Only what the user gave: every other option keeps the loss's own default (not every loss takes gamma).
   const common = {
@@ -176,6 +167,7 @@ function runLoss(opts: LossCommandOptions): void {
     ...(opts.gamma !== undefined ? { gamma: opts.gamma } : {}),
     ...(opts.normalizer !== undefined ? { normalizer: opts.normalizer } : {}),
   };
+  const t = targetsFile;
   let result: WithGrad;
   let lossShape: number[];
   if (softmax) {
@@ -193,28 +185,25 @@ function runLoss(opts: LossCommandOptions): void {
       throw new UsageError(`--logits ${opts.logits}: ${logits.length} values are not a whole number of rows of ${classes} classes`);
     }
     const rows = logits.length / classes;
-    const t = targetsFile;
+    const indexShape = [rows];
     let targets: Int32Array | Float32Array | Float64Array;
-    if (t.data.length === rows) {
-      // One class index per row. Float files are accepted when every value is a whole number.
-      const indices = new Int32Array(rows);
-      for (let i = 0; i < rows; i++) {
-        const v = t.data[i]!;
-        if (!Number.isInteger(v) || Math.abs(v) > 2 ** 31 - 1) {
-          throw new UsageError(`--targets ${opts.targets}: targets[${i}] = ${v}: expected a class index in [0, ${classes}) or the ignore index ${opts.ignoreIndex ?? -100}`);
-        }
-        indices[i] = v;
+    // Shapes, not only sizes: (N,) class indices or soft targets of the logits' own shape, nothing broadcast.
+    // (N,) is tried first, so 1-D logits with --classes 1 read their targets as class indices.
+    if (sameShape(t.shape, indexShape)) {
+      // int32 labels are used as they are; any other integer, bool or whole-valued float file is converted.
+      targets = npy(() => toInt32(t, 'targets', 'a class index'), 'targets', opts.targets);
+    } else if (sameShape(t.shape, shape)) {
+      if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+        throw new UsageError(`--targets ${opts.targets}: dtype ${t.dtype}: soft targets (the logits' shape ${shapeText(shape)}) must be float32 or float64; class indices have shape ${shapeText(indexShape)}`);
       }
-      targets = indices;
-    } else if (t.data.length === rows * classes && !t.integer && rows * classes !== rows) {
-      targets = floatsOf(t) as Float32Array | Float64Array; // soft targets, one distribution per row
+      targets = t.data;
     } else {
-      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)}: expected ${rows} class indices (one per row of the logits ${shapeText([rows, classes])}) or ${rows} x ${classes} soft targets`);
+      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} does not fit the logits' shape ${shapeText(shape)}: expected ${shapeText(indexShape)} class indices or ${shapeText(shape)} soft targets (nothing is broadcast)`);
     }
     result = fl.softmaxFocalLossWithGrad(logits, targets, {
       ...common, classes, ignoreIndex: opts.ignoreIndex ?? -100, ...(alpha !== undefined ? { alpha } : {}),
     });
-    lossShape = [rows];
+    lossShape = indexShape;
   } else if (loss === 'distributionFocalLoss') {
     // (..., bins) logits, one continuous target per row of bins (ultralytics: --set compat='"ultralytics"').
     const shape = logitsFile.shape;
@@ -222,31 +211,29 @@ function runLoss(opts: LossCommandOptions): void {
     if (bins === undefined || bins === 0) {
       throw new UsageError(`--logits ${opts.logits}: shape ${shapeText(shape)}: distributionFocalLoss expects (N, bins) logits`);
     }
-    const rows = logits.length / bins;
-    if (targetsFile.data.length !== rows) {
-      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(targetsFile.shape)} has ${targetsFile.data.length} values but the logits ${shapeText(shape)} have ${rows} rows of ${bins} bins: expected one target per row`);
+    const rowShape = shape.slice(0, -1);
+    if (!sameShape(t.shape, rowShape)) {
+      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} does not fit the logits' shape ${shapeText(shape)}: expected ${shapeText(rowShape)}, one target per row of ${bins} bins (nothing is broadcast)`);
     }
     if (alpha !== undefined) throw new UsageError('--alpha does not apply to distributionFocalLoss');
-    result = fl.distributionFocalLossWithGrad(logits, floatsOf(targetsFile), { ...common, bins });
+    result = fl.distributionFocalLossWithGrad(logits, floatTargets(t), { ...common, bins });
+    const rows = logits.length / bins;
     const perRow = typeof result.loss !== 'number' && result.loss.length === rows;
-    lossShape = perRow ? shape.slice(0, -1) : [typeof result.loss === 'number' ? 1 : result.loss.length];
+    lossShape = perRow ? rowShape : [typeof result.loss === 'number' ? 1 : result.loss.length];
   } else {
-    if (targetsFile.data.length !== logits.length) {
-      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(targetsFile.shape)} has ${targetsFile.data.length} values but the logits ${shapeText(logitsFile.shape)} have ${logits.length}: expected one target per logit`);
+    if (!sameShape(t.shape, logitsFile.shape)) {
+      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} differs from the logits' shape ${shapeText(logitsFile.shape)}: expected the same shape, one target per logit (nothing is broadcast)`);
     }
     const method = fl[`${loss}WithGrad`] as (x: Floats, t: Floats, o: object) => WithGrad;
-    result = method.call(fl, logits, floatsOf(targetsFile), { ...common, ...(alpha !== undefined ? { alpha } : {}) });
+    result = method.call(fl, logits, floatTargets(t), { ...common, ...(alpha !== undefined ? { alpha } : {}) });
     lossShape = logitsFile.shape;
   }
-  if (opts.grad) writeNpy(opts.grad, 'grad', result.grad, logitsFile.shape);
-  if (typeof result.loss === 'number') {
-    if (opts.out) throw new UsageError(`--out needs --reduction none (the ${reduction} is one number)`);
-    process.stdout.write(`${shortest(result.loss)}\n`);
-  } else if (opts.out) {
-    writeNpy(opts.out, 'out', result.loss, lossShape);
-  } else {
-    process.stdout.write(Array.from(result.loss, shortest).join('\n') + '\n');
-  }
+  const outputs: Output[] = [];
+  if (opts.grad) outputs.push({ flag: 'grad', path: opts.grad, values: result.grad, shape: logitsFile.shape });
+  if (opts.out && typeof result.loss !== 'number') outputs.push({ flag: 'out', path: opts.out, values: result.loss, shape: lossShape });
+  writeOutputs(outputs);
+  if (typeof result.loss === 'number') process.stdout.write(`${shortest(result.loss)}\n`);
+  else if (!opts.out) process.stdout.write(Array.from(result.loss, shortest).join('\n') + '\n');
 }
 
 /** The loss to compute: --loss NAME, --softmax (softmaxFocalLoss), or the sigmoid focal loss. */
@@ -260,78 +247,247 @@ function lossOption(opts: LossCommandOptions): LossName {
 /** --set name=value (repeatable): any option of the loss, the value read as JSON (a number, true, null, ...). */
 function collectOption(text: string, previous: Record<string, unknown>): Record<string, unknown> {
   const at = text.indexOf('=');
-  if (at <= 0) throw new InvalidArgumentError('expected name=value, e.g. --set beta=1.5');
+  if (at <= 0) throw new InvalidValue('expected name=value, e.g. --set beta=1.5');
   let value: unknown;
   try {
     value = JSON.parse(text.slice(at + 1));
   } catch {
-    throw new InvalidArgumentError(`${text.slice(at + 1)}: expected a JSON value (a number, true, false, null, [..])`);
+    throw new InvalidValue(`${text.slice(at + 1)}: expected a JSON value (a number, true, false, null, [..])`);
   }
   return { ...previous, [text.slice(0, at)]: value };
 }
 
-/** Writes a float32 array as .npy with npyjs' `dump` (little-endian '<f4', C order, header padded as numpy does). */
-function writeNpy(path: string, flag: string, values: Float32Array, shape: number[]): void {
-  try {
-    writeFileSync(path, new Uint8Array(dump(values, shape, { dtype: 'f4' })));
-  } catch (error) {
+/**
+ * Writes the outputs as float32 .npy (C order, numpy's header). Each goes to a temporary file beside its path and
+ * is renamed onto it only once every output is written, so an error exit leaves no output, new or half-written.
+ */
+function writeOutputs(outputs: readonly Output[]): void {
+  const temps: string[] = [];
+  const fail = (o: Output, error: unknown): never => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`--${flag} ${path}: cannot write the file (${code ?? (error as Error).message})`);
+    throw new UsageError(`--${o.flag} ${o.path}: cannot write the file (${code ?? (error as Error).message})`);
+  };
+  try {
+    for (const o of outputs) {
+      const temp = join(dirname(o.path), `.${basename(o.path)}.${process.pid}-${Math.random().toString(36).slice(2, 8)}.tmp`);
+      let fd: number;
+      try {
+        fd = openSync(temp, 'wx');
+      } catch (error) {
+        fail(o, error);
+      }
+      temps.push(temp);
+      try {
+        // The header, then the array's own bytes: no copy of a large gradient.
+        writeFileSync(fd!, npyHeader('float32', o.shape));
+        writeFileSync(fd!, new Uint8Array(o.values.buffer, o.values.byteOffset, o.values.byteLength));
+      } catch (error) {
+        fail(o, error);
+      } finally {
+        closeSync(fd!);
+      }
+    }
+    outputs.forEach((o, i) => {
+      try {
+        renameSync(temps[i]!, o.path);
+      } catch (error) {
+        fail(o, error);
+      }
+    });
+  } catch (error) {
+    for (const temp of temps) rmSync(temp, { force: true });
+    throw error;
   }
 }
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    // dist/cli/cli.js → the package's root.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? '0.0.0';
   } catch {
     return '0.0.0';
   }
 }
 
+/** An option of `loss`: how parseArgs reads it, how --help shows it, how its value is checked. */
+interface Flag {
+  /** The long name, without the dashes. */
+  name: string;
+  /** The option's key in LossCommandOptions. */
+  key: keyof LossCommandOptions;
+  /** How help and messages show its value, e.g. '<number>'; a switch has none. */
+  value?: string;
+  help: string;
+  required?: boolean;
+  choices?: readonly string[];
+  default?: string;
+  /** Reads one value (with the option's value so far, for --set); throws InvalidValue with what was expected. */
+  parse?: (text: string, previous: unknown) => unknown;
+}
+
+const LOSS_FLAGS: readonly Flag[] = [
+  { name: 'logits', key: 'logits', value: '<file.npy>', required: true,
+    help: 'logits: any shape (sigmoid), or (N, C) row-major (softmax)' },
+  { name: 'targets', key: 'targets', value: '<file.npy>', required: true,
+    help: "sigmoid: one target in [0, 1] per logit, the logits' shape; softmax: (N,) class indices or (N, C) soft targets" },
+  { name: 'loss', key: 'loss', value: '<name>', choices: LOSS_NAMES, help: 'the loss: any method of the engine' },
+  { name: 'gamma', key: 'gamma', value: '<number>', help: "focusing parameter, >= 0 (default: the loss's own, 2 for focal)",
+    parse: numberArg('a finite number >= 0', (v) => Number.isFinite(v) && v >= 0) },
+  { name: 'alpha', key: 'alpha', value: '<number|none|list>', help: "class balance: sigmoid default 0.25, softmax default "
+    + "none; 'none' for no weighting; with --softmax also C comma-separated per-class weights" },
+  { name: 'softmax', key: 'softmax', help: 'multi-class softmax focal loss over the last axis (= --loss softmaxFocalLoss)' },
+  { name: 'classes', key: 'classes', value: '<C>', help: "number of classes (with --softmax; default: the logits' last dimension)",
+    parse: numberArg('a positive integer', (v) => Number.isInteger(v) && v >= 1) },
+  { name: 'ignore-index', key: 'ignoreIndex', value: '<int>', help: 'with --softmax: rows with this target count for nothing (default -100)',
+    parse: numberArg('an integer', (v) => Number.isInteger(v)) },
+  { name: 'set', key: 'set', value: '<name=value>', help: 'any other option of the loss, e.g. --set beta=1.5 (repeatable)',
+    parse: (text, previous) => collectOption(text, (previous ?? {}) as Record<string, unknown>) },
+  { name: 'reduction', key: 'reduction', value: '<mode>', choices: ['mean', 'sum', 'none'],
+    help: "how to reduce the per-element (per-row) losses (default: the loss's own, mean; sum for asymmetricLoss)" },
+  { name: 'normalizer', key: 'normalizer', value: '<number>', help: 'with --reduction mean: divide the sum by this (e.g. the '
+    + 'number of positives) instead of the count', parse: numberArg('a finite number > 0', (v) => Number.isFinite(v) && v > 0) },
+  { name: 'grad', key: 'grad', value: '<out.npy>', help: 'write d(loss)/d(logits) as float32 .npy, same shape as the logits' },
+  { name: 'out', key: 'out', value: '<out.npy>', help: 'with --reduction none: write the losses as float32 .npy instead of printing them' },
+];
+
+const term = (flag: Flag): string => `--${flag.name}${flag.value ? ` ${flag.value}` : ''}`;
+
+const DESCRIPTION = 'Focal loss (Lin et al. 2017) and its gradient, computed by WebAssembly kernels.';
+const LOSS_SUMMARY = 'print the focal loss of logits against targets read from .npy files';
+const WIDTH = 80;
+
+/**
+ * Text wrapped at WIDTH columns for a block starting at column `indent` (later lines indented to it). A parenthesised shape such as (N, C)
+ * is one word, so it never splits across lines.
+ */
+function wrap(text: string, indent: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.match(/\((?:\w+, )+\w+\)\S*|\S+/g) ?? []) {
+    if (line && indent + line.length + 1 + word.length > WIDTH) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(indent)}`);
+}
+
+/** Help rows as `  term  description`, the descriptions in one column after the longest term of all the groups. */
+function helpRows(groups: readonly (readonly (readonly [string, string])[])[]): string[] {
+  const column = Math.max(...groups.flat().map(([t]) => t.length)) + 4;
+  return groups.map((entries) => entries.map(([t, text]) => `  ${t.padEnd(column - 2)}${wrap(text, column)}`).join('\n'));
+}
+
+function topHelp(): string {
+  const [options, commands] = helpRows([
+    [['-V, --version', 'output the version number'], ['-h, --help', 'display help for command']],
+    [['loss [options]', LOSS_SUMMARY], ['help [command]', 'display help for command']],
+  ]);
+  return `Usage: focal-wasm [options] [command]\n\n${DESCRIPTION}\n\nOptions:\n${options}\n\nCommands:\n${commands}\n`;
+}
+
+function lossHelp(): string {
+  const entries = LOSS_FLAGS.map((f) => {
+    const extra = [
+      ...(f.choices ? [`choices: ${f.choices.join(', ')}`] : []),
+      ...(f.default !== undefined ? [`default: ${f.default}`] : []),
+    ];
+    return [term(f), `${f.help}${extra.length ? ` (${extra.join('; ')})` : ''}`] as const;
+  });
+  const description = 'Print the focal loss of logits against targets read from .npy files (float32 or float64 '
+    + "logits; bool, integer - numpy's int64 default included - or float targets). Sigmoid (torchvision) semantics "
+    + 'by default, softmax (mmcv) with --softmax.';
+  return `Usage: focal-wasm loss [options]\n\n${wrap(description, 0)}\n\n`
+    + `Options:\n${helpRows([[...entries, ['-h, --help', 'display help for command']]])[0]}\n\n`
+    + [
+      'The reduced loss is printed alone on stdout; --reduction none prints one loss per line.',
+      "Shapes must agree, not only sizes, and nothing is broadcast: sigmoid-family targets have the logits' shape "
+        + '((N,) targets for (N, 1) logits are refused: reshape them in numpy); --softmax targets are (N,) class '
+        + "indices or (N, C) soft targets (with 1-D logits and --classes C: (N,) or the logits' shape).",
+      '--grad and --out are written beside their path and renamed at the end: an error leaves no file.',
+      'Errors are one line on stderr with exit code 2.',
+    ].map((text) => wrap(text, 0)).join('\n')
+    + '\n\nExamples:\n'
+    + '  focal-wasm loss --logits preds.npy --targets labels.npy\n'
+    + '  focal-wasm loss --logits scores.npy --targets classes.npy --softmax --gamma 2 --grad grad.npy\n';
+}
+
+/**
+ * The arguments of `loss`, read by util.parseArgs in its token mode: parseArgs splits `--name value`, `--name=value`
+ * and short flags; the checks here keep commander's behaviour and wording (a value may start with a dash, as in
+ * --ignore-index -1; each value is checked in the order given; required options last). null: --help was asked for.
+ */
+function parseLossArgs(args: string[]): LossCommandOptions | null {
+  const byName = new Map(LOSS_FLAGS.map((f) => [f.name, f]));
+  const { tokens } = parseArgs({
+    args, strict: false, allowPositionals: true, tokens: true,
+    options: {
+      ...Object.fromEntries(LOSS_FLAGS.map((f) => [f.name, { type: f.value ? 'string' as const : 'boolean' as const }])),
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  // --help wins over every other problem on the line, as it did with commander.
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return null;
+  const opts: Record<string, unknown> = {};
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument '${token.value}': loss takes options only`);
+    const flag = byName.get(token.name);
+    if (!flag) throw new UsageError(`unknown option '${token.rawName}'`);
+    if (!flag.value) {
+      if (token.value !== undefined) throw new UsageError(`option '${term(flag)}' takes no value`);
+      opts[flag.key] = true;
+      continue;
+    }
+    const text = token.value;
+    if (text === undefined) throw new UsageError(`option '${term(flag)}' argument missing`);
+    if (flag.choices && !flag.choices.includes(text)) {
+      throw new UsageError(`option '${term(flag)}' argument '${text}' is invalid. Allowed choices are ${flag.choices.join(', ')}.`);
+    }
+    try {
+      opts[flag.key] = flag.parse ? flag.parse(text, opts[flag.key]) : text;
+    } catch (error) {
+      if (error instanceof InvalidValue) throw new UsageError(`option '${term(flag)}' argument '${text}' is invalid. ${error.message}`);
+      throw error;
+    }
+  }
+  for (const flag of LOSS_FLAGS) {
+    if (opts[flag.key] === undefined && flag.default !== undefined) opts[flag.key] = flag.default;
+    if (opts[flag.key] === undefined && flag.required) throw new UsageError(`required option '${term(flag)}' not specified`);
+  }
+  opts.set ??= {};
+  return opts as unknown as LossCommandOptions;
+}
+
+function run(argv: readonly string[]): void {
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || (command === 'help' && rest.length === 0)) {
+    process.stdout.write(topHelp());
+  } else if (command === '-V' || command === '--version') {
+    process.stdout.write(`${version()}\n`);
+  } else if (command === 'help' && rest.length === 1 && rest[0] === 'loss') {
+    process.stdout.write(lossHelp());
+  } else if (command === 'loss') {
+    const opts = parseLossArgs(rest);
+    if (opts === null) process.stdout.write(lossHelp());
+    else runLoss(opts);
+  } else if (command === undefined) {
+    throw new UsageError("missing command: expected 'loss' (see focal-wasm --help)");
+  } else if (command.startsWith('-')) {
+    throw new UsageError(`unknown option '${command}' (see focal-wasm --help)`);
+  } else {
+    const name = command === 'help' ? rest.join(' ') : command;
+    throw new UsageError(`unknown command '${name}': expected 'loss' (see focal-wasm --help)`);
+  }
+}
+
 export function main(argv: readonly string[]): number {
-  const program = new Command('focal-wasm')
-    .description('Focal loss (Lin et al. 2017) and its gradient, computed by WebAssembly kernels.')
-    .version(version())
-    .exitOverride()
-    .showSuggestionAfterError(false) // keep every error to one line
-    .configureOutput({ outputError: (text, write) => write(`focal-wasm: ${text.replace(/^error: /, '')}`) });
-  program.command('loss')
-    .summary('print the focal loss of logits against targets read from .npy files')
-    .description('Print the focal loss of logits against targets read from .npy files (float32/float64 logits, '
-      + 'integer or float targets). Sigmoid (torchvision) semantics by default, softmax (mmcv) with --softmax.')
-    .requiredOption('--logits <file.npy>', 'logits: any shape (sigmoid), or (N, C) row-major (softmax)')
-    .requiredOption('--targets <file.npy>', 'sigmoid: one target in [0, 1] per logit; softmax: N class indices (or N x C soft targets)')
-    .addOption(new Option('--loss <name>', 'the loss: any method of the engine').choices(LOSS_NAMES))
-    .addOption(new Option('--gamma <number>', "focusing parameter, >= 0 (default: the loss's own, 2 for focal)")
-      .argParser(numberArg('a finite number >= 0', (v) => Number.isFinite(v) && v >= 0)))
-    .option('--alpha <number|none|list>', "class balance: sigmoid default 0.25, softmax default none; 'none' for no "
-      + 'weighting; with --softmax also C comma-separated per-class weights')
-    .option('--softmax', 'multi-class softmax focal loss over the last axis (= --loss softmaxFocalLoss)')
-    .addOption(new Option('--classes <C>', 'number of classes (with --softmax; default: the logits\' last dimension)')
-      .argParser(numberArg('a positive integer', (v) => Number.isInteger(v) && v >= 1)))
-    .addOption(new Option('--ignore-index <int>', 'with --softmax: rows with this target count for nothing (default -100)')
-      .argParser(numberArg('an integer', (v) => Number.isInteger(v))))
-    .option('--set <name=value>', 'any other option of the loss, e.g. --set beta=1.5 (repeatable)', collectOption, {})
-    .addOption(new Option('--reduction <mode>', 'how to reduce the per-element (per-row) losses (default: the loss\'s '
-      + 'own, mean; sum for asymmetricLoss)').choices(['mean', 'sum', 'none']))
-    .addOption(new Option('--normalizer <number>', 'with --reduction mean: divide the sum by this (e.g. the number of '
-      + 'positives) instead of the count').argParser(numberArg('a finite number > 0', (v) => Number.isFinite(v) && v > 0)))
-    .option('--grad <out.npy>', 'write d(loss)/d(logits) as float32 .npy, same shape as the logits')
-    .option('--out <out.npy>', 'with --reduction none: write the losses as float32 .npy instead of printing them')
-    .addHelpText('after', '\nThe reduced loss is printed alone on stdout; --reduction none prints one loss per line.\n'
-      + 'Errors are one line on stderr with exit code 2.\n\nExamples:\n'
-      + '  focal-wasm loss --logits preds.npy --targets labels.npy\n'
-      + '  focal-wasm loss --logits scores.npy --targets classes.npy --softmax --gamma 2 --grad grad.npy')
-    .action((opts: LossCommandOptions) => runLoss(opts));
   try {
-    program.parse(argv, { from: 'user' });
+    run(argv);
     return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0; commander has already printed its message.
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
-    }
     if (error instanceof UsageError || error instanceof RangeError || error instanceof TypeError) {
       // The engine's RangeError / TypeError name the argument and the offending element (`targets[3] = 1.5: ...`);
       // its option names become the flags the user typed.
