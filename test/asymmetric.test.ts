@@ -5,42 +5,18 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type AsymmetricGradOptions, type Floats, type Focal, type FocalPool } from '../src/index.js';
 import { builds, rng } from './engines.js';
+import { hardCase as hardCaseOf, logitGrid, softCase as softCaseOf } from './grids.js';
 import { asymmetricRef, relativeError, sigmoid, type AsymmetricRefOptions } from './reference.js';
 
 const ELEMENT_TOLERANCE = 1e-5;
 const REDUCTION_TOLERANCE = 1e-6;
 const DEFAULTS: AsymmetricRefOptions = { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8, detachModulator: true };
 
-/** Logits from -1e4 to 1e4, the edges of the other kernels' tests, and where the clamps switch (p = clip, p = eps). */
-function logitGrid(): Float32Array {
-  const edges = [0, 1e-30, 1e-7, 1e-3, 0.5, 1, 2, 2.944, 2.9444, 5, 10, 15, 17, 18.42, 18.4207, 23, 30, 40, 80, 87.3,
-    88, 88.7, 89, 100, 103, 104, 150, 1e3, 1e4];
-  const values: number[] = [];
-  for (const e of edges) values.push(e, -e);
-  for (let x = -40; x <= 40; x += 0.37) values.push(x);
-  const random = rng(19);
-  for (let i = 0; i < 300; i++) values.push((random() - 0.5) * 2 * 10 ** (random() * 4));
-  return Float32Array.from(values);
-}
-
-/** Every logit against t = 0 and t = 1. */
-function hardCase(): { x: Float32Array; t: Float32Array } {
-  const grid = logitGrid();
-  const x = new Float32Array(grid.length * 2);
-  x.set(grid, 0);
-  x.set(grid, grid.length);
-  const t = new Float32Array(grid.length * 2).fill(1, grid.length);
-  return { x, t };
-}
-
-/** Every logit against soft targets, with 0 and 1 and the edges near them. */
-function softCase(): { x: Float32Array; t: Float32Array } {
-  const x = logitGrid();
-  const random = rng(29);
-  const edges = [0, 1, 0.5, 1e-7, 1 - 1e-7, 0.999, 0.001];
-  const t = Float32Array.from({ length: x.length }, (_, i) => (i < edges.length ? edges[i]! : i % 4 === 0 ? 0 : random()));
-  return { x, t };
-}
+/** The sigmoid edges and where ASL's clamps switch (p = clip at 2.944, p = eps at 18.42). */
+const grid = logitGrid([0, 1e-30, 1e-7, 1e-3, 0.5, 1, 2, 2.944, 2.9444, 5, 10, 15, 17, 18.42, 18.4207, 23, 30, 40, 80,
+  87.3, 88, 88.7, 89, 100, 103, 104, 150, 1e3, 1e4], 19);
+const hardCase = () => hardCaseOf(grid);
+const softCase = () => softCaseOf(grid, 29);
 
 const cases: { name: string; options: AsymmetricRefOptions }[] = [
   { name: 'defaults (gammaPos 1, gammaNeg 4, clip 0.05, eps 1e-8, detached)', options: DEFAULTS },

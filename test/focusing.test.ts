@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type Focal, type FocalPool } from '../src/index.js';
 import { builds, rng } from './engines.js';
+import { logitGrid } from './grids.js';
 import {
   familyReduced, focalExtrasRef, relativeError, sigmoid, sigmoidFocalGradMagnitude, softmaxFocalReduced, varifocalRef,
   worstRelativeError, type FamilyReduceOptions,
@@ -38,14 +39,9 @@ afterAll(() => {
 });
 
 /** Logits from -1e4 to 1e4 with the edges of the other sigmoid tests, as float32. */
-function logitGrid(): number[] {
+function logitGridOf(): number[] {
   const edges = [0, 1e-30, 1e-7, 1e-3, 0.5, 1, 2, 5, 10, 15, 17, 23, 30, 40, 80, 87.3, 88, 89, 100, 104, 150, 1e3, 1e4];
-  const values: number[] = [];
-  for (const e of edges) values.push(e, -e);
-  for (let x = -40; x <= 40; x += 0.37) values.push(x);
-  const random = rng(41);
-  for (let i = 0; i < 200; i++) values.push((random() - 0.5) * 2 * 10 ** (random() * 4));
-  return values.map(Math.fround);
+  return Array.from(logitGrid(edges, 41, 200));
 }
 
 /**
@@ -53,7 +49,7 @@ function logitGrid(): number[] {
  * with the edges near 0 and 1 (soft).
  */
 function multiLabel(kind: 'hard' | 'soft'): { x: Float32Array; t: Float32Array } {
-  const grid = logitGrid();
+  const grid = logitGridOf();
   const G = grid.length;
   const rows = kind === 'hard' ? 2 * G : G;
   const x = new Float32Array(rows * C);

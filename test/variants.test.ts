@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Focal } from '../src/index.js';
 import { builds, rng } from './engines.js';
+import { hardCase as hardCaseOf, logitGrid, SIGMOID_EDGES, softCase as softCaseOf } from './grids.js';
 import {
   centralDifference, familyReduced, focalExtrasRef, focalStarRef, polyFocalRef, qualityFocalRef, relativeError,
   sigmoid, sigmoidFocalGradMagnitude, sigmoidFocalReduced, varifocalRef, worstRelativeError,
@@ -13,36 +14,9 @@ import {
 const ELEMENT_TOLERANCE = 1e-5;
 const REDUCTION_TOLERANCE = 1e-6;
 
-/** Logits from -1e4 to 1e4 with the edges of test/sigmoid.test.ts, as float32. */
-function logitGrid(): Float32Array {
-  const edges = [0, 1e-30, 1e-7, 1e-3, 0.5, 1, 2, 5, 10, 15, 17, 23, 30, 40, 80, 87.3, 88, 88.7, 89, 100, 103, 104,
-    150, 1e3, 1e4];
-  const values: number[] = [];
-  for (const e of edges) values.push(e, -e);
-  for (let x = -40; x <= 40; x += 0.37) values.push(x);
-  const random = rng(7);
-  for (let i = 0; i < 300; i++) values.push((random() - 0.5) * 2 * 10 ** (random() * 4));
-  return Float32Array.from(values);
-}
-
-/** Every logit against t = 0 and t = 1. */
-function hardCase(): { x: Float32Array; t: Float32Array } {
-  const grid = logitGrid();
-  const x = new Float32Array(grid.length * 2);
-  x.set(grid, 0);
-  x.set(grid, grid.length);
-  const t = new Float32Array(grid.length * 2).fill(1, grid.length);
-  return { x, t };
-}
-
-/** Every logit against soft targets (IoU-like scores), with 0 and 1 and the edges near them. */
-function softCase(): { x: Float32Array; t: Float32Array } {
-  const x = logitGrid();
-  const random = rng(11);
-  const edges = [0, 1, 0.5, 1e-7, 1 - 1e-7, 0.999, 0.001];
-  const t = Float32Array.from({ length: x.length }, (_, i) => (i < edges.length ? edges[i]! : i % 4 === 0 ? 0 : random()));
-  return { x, t };
-}
+const grid = logitGrid(SIGMOID_EDGES, 7);
+const hardCase = () => hardCaseOf(grid);
+const softCase = () => softCaseOf(grid, 11);
 
 type Result = { loss: number | Float32Array; grad: Float32Array };
 /** Calls a Focal method by name (the variant table names them). */
