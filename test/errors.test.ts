@@ -1,4 +1,4 @@
-// Bad input, table-driven: every documented error (DESIGN.md "Errors") on every public API, both builds. Each row
+// Bad input, table-driven: every documented error (docs/numerics.md "Errors") on every public API, both builds. Each row
 // gives the error class and a message that names the argument (and the index where there is one); after each
 // error the same engine must still give, bit for bit, what a fresh engine gives for a good call that streams
 // several chunks (so a half-written arena, dirty reduction lanes or a stale view would show).
@@ -145,7 +145,7 @@ function sigmoidTable(api: SigmoidFn, withGrad: boolean): BadCall[] {
   const none = { reduction: 'none' };
   row('out is a Float64Array', TypeError, /^options\.out: expected a Float32Array, got a Float64Array/, (fl) => api(fl, x(), t(), { ...none, out: new Float64Array(N) }));
   row('out is a plain array', TypeError, /^options\.out: expected a Float32Array/, (fl) => api(fl, x(), t(), { ...none, out: new Array(N).fill(0) }));
-  // An option of the wrong type is a TypeError even where the option is not used (DESIGN.md "Errors").
+  // An option of the wrong type is a TypeError even where the option is not used (docs/numerics.md "Errors").
   row("out is a string with reduction 'mean'", TypeError, /^options\.out: expected a Float32Array/, (fl) => api(fl, x(), t(), { out: 'out' }));
   row('out too short', RangeError, /^options\.out\.length = 7: expected at least 8/, (fl) => api(fl, x(), t(), { ...none, out: new Float32Array(7) }));
   row('out is logits', RangeError, /^options\.out: shares memory with logits/, (fl) => {

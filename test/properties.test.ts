@@ -12,7 +12,7 @@ import {
 } from './reference.js';
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tolerances (DESIGN.md "Numerics", docs/numerics.md "Guarantees").
+// Tolerances (docs/numerics.md "Guarantees").
 /** Per element: loss and gradient, relative to the float64 reference, absolute below FLOOR. */
 const ELEMENT_TOL = 1e-5;
 /** 'mean' and 'sum': relative to the sum of the magnitudes of the terms (= |result| when all terms share a sign). */
