@@ -154,3 +154,30 @@ export function distributionFocalPlain(logits: Float32Array, targets: Float32Arr
   }
   return rows > 0 ? sum / rows : 0;
 }
+
+/**
+ * Deformable-DETR's focal matching cost (models/matcher.py, HungarianMatcher cost_class) as the anchor computes it:
+ * the negative and positive costs of every query and class, then the columns of the targets' classes.
+ * Q×C logits, M target classes; returns the Q×M cost, row q, column m.
+ */
+export function focalMatchingCostPlain(logits: Float32Array, classes: number, targetClasses: Int32Array): Float32Array {
+  const alpha = 0.25;
+  const gamma = 2;
+  const queries = logits.length / classes;
+  const neg = new Float64Array(logits.length);
+  const pos = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) {
+    const p = 1 / (1 + Math.exp(-logits[i]!));
+    neg[i] = (1 - alpha) * Math.pow(p, gamma) * -Math.log(1 - p + 1e-8);
+    pos[i] = alpha * Math.pow(1 - p, gamma) * -Math.log(p + 1e-8);
+  }
+  const targets = targetClasses.length;
+  const cost = new Float32Array(queries * targets);
+  for (let q = 0; q < queries; q++) {
+    for (let m = 0; m < targets; m++) {
+      const at = q * classes + targetClasses[m]!;
+      cost[q * targets + m] = pos[at]! - neg[at]!;
+    }
+  }
+  return cost;
+}

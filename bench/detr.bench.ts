@@ -1,0 +1,42 @@
+// The DETR focal matching cost: the engine (SIMD and scalar builds, compat 'detr') beside a plain TypeScript
+// transcription of Deformable-DETR's HungarianMatcher cost_class, at one image of Deformable-DETR's shape: 300 queries
+// × 80 classes against 100 targets. ns/element is per cost entry (Q × M). `npx tsx bench/detr.bench.ts` runs it alone.
+import { engineBuilds, measureCopyIn, normal, rng, runAlone, runCase, type Contender, type Output } from './harness.js';
+import { focalMatchingCostPlain } from './peers/plain.js';
+import type { CopyIn, FamilyResult, Row } from './table.js';
+
+const FAMILY = 'detr';
+const QUERIES = 300;
+const CLASSES = 80;
+const TARGETS = 100;
+const TOLERANCE = 1e-4;
+
+/** The cost matrix as the harness compares outputs: its sum as the "loss", the matrix entries as the "grad". */
+function asOutput(cost: Float32Array): Output {
+  let sum = 0;
+  for (const c of cost) sum += c;
+  return { loss: sum, grad: cost };
+}
+
+export async function run(): Promise<FamilyResult> {
+  const engines = await engineBuilds();
+  const notes = [
+    "matching cost: the anchor's alpha 0.25, gamma 2 and + 1e-8 (compat 'detr'); one image, forward only (a cost has no gradient)",
+    "the cost's sum is compared as the loss and its entries as the grad column (max |diff| / max |cost|)",
+  ];
+  const random = rng(0xde7);
+  const logits = Float32Array.from({ length: QUERIES * CLASSES }, () => 2 * normal(random) - 3);
+  const targetClasses = Int32Array.from({ length: TARGETS }, () => Math.floor(random() * CLASSES));
+  const elements = QUERIES * TARGETS;
+  const size = `${QUERIES}×${CLASSES}→${TARGETS}`;
+  const copyIn: CopyIn[] = [await measureCopyIn(FAMILY, size, elements, [logits])];
+  const contenders: Contender[] = engines.map(({ impl, fl }) => ({
+    impl,
+    check: () => asOutput(fl.focalMatchingCost(logits, targetClasses, { classes: CLASSES, compat: 'detr' })),
+  }));
+  contenders.push({ impl: 'plain TS', check: () => asOutput(focalMatchingCostPlain(logits, CLASSES, targetClasses)) });
+  const rows: Row[] = await runCase({ family: FAMILY, size, elements, pass: 'forward', tolerance: TOLERANCE }, contenders);
+  return { family: FAMILY, rows, copyIn, notes };
+}
+
+await runAlone(import.meta.url, run);
