@@ -3,6 +3,7 @@
 // a folder holding a built focal-wasm (its package root, with dist/index.js), e.g. a worktree of an earlier commit
 // after `npm run build` there. Each workload is timed with tinybench in rounds that alternate which build goes
 // first, and the medians of the rounds are compared: the ratio is after / before (above 1: slower now).
+// AB_ROUNDS (default 6) sets the rounds; AB_ONLY=<text> keeps the workloads whose name contains <text>.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +28,8 @@ interface Engine {
 }
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
+/** AB_ONLY=softmax: only the workloads whose name contains it (a second look at rows that moved). */
+const ONLY = process.env.AB_ONLY ?? '';
 
 function random(seed: number): () => number {
   let s = seed >>> 0;
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
     `SIMD build; ${ROUNDS} rounds per row, medians`);
   console.log('| workload | before ns/element | after ns/element | after / before |');
   console.log('|---|--:|--:|--:|');
-  for (const w of workloads()) {
+  for (const w of workloads().filter((w) => w.name.includes(ONLY))) {
     const calls = { before: w.make(engines.before), after: w.make(engines.after) };
     calls.before();
     calls.after();
