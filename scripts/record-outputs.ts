@@ -321,6 +321,27 @@ export function buildCases(): Case[] {
   };
   const d = new Data();
   const KINDS: Kind[] = ['f32', 'f64', 'arr'];
+  /**
+   * In place: fl.alloc views as the input, targets, weights, out and gradOut, every reduction (the runner calls
+   * fl.freeAll() after).
+   */
+  const addInPlace = (m: string, grad: boolean, input: (n: number, k: Kind) => Floats, targets: (n: number, k: Kind) => Floats): void => {
+    for (const n of [1000, 40000]) {
+      for (const r of REDUCTIONS) {
+        add(`${m}/n=${n}/reduction=${r}/alloc`, ({ fl }) => {
+          const [x, t, w, out, gradOut] = fl.alloc(n, n, n, n, n) as [Float32Array, Float32Array, Float32Array,
+            Float32Array, Float32Array];
+          x.set(input(n, 'f32') as Float32Array);
+          t.set(targets(n, 'f32') as Float32Array);
+          w.set(d.weights(n, 'f32') as Float32Array);
+          out.fill(SENTINEL);
+          gradOut.fill(SENTINEL);
+          const g = grad ? gradOut : undefined;
+          return withBuffers(call(fl, m, x, t, { reduction: r, weights: w, out, gradOut: g }), out, g);
+        });
+      }
+    }
+  };
 
   // ---- the sigmoid family: sigmoidFocalLoss, FL*, QFL, VFL, Poly-1, each loss and loss + gradient ------------------
   for (const fam of familyParams()) {
@@ -432,22 +453,7 @@ export function buildCases(): Case[] {
           reduction: 'none', classes: 10, classWeights: d.perClass('cw', 10, 'f32'), mask: d.maskU8(40000),
           ignoreIndex: -1, weights: d.weights(40000, 'f32'),
         }));
-      // In place: fl.alloc views as logits, targets, weights, out and gradOut (the runner calls fl.freeAll() after).
-      for (const n of [1000, 40000]) {
-        for (const r of REDUCTIONS) {
-          add(`${m}/n=${n}/reduction=${r}/alloc`, ({ fl }) => {
-            const [x, t, w, out, gradOut] = fl.alloc(n, n, n, n, n) as [Float32Array, Float32Array, Float32Array,
-              Float32Array, Float32Array];
-            x.set(X(n, 'f32') as Float32Array);
-            t.set(T(n, 'f32') as Float32Array);
-            w.set(d.weights(n, 'f32') as Float32Array);
-            out.fill(SENTINEL);
-            gradOut.fill(SENTINEL);
-            const g = grad ? gradOut : undefined;
-            return withBuffers(call(fl, m, x, t, { reduction: r, weights: w, out, gradOut: g }), out, g);
-          });
-        }
-      }
+      addInPlace(m, grad, X, T);
       add(`${m}/n=1000/reduction=none/alloc=logits-only`, ({ fl }) => {
         const x = fl.alloc(1000);
         x.set(X(1000, 'f32') as Float32Array);
@@ -593,21 +599,7 @@ export function buildCases(): Case[] {
         });
       }
     }
-    for (const n of [1000, 40000]) {
-      for (const r of REDUCTIONS) {
-        add(`${m}/n=${n}/reduction=${r}/alloc`, ({ fl }) => {
-          const [p, t, w, out, gradOut] = fl.alloc(n, n, n, n, n) as [Float32Array, Float32Array, Float32Array,
-            Float32Array, Float32Array];
-          p.set(P(n, 'f32') as Float32Array);
-          t.set(T(n, 'f32') as Float32Array);
-          w.set(d.weights(n, 'f32') as Float32Array);
-          out.fill(SENTINEL);
-          gradOut.fill(SENTINEL);
-          const g = grad ? gradOut : undefined;
-          return withBuffers(call(fl, m, p, t, { reduction: r, weights: w, out, gradOut: g }), out, g);
-        });
-      }
-    }
+    addInPlace(m, grad, P, T);
     add(`${m}/n=1000/compat=keras/reduction=default`, plain(1000, 'f32', { compat: 'keras' }));
     for (const r of REDUCTIONS) add(`${m}/n=1000/compat=keras/reduction=${r}`, plain(1000, 'f32', { compat: 'keras', reduction: r }));
     add(`${m}/n=1000/compat=keras/alpha=0.5/gamma=3.7`, plain(1000, 'f32', { compat: 'keras', alpha: 0.5, gamma: 3.7 }));
