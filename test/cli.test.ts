@@ -207,7 +207,7 @@ describe.concurrent('focal-wasm loss: results', () => {
     }));
   });
 
-  it('reads class indices as int64, int16, whole float64 or uint8 (with --ignore-index 255): the loss of int32 indices', async () => {
+  it('reads class indices as int64, int16, whole float64 or uint8 (with --ignore-index 255 or --set ignoreIndex=255): the loss of int32 indices', async () => {
     const want = await cli('loss', '--logits', files.logits, '--targets', files.classes, '--softmax');
     expect(want.code).toBe(0);
     const runs = [
@@ -217,6 +217,8 @@ describe.concurrent('focal-wasm loss: results', () => {
       [npy('classes-u1.npy', Uint8Array.from(classes, (v) => (v < 0 ? 255 : v))), '--ignore-index', '255'],
       // a negative value as its own argument, as users type it
       [npy('classes-minus-one.npy', Int32Array.from(classes, (v) => (v < 0 ? -1 : v))), '--ignore-index', '-1'],
+      // as any option of the loss, through --set (the softmax branch once overrode it with the default)
+      [npy('classes-u1-set.npy', Uint8Array.from(classes, (v) => (v < 0 ? 255 : v))), '--set', 'ignoreIndex=255'],
     ];
     await Promise.all(runs.map(async ([path, ...rest]) => {
       const r = await cli('loss', '--logits', files.logits, '--targets', path!, '--softmax', ...rest);

@@ -108,10 +108,6 @@ function flagNames(message: string): string {
   return message.replace(/\boptions\.([A-Za-z]+)/g, (_, name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 }
 
-function shortest(x: number): string {
-  return String(x);
-}
-
 /** An output file: what --grad or --out writes, once everything else has succeeded. */
 interface Output {
   flag: 'grad' | 'out';
@@ -201,7 +197,9 @@ function runLoss(opts: LossCommandOptions): void {
       throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} does not fit the logits' shape ${shapeText(shape)}: expected ${shapeText(indexShape)} class indices or ${shapeText(shape)} soft targets (nothing is broadcast)`);
     }
     result = fl.softmaxFocalLossWithGrad(logits, targets, {
-      ...common, classes, ignoreIndex: opts.ignoreIndex ?? -100, ...(alpha !== undefined ? { alpha } : {}),
+      ...common, classes,
+      // Only when given: otherwise --set ignoreIndex=N, or the loss's own default.
+      ...(opts.ignoreIndex !== undefined ? { ignoreIndex: opts.ignoreIndex } : {}), ...(alpha !== undefined ? { alpha } : {}),
     });
     lossShape = indexShape;
   } else if (loss === 'distributionFocalLoss') {
@@ -232,8 +230,8 @@ function runLoss(opts: LossCommandOptions): void {
   if (opts.grad) outputs.push({ flag: 'grad', path: opts.grad, values: result.grad, shape: logitsFile.shape });
   if (opts.out && typeof result.loss !== 'number') outputs.push({ flag: 'out', path: opts.out, values: result.loss, shape: lossShape });
   writeOutputs(outputs);
-  if (typeof result.loss === 'number') process.stdout.write(`${shortest(result.loss)}\n`);
-  else if (!opts.out) process.stdout.write(Array.from(result.loss, shortest).join('\n') + '\n');
+  if (typeof result.loss === 'number') process.stdout.write(`${result.loss}\n`);
+  else if (!opts.out) process.stdout.write(Array.from(result.loss, String).join('\n') + '\n');
 }
 
 /** The loss to compute: --loss NAME, --softmax (softmaxFocalLoss), or the sigmoid focal loss. */
@@ -321,7 +319,6 @@ interface Flag {
   help: string;
   required?: boolean;
   choices?: readonly string[];
-  default?: string;
   /** Reads one value (with the option's value so far, for --set); throws InvalidValue with what was expected. */
   parse?: (text: string, previous: unknown) => unknown;
 }
@@ -392,7 +389,6 @@ function lossHelp(): string {
   const entries = LOSS_FLAGS.map((f) => {
     const extra = [
       ...(f.choices ? [`choices: ${f.choices.join(', ')}`] : []),
-      ...(f.default !== undefined ? [`default: ${f.default}`] : []),
     ];
     return [term(f), `${f.help}${extra.length ? ` (${extra.join('; ')})` : ''}`] as const;
   });
@@ -454,7 +450,6 @@ function parseLossArgs(args: string[]): LossCommandOptions | null {
     }
   }
   for (const flag of LOSS_FLAGS) {
-    if (opts[flag.key] === undefined && flag.default !== undefined) opts[flag.key] = flag.default;
     if (opts[flag.key] === undefined && flag.required) throw new UsageError(`required option '${term(flag)}' not specified`);
   }
   opts.set ??= {};
