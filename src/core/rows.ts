@@ -15,13 +15,10 @@ import type { Engine, RowKernelName } from './engine.js';
 import { layoutChunk, layoutSlotElements, stageRows, unstageRows, type ClassLayout } from './layout.js';
 import { locate, type Locator } from './locate.js';
 import { clearStreams, setStream, writeParams, type KernelParams } from './params.js';
-import { gradientMayOverflow, type LossResult, type Reduction } from './elementwise.js';
+import { gradientMayOverflow, reduce, type InputStream, type LossResult, type Outputs, type Reduction } from './elementwise.js';
 
 /** An array a row kernel reads: `classes` values per row (logits, soft targets), or one per row (weights). */
-export interface RowStream {
-  stream: number;
-  values: Readable;
-  name: string;
+export interface RowStream extends InputStream {
   per: 'class' | 'row';
 }
 
@@ -51,10 +48,8 @@ export interface RowCall {
   gradOut?: Float32Array;
 }
 
-export interface RowOutputs {
-  loss: Float32Array | undefined;
-  grad: Float32Array | undefined;
-}
+/** The result arrays of a row call (as an elementwise call's): the caller's out / gradOut, or new ones. */
+export type RowOutputs = Outputs;
 
 /** Rows [first, last) run: the block sums added in order (and each block's, with perBlock), or the rows flagged. */
 export interface RowPassResult {
@@ -119,6 +114,11 @@ export function runRows(
   writeParams(arena, call.params, NO_OVERRIDES);
   clearStreams(arena);
   const i32 = arena.i32;
+  // The streams whose address is the same for every block of the call.
+  if (call.classTable) setStream(i32, arena, STREAM_CLASS_WEIGHTS, tableAt);
+  if (call.gammaTable) setStream(i32, arena, STREAM_GAMMAS, gammaAt);
+  setStream(i32, arena, STREAM_SCRATCH, scratchAt);
+  setStream(i32, arena, STREAM_ACC, arena.acc);
   const lossWidth = call.lossPer === 'row' ? 1 : C;
   // In place: class-last views with their padding (row streams) or any view (one value per row).
   const inPlace = (values: unknown, per: 'class' | 'row'): values is Float32Array =>
@@ -152,16 +152,14 @@ export function runRows(
         setStream(i32, arena, input.stream, bases[k]! + skip * (input.per === 'class' ? C : 1) * 4);
       }
       if (call.labels) setStream(i32, arena, STREAM_LABELS, labelsAt + skip * 4);
-      if (call.classTable) setStream(i32, arena, STREAM_CLASS_WEIGHTS, tableAt);
-      if (call.gammaTable) setStream(i32, arena, STREAM_GAMMAS, gammaAt);
       if (loss) setStream(i32, arena, STREAM_LOSS, lossBase + skip * lossWidth * 4);
       if (grad) setStream(i32, arena, STREAM_GRAD, gradBase + skip * C * 4);
-      setStream(i32, arena, STREAM_SCRATCH, scratchAt);
-      setStream(i32, arena, STREAM_ACC, arena.acc);
       const status = kernel(arena.streams, end - row, C, row, arena.params);
+      // The block's sum so far (its lanes are cleared at its first row).
+      const laneSum = arena.sumLanes(arena.acc);
       // A row loss that overflowed makes the lanes infinite or NaN: the rows are run again into the loss slot to
       // find it (the locator first looks for an invalid value). A gradient that may have overflowed is scanned.
-      if (!Number.isFinite(arena.sumLanes(arena.acc))) {
+      if (!Number.isFinite(laneSum)) {
         setStream(i32, arena, STREAM_LOSS, lossAt);
         kernel(arena.streams, end - row, C, row, arena.params);
         const bad = kernels.firstNonFinite(lossAt, (end - row) * lossWidth);
@@ -173,9 +171,8 @@ export function runRows(
         return { total, invalid: { from: row, count: end - row }, overflow: { index: row + Math.floor(bad / C), what: 'gradient' } };
       }
       if (end === first + (block + 1) * blockRows || end === last) {
-        const blockSum = arena.sumLanes(arena.acc);
-        total += blockSum;
-        if (sums) sums[block] = blockSum;
+        total += laneSum;
+        if (sums) sums[block] = laneSum;
       }
       row = end;
     }
@@ -234,6 +231,6 @@ export function runRowCall(engine: Engine, plan: RowPlan, what: string): LossRes
 
 /** The result of a row call from its outputs and the sum of its blocks (shared with the pool). */
 export function finishRows(call: RowCall, outputs: RowOutputs, total: number): LossResult {
-  const loss = outputs.loss ?? (call.reduction === 'sum' ? total : call.divisor > 0 ? total / call.divisor : 0);
+  const loss = outputs.loss ?? reduce(call.reduction, { total, divisor: call.divisor, gradFactor: undefined });
   return { loss, grad: outputs.grad };
 }
