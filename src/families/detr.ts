@@ -8,7 +8,9 @@ import { runElementwise, type ElementwisePlan } from '../core/elementwise.js';
 import type { Engine } from '../core/engine.js';
 import { FINITE } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
-import { checkFloats, checkLive, classesOption, gammaOption, outputOption, rowCount, show, type Floats } from '../options/checks.js';
+import {
+  checkFloats, checkLive, classesOption, gammaOption, outputOption, rowCount, show, unitOption, type Floats,
+} from '../options/checks.js';
 import { DEFAULTS } from '../options/defaults.js';
 import { knownOptions, optionsOf } from '../options/strict.js';
 
@@ -30,13 +32,6 @@ export const MATCHING_COST_OPTIONS = knownOptions(['classes', 'alpha', 'gamma', 
 
 /** The anchor's epsilon inside the logs (Deformable-DETR models/matcher.py). */
 const DETR_EPS = 1e-8;
-
-function alphaUnitOption(value: unknown): number {
-  if (value === undefined) return DEFAULTS.focalMatchingCost.alpha;
-  if (typeof value !== 'number') throw new TypeError(`options.alpha = ${show(value)}: expected a number in [0, 1]`);
-  if (!(value >= 0 && value <= 1)) throw new RangeError(`options.alpha = ${show(value)}: expected a number in [0, 1]`);
-  return value;
-}
 
 function costCompatOption(value: unknown): boolean {
   if (value === undefined) return false;
@@ -92,7 +87,7 @@ export function focalMatchingCostPlan(logitsArg: unknown, targetsArg: unknown, o
   }
   const queries = rowCount(logits.length, classes, 'logits');
   const targetClasses = targetClassesOf(targetsArg, classes);
-  const alpha = alphaUnitOption(options.alpha);
+  const alpha = unitOption(options.alpha, 'options.alpha', DEFAULTS.focalMatchingCost.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.focalMatchingCost.gamma);
   const detr = costCompatOption(options.compat);
   const targets = targetClasses.length;

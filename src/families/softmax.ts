@@ -11,7 +11,7 @@ import type { RowPlan, RowStream } from '../core/rows.js';
 import {
   booleanOption, checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption,
   inputFloats, isFloats, lossOutputs, normalizerOption, perClass, readable, reductionOption, rowCount, show, smallFloats,
-  smoothingOption,
+  unitOption,
   weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
@@ -128,7 +128,7 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
   const detach = booleanOption(options.detachModulator, 'options.detachModulator', DEFAULTS.softmaxFocalLoss.detachModulator);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex', DEFAULTS.softmaxFocalLoss.ignoreIndex);
-  const smoothing = smoothingOption(options.labelSmoothing, 'options.labelSmoothing', DEFAULTS.softmaxFocalLoss.labelSmoothing);
+  const smoothing = unitOption(options.labelSmoothing, 'options.labelSmoothing', DEFAULTS.softmaxFocalLoss.labelSmoothing);
   const reduction = reductionOption(options.reduction, 'options.reduction');
   const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row', float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);

@@ -61,12 +61,8 @@ export const QUALITY_OPTIONS = knownOptions(['beta', ...SHARED]);
 export const VARIFOCAL_OPTIONS = knownOptions(['alpha', 'gamma', 'iouWeighted', 'detachModulator', ...SHARED]);
 export const POLY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...SHARED]);
 
-function checked(optionsArg: unknown, allowed: readonly string[], method: string, withGrad: boolean): Record<string, unknown> {
-  return lossOptionsOf(optionsArg, allowed, method, withGrad);
-}
-
 export function starPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const options = checked(optionsArg, STAR_OPTIONS, 'sigmoidFocalLossStar', withGrad);
+  const options = lossOptionsOf(optionsArg, STAR_OPTIONS, 'sigmoidFocalLossStar', withGrad);
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLossStar.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLossStar.gamma);
   if (gamma === 0) throw new RangeError('options.gamma = 0: expected a finite number > 0 (FL* divides by gamma)');
@@ -75,7 +71,7 @@ export function starPlan(logits: unknown, targets: unknown, optionsArg: unknown,
 }
 
 export function qualityPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const options = checked(optionsArg, QUALITY_OPTIONS, 'qualityFocalLoss', withGrad);
+  const options = lossOptionsOf(optionsArg, QUALITY_OPTIONS, 'qualityFocalLoss', withGrad);
   const beta = gammaOption(options.beta, 'options.beta', DEFAULTS.qualityFocalLoss.beta);
   // The kernel's exponent field carries QFL's beta.
   return sigmoidFamilyPlan(logits, targets, options, withGrad, {
@@ -84,7 +80,7 @@ export function qualityPlan(logits: unknown, targets: unknown, optionsArg: unkno
 }
 
 export function varifocalPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const options = checked(optionsArg, VARIFOCAL_OPTIONS, 'varifocalLoss', withGrad);
+  const options = lossOptionsOf(optionsArg, VARIFOCAL_OPTIONS, 'varifocalLoss', withGrad);
   const alpha = finiteOption(options.alpha, 'options.alpha', DEFAULTS.varifocalLoss.alpha);
   if (!(alpha >= 0)) throw new RangeError(`options.alpha = ${show(alpha)}: expected a finite number >= 0 (the weight of the negatives)`);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.varifocalLoss.gamma);
@@ -97,7 +93,7 @@ export function varifocalPlan(logits: unknown, targets: unknown, optionsArg: unk
 }
 
 export function polyPlan(logits: unknown, targets: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
-  const options = checked(optionsArg, POLY_OPTIONS, 'polyFocalLoss', withGrad);
+  const options = lossOptionsOf(optionsArg, POLY_OPTIONS, 'polyFocalLoss', withGrad);
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.polyFocalLoss.alpha);
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.polyFocalLoss.gamma);
   const epsilon = finiteOption(options.epsilon, 'options.epsilon', DEFAULTS.polyFocalLoss.epsilon);

@@ -213,8 +213,8 @@ export function ignoreIndexOption(value: unknown, name: string, fallback: number
   return value;
 }
 
-/** Label smoothing: a number in [0, 1]. */
-export function smoothingOption(value: unknown, name: string, fallback: number): number {
+/** A number in [0, 1] (label smoothing, the matching cost's alpha). */
+export function unitOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
   if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} = ${show(value)}: expected a number in [0, 1]`);
