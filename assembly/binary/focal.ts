@@ -13,21 +13,15 @@ import {
   STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import {
-  finiteF32x4, log1pF32, log1pF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  finiteF32x4, log1pF32, log1pF32x4, logF32, logF32x4, MIN_NORMAL, pmaxF32, pminF32, powF32, powF32x4, powModeF32,
+  powModeF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
-
-const MIN_NORMAL: f32 = 1.17549435e-38;
 
 // Per-block scratch for the SIMD loop's log passes (static data of this instance: wasm runs one call at a time).
 const BLOCK: usize = 512;
 const SCRATCH_LOG: usize = memory.data(<i32>BLOCK * 4, 16); // log(pc)
 const SCRATCH_LOG1P: usize = memory.data(<i32>BLOCK * 4, 16); // log1p(-pc)
-
-// @ts-ignore: decorator
-@inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
-// @ts-ignore: decorator
-@inline function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
 
 // gamma q^(gamma-1), the derivative of q^gamma, with q >= the least normal float (qg) where it would be infinite.
 // @ts-ignore: decorator

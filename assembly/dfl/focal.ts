@@ -13,7 +13,8 @@ import {
   PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { addRowToLane, log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softmax/rows';
+import { addToLane } from '../math/reduce';
+import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softmax/rows';
 
 /** p_k - w for a target bin k of logit zk and exponential ek = exp(zk - m), in the row's terms (see above). */
 // @ts-ignore: decorator
@@ -73,7 +74,7 @@ export function distributionFocal(streams: usize, rows: usize, classes: usize, r
       loss += right * ((m - zr) + logS);
     }
     loss *= w;
-    addRowToLane(acc, rowBase + i, <f64>loss);
+    addToLane(acc, rowBase + i, loss);
     if (lossOut) store<f32>(lossOut + (i << 2), loss);
     if (g) {
       const k: f32 = w * gradScale;

@@ -34,7 +34,7 @@ const LOG_LN2_HI: f32 = 6.9313812256e-01;
 const LOG_LN2_LO: f32 = 9.0580006145e-06;
 const SQRT_HALF_BITS: i32 = 0x3f3504f3; // bits of sqrt(1/2): the mantissa is renormalized around it
 const ONE_BITS: i32 = 0x3f800000;
-const MIN_NORMAL: f32 = 1.17549435e-38;
+export const MIN_NORMAL: f32 = 1.17549435e-38;
 const TWO_POW_23: f32 = 8388608.0;
 const TWO_POW_MINUS_64: f32 = 5.42101086242752217e-20;
 const TWO_POW_MINUS_32: f32 = 2.3283064365386963e-10;
@@ -43,7 +43,7 @@ const INF: f32 = Infinity;
 // ---- scalar helpers that mirror the vector instructions exactly ------------------------------------------
 // f32x4.pmin/pmax are "b < a ? b : a" / "a < b ? b : a"; f32.min/max differ on -0, so the twins use these.
 // @ts-ignore: decorator
-@inline function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
+@inline export function pminF32(a: f32, b: f32): f32 { return select<f32>(b, a, b < a); }
 // @ts-ignore: decorator
 @inline export function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
 // 2^k for k in [-126, 127] from the exponent bits.
@@ -306,6 +306,10 @@ const LN2_F32: f32 = 0.693147180559945309;
 
 // @ts-ignore: decorator
 @inline export function splitHighF32(y: f32): f32 { return reinterpret<f32>(reinterpret<i32>(y) & 0xfffff000); }
+
+/** splitHighF32 per lane (a vector of exponents, e.g. per-class gammas). */
+// @ts-ignore: decorator
+@inline export function splitHighF32x4(y: v128): v128 { return v128.and(y, i32x4.splat(-4096)); } // 0xfffff000
 
 // @ts-ignore: decorator
 @inline export function powF32(x: f32, y: f32, yHi: f32, yLo: f32): f32 {

@@ -16,7 +16,7 @@ import {
 } from '../abi';
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, negAbsF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -189,7 +189,7 @@ const ASYMMETRIC: i32 = 5;
           if (variant == FOCAL && gammas) {
             // Per-class gamma: each lane's own exponent, by the general pow (as the asymmetric loss's two gammas).
             g = v128.load(gammas + (i << 2));
-            const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+            const gh = splitHighF32x4(g);
             mod = powF32x4(q, g, gh, f32x4.sub(g, gh));
           } else {
             mod = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
@@ -277,7 +277,7 @@ const ASYMMETRIC: i32 = 5;
           let g = gammaV;
           if (twoGammas) {
             g = f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, tc));
-            const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+            const gh = splitHighF32x4(g);
             w = powF32x4(q, g, gh, f32x4.sub(g, gh));
           } else {
             w = powModeF32x4(q, mode, gammaV, gHiV, gLoV);

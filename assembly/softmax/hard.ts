@@ -14,8 +14,11 @@ import {
   STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_WEIGHTS,
 } from '../abi';
-import { finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
-import { addRowToLane, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2 } from './rows';
+import {
+  finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4,
+} from '../math/vmath';
+import { addToLane } from '../math/reduce';
+import { log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2 } from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
 // shift by it: e^64 times up to 2^28 classes stays below the float32 maximum.
@@ -85,7 +88,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
   }
   const loss: f32 = (mod * ce) * scale;
-  addRowToLane(acc, rowBase + i, <f64>loss);
+  addToLane(acc, rowBase + i, loss);
   if (lossOut) store<f32>(lossOut + (i << 2), loss);
   if (gradOut) {
     let inner: f32 = 1.0; // detached: k = -alpha_y u^gamma, the gradient alpha_y u^gamma (p_j - 1[j=y])
@@ -137,16 +140,16 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     g = f32x4.replace_lane(g, 1, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 1) << 2)));
     g = f32x4.replace_lane(g, 2, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 2) << 2)));
     g = f32x4.replace_lane(g, 3, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 3) << 2)));
-    const gh = v128.and(g, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+    const gh = splitHighF32x4(g);
     mod = powF32x4(u, g, gh, f32x4.sub(g, gh));
   } else {
     mod = powModeF32x4(u, gammaMode, g, f32x4.splat(gHi), f32x4.splat(gLo));
   }
   const loss = f32x4.mul(f32x4.mul(mod, ce), scale);
-  addRowToLane(acc, rowBase + i, <f64>f32x4.extract_lane(loss, 0));
-  addRowToLane(acc, rowBase + i + 1, <f64>f32x4.extract_lane(loss, 1));
-  addRowToLane(acc, rowBase + i + 2, <f64>f32x4.extract_lane(loss, 2));
-  addRowToLane(acc, rowBase + i + 3, <f64>f32x4.extract_lane(loss, 3));
+  addToLane(acc, rowBase + i, f32x4.extract_lane(loss, 0));
+  addToLane(acc, rowBase + i + 1, f32x4.extract_lane(loss, 1));
+  addToLane(acc, rowBase + i + 2, f32x4.extract_lane(loss, 2));
+  addToLane(acc, rowBase + i + 3, f32x4.extract_lane(loss, 3));
   if (lossOut) v128.store(lossOut + (i << 2), loss);
   if (gradOut) {
     let inner = one;

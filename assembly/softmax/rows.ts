@@ -2,17 +2,17 @@
 // the target's class), the row scaling, and the float64 lane of a row's loss. Kernels: hard.ts (class indices),
 // soft.ts (target distributions), primitives.ts (softmax / log-softmax rows).
 
+import { addLanesHigh, addLanesLow } from '../math/reduce';
 import {
-  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, logF32,
+  expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, logF32, pmaxF32,
 } from '../math/vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------
 // ROW_SLACK: in the SIMD build the passes take the last classes % 4 of a row as one masked vector, so they read
 // and write up to 3 floats past a row's end. Every row buffer the facade passes (logits, gradOut, scratch, dst)
 // is laid out with at least 4 floats of slack after its last row (src/core/abi.ts ROW_SLACK).
-// f32x4.pmax is "a < b ? b : a"; the scalar passes use the same select so both builds agree on -0 and NaN.
-// @ts-ignore: decorator
-@inline export function pmaxF32(a: f32, b: f32): f32 { return select<f32>(b, a, a < b); }
+// f32x4.pmax is "a < b ? b : a"; the scalar passes use vmath's pmaxF32, the same select, so both builds agree on
+// -0 and NaN.
 
 // Set by rowMax: false when the row holds a NaN or an infinity (the facade then finds which).
 export let rowFinite: bool = true;
@@ -76,8 +76,8 @@ export let rowFinite: bool = true;
       const isMax = f32x4.eq(x, mV);
       tiesV = i32x4.sub(tiesV, isMax); // a true lane is -1
       const rest = v128.andnot(ev, isMax);
-      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
-      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      acc01 = addLanesLow(acc01, rest);
+      acc23 = addLanesHigh(acc23, rest);
     }
     // The last classes % 4 as one masked vector: lanes past the row add +0, which leaves a sum unchanged, so
     // the lanes hold what the scalar twin's tail adds. Writes up to 3 floats past the row into the slack.
@@ -89,8 +89,8 @@ export let rowFinite: bool = true;
       const isMax = v128.and(f32x4.eq(x, mV), inRow);
       tiesV = i32x4.sub(tiesV, isMax);
       const rest = v128.and(v128.andnot(ev, isMax), inRow);
-      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
-      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      acc01 = addLanesLow(acc01, rest);
+      acc23 = addLanesHigh(acc23, rest);
       j = classes;
     }
     s0 = f64x2.extract_lane(acc01, 0);
@@ -187,8 +187,8 @@ export let rowLargest: f32 = 0;
     for (let k: usize = 0; k < whole; k += 4) {
       const rest = v128.andnot(v128.load(e + (k << 2)), i32x4.eq(idxV, yV));
       idxV = i32x4.add(idxV, i32x4.splat(4));
-      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
-      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      acc01 = addLanesLow(acc01, rest);
+      acc23 = addLanesHigh(acc23, rest);
     }
     // The last classes % 4 as one masked vector (lanes past the row add +0; see ROW_SLACK).
     if (j < classes) {
@@ -199,8 +199,8 @@ export let rowLargest: f32 = 0;
       const ev = expCappedF32x4(f32x4.sub(x, shiftV));
       v128.store(e + (j << 2), ev);
       const rest = v128.and(v128.andnot(ev, i32x4.eq(idxV, yV)), inRow);
-      acc01 = f64x2.add(acc01, f64x2.promote_low_f32x4(rest));
-      acc23 = f64x2.add(acc23, f64x2.promote_low_f32x4(v128.shuffle<f32>(rest, rest, 2, 3, 0, 1)));
+      acc01 = addLanesLow(acc01, rest);
+      acc23 = addLanesHigh(acc23, rest);
       j = classes;
     }
     finite = i32x4.all_true(okV) & (f32x4.extract_lane(nV, 0) > -Infinity) & (f32x4.extract_lane(nV, 1) > -Infinity) &
@@ -263,13 +263,6 @@ export let rowLargest: f32 = 0;
 @inline export function log1pRecipF32(r: f32, invS: f32): f32 {
   const u: f32 = 1.0 + r;
   return logF32(u) + (r - (u - 1.0)) * invS;
-}
-
-/** Adds one row's loss to the float64 lane of its global row index (lane = row mod 4, as reduce.ts). */
-// @ts-ignore: decorator
-@inline export function addRowToLane(acc: usize, row: usize, value: f64): void {
-  const at = acc + ((row & 3) << 3);
-  store<f64>(at, load<f64>(at) + value);
 }
 
 /** row[j] *= c for the `classes` floats at row. */

@@ -5,8 +5,9 @@ import {
   PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
   STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32 } from '../math/vmath';
-import { addRowToLane, log1pRecipF32, rowExpSum, rowFinite, rowMax } from './rows';
+import { powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4 } from '../math/vmath';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
+import { log1pRecipF32, rowExpSum, rowFinite, rowMax } from './rows';
 
 // ---- soft targets (and label smoothing) ---------------------------------------------------------------------
 /**
@@ -124,14 +125,14 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
         let mod = one;
         if (gammas) {
           gv = v128.load(gammas + (j << 2));
-          const gh = v128.and(gv, i32x4.splat(-4096)); // splitHighF32: the bits 0xfffff000
+          const gh = splitHighF32x4(gv);
           mod = powF32x4(u, gv, gh, f32x4.sub(gv, gh));
         } else {
           mod = powModeF32x4(u, gammaMode, gammaV, gHiV, gLoV);
         }
         const l = f32x4.mul(f32x4.mul(mod, ce), a);
-        lossLo = f64x2.add(lossLo, f64x2.promote_low_f32x4(l));
-        lossHi = f64x2.add(lossHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(l, l, 2, 3, 0, 1)));
+        lossLo = addLanesLow(lossLo, l);
+        lossHi = addLanesHigh(lossHi, l);
         if (g) {
           let inner = one;
           if (gammaMode != GAMMA_ZERO && !detach) {
@@ -140,8 +141,8 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
           }
           const k = f32x4.neg(f32x4.mul(f32x4.mul(mod, inner), a));
           v128.store(g + (j << 2), k);
-          kLo = f64x2.add(kLo, f64x2.promote_low_f32x4(k));
-          kHi = f64x2.add(kHi, f64x2.promote_low_f32x4(v128.shuffle<f32>(k, k, 2, 3, 0, 1)));
+          kLo = addLanesLow(kLo, k);
+          kHi = addLanesHigh(kHi, k);
         }
       }
       bad |= <i32>!i32x4.all_true(okV);
@@ -201,7 +202,7 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
       }
     }
     const loss = <f32>((((l0 + l1) + (l2 + l3))) * <f64>w);
-    addRowToLane(acc, rowBase + i, <f64>loss);
+    addToLane(acc, rowBase + i, loss);
     if (lossOut) store<f32>(lossOut + (i << 2), loss);
     if (g) softGradRow(z, scratch, g, classes, m, invS, top, (k0 + k1) + (k2 + k3), w * gradScale);
   }
