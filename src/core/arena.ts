@@ -13,7 +13,7 @@ import type { Float16Like, WasmMemory } from './public-types.js';
 /** The stream table's room in the header: STREAM_TABLE_BYTES, padded to a cache line. */
 const STREAM_TABLE_SPACE = Math.ceil(STREAM_TABLE_BYTES / 64) * 64;
 /** Four float64 reduction lanes, padded to a cache line. */
-export const LANES_BYTES = 64;
+const LANES_BYTES = 64;
 /** The header before the `alloc` views: sum lanes, focal-term lanes, stream table, parameter block. */
 export const HEADER_BYTES = 2 * LANES_BYTES + STREAM_TABLE_SPACE + PARAM_BLOCK_BYTES;
 const PAGE = 65536;
@@ -21,6 +21,11 @@ const PAGE = 65536;
 const SMALL_COPY = 16;
 /** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
 const ALLOC_SLOTS = 10;
+
+/** Floats per staging slot for `elements`: at least one chunk, a multiple of 16. */
+function slotWidth(elements: number): number {
+  return Math.max(CHUNK, Math.ceil(elements / 16) * 16);
+}
 
 /**
  * What a call may read: float32, float64 (and float16, where the runtime has Float16Array) arrays, binary16 bits
@@ -46,10 +51,10 @@ export class Arena {
   readonly streams: number;
   /** Byte address of the parameter block (abi.ts PARAM_*). */
   readonly params: number;
-  private f32View: Float32Array;
-  private f64View: Float64Array;
-  private i32View: Int32Array;
-  private memoryBuffer: ArrayBuffer;
+  private f32View!: Float32Array; // set by refreshViews
+  private f64View!: Float64Array;
+  private i32View!: Int32Array;
+  private memoryBuffer!: ArrayBuffer;
   /** End of the views handed out by `alloc`; the staging slots start here. */
   private allocTop: number;
   /** Byte ends of the `alloc` views: a view that ends at one has ROW_SLACK floats of padding after it. */
@@ -67,10 +72,7 @@ export class Arena {
     this.allocTop = this.base + HEADER_BYTES;
     // The header must be addressable before the first call writes it.
     if (this.allocTop > memory.buffer.byteLength) this.grow(this.allocTop, 'the engine header');
-    this.memoryBuffer = memory.buffer;
-    this.f32View = new Float32Array(this.memoryBuffer);
-    this.f64View = new Float64Array(this.memoryBuffer);
-    this.i32View = new Int32Array(this.memoryBuffer);
+    else this.refreshViews();
   }
 
   /**
@@ -136,11 +138,11 @@ export class Arena {
    * them. `what` names what sets the width.
    */
   stage(count: number, elements: number, what = 'this call'): Staging {
-    const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
+    const width = slotWidth(elements);
     const first = this.allocTop;
     const end = first + count * width * 4;
     if (end > this.buffer.byteLength) {
-      if (this.allocEnds.size > 0) {
+      if (this.viewsLive) {
         throw new RangeError(
           `${what}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.buffer.byteLength - this.base}), ` +
             `and growing it would detach the ${this.allocEnds.size} views from fl.alloc() still in use; call ` +
@@ -208,7 +210,7 @@ export class Arena {
 
   /** Whether `count` slots of `elements` fit in the memory as it is (a stage that needs no grow). */
   fits(count: number, elements: number): boolean {
-    const width = Math.max(CHUNK, Math.ceil(elements / 16) * 16);
+    const width = slotWidth(elements);
     return this.allocTop + count * width * 4 <= this.buffer.byteLength;
   }
 

@@ -22,7 +22,7 @@ export interface InputStream {
 }
 
 /** Per-class values of N x C elements (class axis last), tiled so that element i reads class i mod C. */
-export interface ClassTable {
+interface ClassTable {
   stream: number;
   values: Float32Array;
 }
@@ -88,7 +88,7 @@ export function chunkCount(n: number): number {
   return Math.ceil(n / CHUNK);
 }
 
-export function newOutputs(call: ElementwiseCall): Outputs {
+function newOutputs(call: ElementwiseCall): Outputs {
   return {
     loss: call.writeLoss ? call.out ?? new Float32Array(call.n) : undefined,
     grad: call.withGrad ? call.gradOut ?? new Float32Array(call.n) : undefined,
@@ -176,7 +176,7 @@ export function reduce(reduction: Reduction, reduced: Reduced): number {
 }
 
 /** The gradient multiplied by the factor a 'kept' divisor leaves for after the pass. */
-export function scaleGradient(grad: Float32Array, n: number, factor: number): void {
+function scaleGradient(grad: Float32Array, n: number, factor: number): void {
   for (let i = 0; i < n; i++) grad[i] = grad[i]! * factor;
 }
 

@@ -14,7 +14,7 @@ export type {
 } from './instance.js';
 
 
-export type Build = 'simd' | 'scalar';
+type Build = 'simd' | 'scalar';
 
 const bytesCache: Partial<Record<Build, Uint8Array>> = {};
 const moduleCache: Partial<Record<Build, WebAssembly.Module>> = {};
@@ -34,7 +34,7 @@ export function buildBytes(build: Build): Uint8Array {
 }
 
 /** Feature detection on the real thing: the runtime has 128-bit SIMD when it validates our SIMD build. */
-export function runtimeHasSimd(): boolean {
+function runtimeHasSimd(): boolean {
   return (simdSupported ??= WebAssembly.validate(buildBytes('simd') as BufferSource));
 }
 

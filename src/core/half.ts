@@ -15,7 +15,7 @@ export class HalfFloats {
 let table: Float32Array | undefined;
 
 /** The float32 value of every binary16 pattern, built once: sign, 5 exponent bits (bias 15), 10 mantissa bits. */
-export function halfTable(): Float32Array {
+function halfTable(): Float32Array {
   if (table) return table;
   table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {

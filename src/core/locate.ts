@@ -46,7 +46,7 @@ export const finiteRule = (values: ArrayLike<unknown>, name: string): ValueRule 
 export const unitRule = (values: ArrayLike<unknown>, name: string, expected = UNIT): ValueRule => ({ values, name, ok: isUnit, expected });
 
 /** After a kernel flagged items [from, from + count): the RangeError for the first offending value, if any. */
-export function findBad(locator: Locator, from: number, count: number): RangeError | undefined {
+function findBad(locator: Locator, from: number, count: number): RangeError | undefined {
   const { rules, classes = 1 } = locator;
   const index = locator.index ?? ((row: number, c: number) => row * classes + c);
   for (let item = from; item < from + count; item++) {
@@ -84,7 +84,7 @@ export function locate(
  * A finite input whose loss or gradient overflows float32 (a weight or an alpha near the float32 maximum, say) is
  * refused: the RangeError names the item and the values the call read for it.
  */
-export function overflowError(locator: Locator, item: number, what: 'loss' | 'gradient'): RangeError {
+function overflowError(locator: Locator, item: number, what: 'loss' | 'gradient'): RangeError {
   const values = locator.rules.filter((r) => r.span !== 'row').map((r) => `${r.name}[${item}] = ${show(r.values[item])}`);
   const at = locator.unit === 'rows' ? `row ${item}` : `index ${item}`;
   return new RangeError(

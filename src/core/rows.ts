@@ -71,7 +71,7 @@ export function blockCount(rows: number, classes: number): number {
   return Math.ceil(rows / sumBlockRows(classes));
 }
 
-export function newRowOutputs(call: RowCall): RowOutputs {
+function newRowOutputs(call: RowCall): RowOutputs {
   const lossLength = call.lossPer === 'row' ? call.rows : call.rows * call.classes;
   return {
     loss: call.writeLoss ? call.out ?? new Float32Array(lossLength) : undefined,
