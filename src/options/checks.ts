@@ -213,6 +213,16 @@ export function ignoreIndexOption(value: unknown, name: string, fallback: number
   return value;
 }
 
+/**
+ * A per-class gamma: an array of numbers, or binary16 bits in a Uint16Array when `float16()` says so (asked only
+ * then, and when converting), as float32 values; undefined for a number or an absent gamma.
+ */
+export function perClassGammas(value: unknown, float16: () => boolean): Floats | undefined {
+  return typeof value === 'object' && value !== null && (isFloats(value) || (value instanceof Uint16Array && float16()))
+    ? smallFloats(value, 'options.gamma', float16())
+    : undefined;
+}
+
 /** A number in [0, 1] (label smoothing, the matching cost's alpha). */
 export function unitOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -232,15 +242,7 @@ export function classAlphaOption(
     throw new TypeError(`${name}: expected null, a number, or an array of ${classes} class weights, got ${show(value)}`);
   }
   if (!Array.isArray(value)) checkLive(value as Float32Array, name);
-  checkLength(value, name, classes, 'one weight per class');
-  for (let c = 0; c < classes; c++) {
-    const a = value[c];
-    if (typeof a !== 'number') throw new TypeError(`${name}[${c}] = ${show(a)}: expected a number`);
-    if (!(a >= 0) || !Number.isFinite(Math.fround(a))) {
-      throw new RangeError(`${name}[${c}] = ${show(a)}: expected a finite number >= 0`);
-    }
-  }
-  return { alpha: -1, alphas: value };
+  return { alpha: -1, alphas: perClass(value, name, classes, 'one weight per class') };
 }
 
 /** epsilon, as the float32 clip bounds [lo, hi] the kernel uses (1 - 1e-7 rounds to 0.99999988). */
