@@ -162,32 +162,26 @@ export function sigmoidFamilyPlan(
   }
   if (own.gammas) tables.push({ stream: STREAM_GAMMAS, values: perClass(own.gammas, 'options.gamma', classes) });
 
-  const { inputs, out, gradOut } = elementwiseStreams(args, options, withGrad, 'logits', mask);
+  const streams = elementwiseStreams(args, options, withGrad, 'logits', mask);
   const masked = mask !== undefined || ignoreIndex !== undefined;
+  const params: KernelParams = {
+    ...own.params,
+    flags: (own.params.flags ?? 0) | (ignoreIndex !== undefined ? FLAG_HAS_IGNORE : 0),
+    ignoreValue: ignoreIndex ?? 0,
+  };
   const call: ElementwiseCall = {
-    kernel: own.kernel,
-    n,
-    inputs,
+    ...elementwiseCall(own.kernel, args, streams, withGrad, params),
     tables,
     classes,
-    params: {
-      ...own.params,
-      flags: (own.params.flags ?? 0) | (ignoreIndex !== undefined ? FLAG_HAS_IGNORE : 0),
-      ignoreValue: ignoreIndex ?? 0,
-    },
-    reduction,
+    // With a mask or ignoreIndex, 'mean' divides by the elements kept.
     divisor: reduction !== 'mean' ? 1 : normalizer ?? (masked ? 'kept' : n),
-    writeLoss: reduction === 'none',
-    out,
-    withGrad,
-    gradOut,
     normalized: own.normalized ?? false,
   };
   return { call, locator: () => sigmoidFamilyLocator(readable(logits), readable(targets), weights && readable(weights), mask, ignoreIndex) };
 }
 
 /** How a sigmoid-family call names its bad values: masked and ignored elements are neither read nor checked. */
-function sigmoidFamilyLocator(
+export function sigmoidFamilyLocator(
   logits: Floats, targets: Floats, weights: Floats | undefined, mask: Floats | Uint8Array | undefined,
   ignoreIndex: number | undefined,
 ): Locator {

@@ -4,15 +4,15 @@
 // variant kernel (assembly/sigmoid/variants.ts), which also takes a per-class gamma and the detached modulator.
 import { FLAG_DETACH_MODULATOR, FLAG_REDUCED, GAMMA_GENERAL } from '../core/abi.js';
 import type { ElementwisePlan } from '../core/elementwise.js';
-import { finiteRule, unitRule } from '../core/locate.js';
 import { gammaMode } from '../core/params.js';
 import {
-  alphaOption, booleanOption, checkNumber, float16Option, gammaOption, isFloats, readable, show, smallFloats, type Floats,
+  alphaOption, booleanOption, checkNumber, float16Option, gammaOption, perClassGammas, readable, show, smallFloats, type Floats,
 } from '../options/checks.js';
 import { sigmoidCompat, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
 import {
-  elementwiseArgs, elementwiseCall, elementwiseStreams, MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyPlan, type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
+  elementwiseArgs, elementwiseCall, elementwiseStreams, MASK_OPTIONS, REDUCTION_OPTIONS, sigmoidFamilyLocator, sigmoidFamilyPlan,
+  type GradOutOptions, type ReductionOptions, type SigmoidMaskOptions,
 } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
@@ -57,11 +57,7 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
   // A per-class gamma (an array) goes to the variant kernel; a number keeps the plain kernel's path and bits.
   // (typeof first: a number or absent gamma, every plain call, pays one test.)
-  const gammaArg = options.gamma;
-  const gammas = typeof gammaArg === 'object' && gammaArg !== null &&
-    (isFloats(gammaArg) || (gammaArg instanceof Uint16Array && float16Option(options)))
-    ? smallFloats(gammaArg, 'options.gamma', float16Option(options))
-    : undefined;
+  const gammas = perClassGammas(options.gamma, () => float16Option(options));
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
   if (gammas || usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma, gammas);
   const args = elementwiseArgs(logits, targets, options, 'logits');
@@ -69,12 +65,7 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const streams = elementwiseStreams(args, options, withGrad, 'logits');
   return {
     call: elementwiseCall('sigmoidFocal', args, streams, withGrad, { alpha, gamma, gammaMode: gammaMode(gamma) }),
-    locator: () => ({
-      rules: [
-        finiteRule(readable(args.first), 'logits'), unitRule(readable(args.targets), 'targets'),
-        ...(weights ? [finiteRule(readable(weights), 'options.weights')] : []),
-      ],
-    }),
+    locator: () => sigmoidFamilyLocator(readable(args.first), readable(args.targets), weights && readable(weights), undefined, undefined),
   };
 }
 

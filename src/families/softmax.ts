@@ -10,9 +10,8 @@ import type { HalfFloats } from '../core/half.js';
 import type { RowPlan, RowStream } from '../core/rows.js';
 import {
   booleanOption, checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption,
-  inputFloats, isFloats, lossOutputs, normalizerOption, perClass, readable, reductionOption, rowCount, show, smallFloats,
-  unitOption,
-  weightsOption, type Floats,
+  inputFloats, isFloats, lossOutputs, normalizerOption, perClass, perClassGammas, readable, reductionOption, rowCount,
+  show, smallFloats, unitOption, weightsOption, type Floats,
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
@@ -122,9 +121,8 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     DEFAULTS.softmaxFocalLoss.alpha,
   );
   // A per-class gamma: a table of C read per row (by class index) or per class (soft targets), by the general pow.
-  const gammas = isFloats(options.gamma) || (options.gamma instanceof Uint16Array && float16)
-    ? perClass(smallFloats(options.gamma, 'options.gamma', float16), 'options.gamma', C, 'one gamma per class')
-    : undefined;
+  const gammaArray = perClassGammas(options.gamma, () => float16);
+  const gammas = gammaArray && perClass(gammaArray, 'options.gamma', C, 'one gamma per class');
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
   const detach = booleanOption(options.detachModulator, 'options.detachModulator', DEFAULTS.softmaxFocalLoss.detachModulator);
   const ignoreIndex = ignoreIndexOption(options.ignoreIndex, 'options.ignoreIndex', DEFAULTS.softmaxFocalLoss.ignoreIndex);
