@@ -3,7 +3,7 @@
 // Each loss method's overloads make its result type follow its options (src/options/results.ts).
 import { loadEngine, loadEngineSync, type Engine } from './core/engine.js';
 import type { EngineOptions } from './core/public-types.js';
-import { runElementwise } from './core/elementwise.js';
+import { runElementwise, type LossResult } from './core/elementwise.js';
 import { runRowCall } from './core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from './families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
@@ -426,10 +426,9 @@ export class Focal {
     return runFocalMatchingCost(this.#engine, logits, targetClasses, options);
   }
 
-  /** One loss through the registry: its plan, then its driver. */
-  #loss(name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean): WithGrad {
-    const { loss, grad } = runLoss(this.#engine, name, first, second, options, withGrad);
-    return { loss, grad: grad! };
+  /** One loss through the registry: its plan, then its driver (with withGrad, the result holds the gradient). */
+  #loss(name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean): LossResult {
+    return runLoss(this.#engine, name, first, second, options, withGrad);
   }
 }
 

@@ -35,12 +35,10 @@ export type TfjsFocalOptions =
 
 export type TfjsLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 
-/** What each loss reads from a tfjs model: logits, except the binary loss, which takes probabilities. */
-const INPUT: Record<LossName, string> = {
-  sigmoidFocalLoss: 'logits', sigmoidFocalLossStar: 'logits', qualityFocalLoss: 'logits', varifocalLoss: 'logits',
-  polyFocalLoss: 'logits', asymmetricLoss: 'logits', softmaxFocalLoss: 'logits', binaryFocalLoss: 'probabilities',
-  distributionFocalLoss: 'logits',
-};
+/** What a loss reads from a tfjs model, in words: its first argument (probs, for the binary loss) or logits. */
+function inputWord(name: LossName): string {
+  return LOSSES[name].args[0] === 'probs' ? 'probabilities' : 'logits';
+}
 
 /** Options the adapter sets itself (softmax: the classes come from the last axis of the logits). */
 const SET_HERE: Partial<Record<LossName, readonly string[]>> = {
@@ -141,6 +139,6 @@ function checkShapes(name: LossName, labels: tf.Tensor, predictions: tf.Tensor):
         `(class indices) for logits of shape [${predictions.shape}]`,
     );
   }
-  throw new RangeError(`labels: shape [${labels.shape}]: expected the ${INPUT[name]}' shape [${predictions.shape}]`);
+  throw new RangeError(`labels: shape [${labels.shape}]: expected the ${inputWord(name)}' shape [${predictions.shape}]`);
 }
 

@@ -90,8 +90,7 @@ export class FocalPool {
   sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalGradOptions, 'torchvision' | 'kornia'>): Promise<WithGrad<number>>;
   sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): Promise<WithGrad>;
   async sigmoidFocalLossWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('sigmoidFocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('sigmoidFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.sigmoidFocalLossStar on the pool. */
@@ -107,8 +106,7 @@ export class FocalPool {
   sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: Reduced<SigmoidFocalStarGradOptions>): Promise<WithGrad<number>>;
   sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): Promise<WithGrad>;
   async sigmoidFocalLossStarWithGrad(logits: Floats, targets: Floats, options?: SigmoidFocalStarGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('sigmoidFocalLossStar', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('sigmoidFocalLossStar', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.qualityFocalLoss on the pool. */
@@ -124,8 +122,7 @@ export class FocalPool {
   qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<QualityFocalGradOptions>): Promise<WithGrad<number>>;
   qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): Promise<WithGrad>;
   async qualityFocalLossWithGrad(logits: Floats, targets: Floats, options?: QualityFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('qualityFocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('qualityFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.varifocalLoss on the pool. */
@@ -141,8 +138,7 @@ export class FocalPool {
   varifocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<VarifocalGradOptions>): Promise<WithGrad<number>>;
   varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): Promise<WithGrad>;
   async varifocalLossWithGrad(logits: Floats, targets: Floats, options?: VarifocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('varifocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('varifocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.polyFocalLoss on the pool. */
@@ -158,8 +154,7 @@ export class FocalPool {
   polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<PolyFocalGradOptions>): Promise<WithGrad<number>>;
   polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad>;
   async polyFocalLossWithGrad(logits: Floats, targets: Floats, options?: PolyFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('polyFocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('polyFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.asymmetricLoss on the pool. */
@@ -175,8 +170,7 @@ export class FocalPool {
   asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<AsymmetricGradOptions>): Promise<WithGrad<number>>;
   asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): Promise<WithGrad>;
   async asymmetricLossWithGrad(logits: Floats, targets: Floats, options?: AsymmetricGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('asymmetricLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('asymmetricLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.binaryFocalLoss on the pool. */
@@ -192,8 +186,7 @@ export class FocalPool {
   binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: Reduced<BinaryFocalGradOptions>): Promise<WithGrad<number>>;
   binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): Promise<WithGrad>;
   async binaryFocalLossWithGrad(probs: Floats, targets: Floats, options?: BinaryFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('binaryFocalLoss', probs, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('binaryFocalLoss', probs, targets, options, true)) as WithGrad;
   }
 
   /** Focal.softmaxFocalLoss on the pool. */
@@ -209,8 +202,7 @@ export class FocalPool {
   softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: Reduced<SoftmaxFocalGradOptions, 'kornia'>): Promise<WithGrad<number>>;
   softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): Promise<WithGrad>;
   async softmaxFocalLossWithGrad(logits: Floats, targets: SoftmaxTargets, options?: SoftmaxFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('softmaxFocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('softmaxFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Focal.distributionFocalLoss on the pool. */
@@ -226,8 +218,7 @@ export class FocalPool {
   distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: Reduced<DistributionFocalGradOptions>): Promise<WithGrad<number>>;
   distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): Promise<WithGrad>;
   async distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): Promise<WithGrad> {
-    const { loss, grad } = await this.#loss('distributionFocalLoss', logits, targets, options, true);
-    return { loss, grad: grad! };
+    return (await this.#loss('distributionFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
   /** Ends every worker; calls in flight and later calls reject. Resolves when the workers have stopped. */
