@@ -4,7 +4,7 @@
 // SIMD / scalar bit identity, finite gradients at the extremes, and the errors.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type AsymmetricGradOptions, type Floats, type Focal, type FocalPool } from '../src/index.js';
-import { builds, rng } from './engines.js';
+import { bits, builds, rng } from './engines.js';
 import { hardCase as hardCaseOf, logitGrid, softCase as softCaseOf } from './grids.js';
 import { asymmetricRef, relativeError, sigmoid, type AsymmetricRefOptions } from './reference.js';
 
@@ -294,7 +294,6 @@ describe('asymmetricLoss: SIMD and scalar builds agree bit for bit', () => {
     const xs = Float32Array.from({ length: n }, () => (random() - 0.5) * 2 * 10 ** (random() * 4));
     const ts = Float32Array.from({ length: n }, (_, i) => (i % 2 ? random() : i % 4 === 0 ? 1 : 0));
     const mask = Uint8Array.from({ length: n }, () => (random() < 0.9 ? 1 : 0));
-    const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     for (const { name, options } of cases) {
       for (const extra of [{}, { mask }]) {
         for (const reduction of ['none', 'mean'] as const) {

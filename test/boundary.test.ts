@@ -8,7 +8,7 @@
 // Several of these fail on the facade as it was before the redesign; see the report in the commit message.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Focal } from '../src/index.js';
-import { builds } from './engines.js';
+import { bits, builds, thrown } from './engines.js';
 
 type AnyCall = (...args: unknown[]) => unknown;
 const method = (fl: Focal, name: string): AnyCall =>
@@ -23,19 +23,6 @@ const ys = (): number[] => [2, 0, 3];
 function detached<T extends Float32Array | Float64Array | Int32Array | Uint8Array>(a: T): T {
   structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
   return a;
-}
-
-function thrown(call: () => unknown): Error | undefined {
-  try {
-    call();
-  } catch (e) {
-    return e as Error;
-  }
-  return undefined;
-}
-
-function bits(a: Float32Array): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -5,11 +5,9 @@ import { DEFAULTS } from '../src/options/defaults.js';
 import { LOSS_NAMES } from '../src/families/registry.js';
 import type { Focal } from '../src/index.js';
 import { readmeDefaults, renderDefaults } from '../scripts/gen-defaults.js';
-import { builds, rng } from './engines.js';
+import { bits, builds, rng } from './engines.js';
 
 type WithGrad = (a: unknown, b: unknown, o?: object) => { loss: number | Float32Array; grad: Float32Array };
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** Each loss's inputs, and options that every call of the comparison shares (softmax: its shape). */
 function inputsOf(loss: string): { first: Float32Array; second: Float32Array | Int32Array; shared: object } {

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createFocal, createFocalPool, type Focal } from '../src/index.js';
 import { focalLoss } from '../src/adapters/tfjs.js';
-import { builds, rng } from './engines.js';
+import { bits, builds, rng } from './engines.js';
 import { dflReduced, dflRowRef, relativeError, ultralyticsDflRef, worstRelativeError } from './reference.js';
 
 const ELEMENT_TOLERANCE = 1e-5;
@@ -61,8 +61,6 @@ function worstAgainstMagnitude(got: ArrayLike<number>, want: ArrayLike<number>, 
   }
   return { error, index };
 }
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.each(builds)('distribution focal loss, $name build', ({ name: build, create }) => {
   let fl: Focal;

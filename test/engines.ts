@@ -17,3 +17,18 @@ export async function rawEngine(build: 'simd' | 'scalar' | 'debug'): Promise<Eng
 
 // Deterministic pseudo-random numbers: the demo's seeded generator (mulberry32), so every failure reproduces.
 export { rng } from '../demo/data.js';
+
+/** A float32 array's bytes, for bit-for-bit comparisons (`bits(a).equals(bits(b))`, or toEqual). */
+export function bits(a: Float32Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** The error a call throws (undefined when it returns). */
+export function thrown(call: () => unknown): Error | undefined {
+  try {
+    call();
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
+}

@@ -3,7 +3,7 @@
 // ±infinity and NaN are refused like any non-finite value, and without the option a Uint16Array is refused.
 import { describe, expect, test } from 'vitest';
 import { createFocalPool } from '../src/index.js';
-import { builds } from './engines.js';
+import { bits, builds } from './engines.js';
 
 /** binary16 -> number, written from IEEE 754: (-1)^s 2^(e-15) (1 + m/1024), subnormals 2^-14 (m/1024). */
 function half(bits: number): number {
@@ -17,8 +17,6 @@ function half(bits: number): number {
 
 const ALL = Uint16Array.from({ length: 65536 }, (_, i) => i);
 const FINITE = ALL.filter((b) => ((b >> 10) & 31) !== 31);
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-
 describe.each(builds)('float16 input, $name build', ({ create }) => {
   test('the reference decoder itself: known values', () => {
     expect(half(0x3c00)).toBe(1);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type Focal, type FocalPool } from '../src/index.js';
 import { focalLoss } from '../src/adapters/tfjs.js';
-import { builds } from './engines.js';
+import { builds, thrown } from './engines.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small valid inputs for every method.
@@ -109,16 +109,6 @@ const METHODS: Method[] = [
     foreign: ['reduction', 'weights', 'normalizer', 'labelSmoothing', 'epsilon'],
   },
 ];
-
-/** The error a call throws (undefined when it returns). */
-function thrown(call: () => unknown): Error | undefined {
-  try {
-    call();
-  } catch (e) {
-    return e as Error;
-  }
-  return undefined;
-}
 
 function expectTypeError(call: () => unknown, message: string | RegExp): void {
   const error = thrown(call);

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { Focal } from '../src/index.js';
 import { builds, rng } from './engines.js';
-import { logitGrid } from './grids.js';
+import { hardCase, logitGrid } from './grids.js';
 import {
   centralDifference, relativeError, sigmoid, sigmoidFocalGradMagnitude, sigmoidFocalReduced, sigmoidFocalRef,
   softplus, worstRelativeError,
@@ -29,16 +29,6 @@ function softTargets(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => (i < edges.length ? edges[i]! : random()));
 }
 
-/** Tiles the grid against both target values so every logit meets t = 0 and t = 1. */
-function tiled(grid: Float32Array): { x: Float32Array; t: Float32Array } {
-  const x = new Float32Array(grid.length * 2);
-  const t = new Float32Array(grid.length * 2);
-  x.set(grid, 0);
-  x.set(grid, grid.length);
-  t.fill(1, grid.length);
-  return { x, t };
-}
-
 const worst: Record<string, Record<string, number>> = {};
 function record(what: string, build: string, error: number): void {
   const row = (worst[what] ??= {});
@@ -52,7 +42,7 @@ describe.each(builds)('sigmoid focal loss, $name build', ({ name: build, create 
     expect(fl.simd).toBe(build === 'simd');
   });
 
-  const { x, t } = tiled(logitGridOf());
+  const { x, t } = hardCase(logitGridOf());
   const combos = GAMMAS.flatMap((gamma) => ALPHAS.map((alpha) => ({ gamma, alpha })));
 
   test.each(combos)('hard targets, gamma $gamma, alpha $alpha: every element and its gradient', ({ gamma, alpha }) => {
