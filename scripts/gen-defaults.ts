@@ -22,19 +22,24 @@ export function renderDefaults(): string {
   return ['| loss | defaults |', '| --- | --- |', ...rows].join('\n');
 }
 
-/** The README's current table (between the markers), or undefined when the markers are missing. */
-export function readmeDefaults(text = readFileSync(README, 'utf8')): string | undefined {
+/** Where the markers are: the start marker's index and the end marker's, or undefined when either is missing. */
+function markers(text: string): [number, number] | undefined {
   const a = text.indexOf(START);
   const b = text.indexOf(END);
-  if (a < 0 || b < a) return undefined;
-  return text.slice(a + START.length, b).trim();
+  return a < 0 || b < a ? undefined : [a, b];
+}
+
+/** The README's current table (between the markers), or undefined when the markers are missing. */
+export function readmeDefaults(text = readFileSync(README, 'utf8')): string | undefined {
+  const at = markers(text);
+  return at && text.slice(at[0] + START.length, at[1]).trim();
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const text = readFileSync(README, 'utf8');
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${START} ... ${END} block`);
+  const at = markers(text);
+  if (!at) throw new Error(`README.md has no ${START} ... ${END} block`);
+  const [a, b] = at;
   writeFileSync(README, `${text.slice(0, a + START.length)}\n${renderDefaults()}\n${text.slice(b)}`);
   console.log('README.md: defaults table written from src/options/defaults.ts');
 }
