@@ -33,7 +33,6 @@ function slotWidth(elements: number): number {
  */
 export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | Float16Like | HalfFloats | readonly unknown[];
 
-
 export interface Staging {
   /** Byte addresses of the slots, each `elements` float32 long. */
   slots: number[];

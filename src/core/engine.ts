@@ -13,7 +13,6 @@ export type {
   ElementwiseKernel, ElementwiseKernelName, Engine, Kernels, RowKernel, RowKernelName,
 } from './instance.js';
 
-
 type Build = 'simd' | 'scalar';
 
 const bytesCache: Partial<Record<Build, Uint8Array>> = {};
@@ -51,8 +50,6 @@ function chooseBuild(options: EngineOptions | undefined): Build {
   if (want === true && !has) throw new RangeError('options.simd = true: this runtime has no WebAssembly SIMD');
   return has ? 'simd' : 'scalar';
 }
-
-
 
 /** Compiles (once) and instantiates a build asynchronously: works on every runtime and browser main thread. */
 export async function loadEngine(options?: EngineOptions): Promise<Engine> {

@@ -29,7 +29,6 @@ export interface BinaryFocalGradOptions extends BinaryFocalOptions, GradOutOptio
 
 export const BINARY_OPTIONS = knownOptions(['alpha', 'gamma', 'epsilon', ...REDUCTION_OPTIONS, 'compat']);
 
-
 export function binaryPlan(probsArg: unknown, targetsArg: unknown, optionsArg: unknown, withGrad: boolean): ElementwisePlan {
   const given = lossOptionsOf(optionsArg, BINARY_OPTIONS, 'binaryFocalLoss', withGrad);
   const options = binaryCompat(given); // compat: 'keras' (Keras' defaults under the options given)

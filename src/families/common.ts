@@ -67,7 +67,6 @@ export interface FamilyKernel {
   reduction?: Reduction;
 }
 
-
 /** The arrays and reduction every elementwise loss takes, checked in this order. */
 export interface ElementwiseArgs {
   first: Floats | HalfFloats;

@@ -62,9 +62,6 @@ export const SOFTMAX_FOCAL_OPTIONS = knownOptions([
   'classAxis', 'compat',
 ]);
 
-
-
-
 /** The rows 'mean' divides by: those whose target is not ignoreIndex (the gradient needs it before the pass). */
 function countedRows(labels: Int32Array | readonly number[], ignoreIndex: number): number {
   let counted = 0;
