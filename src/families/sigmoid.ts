@@ -57,7 +57,7 @@ export function sigmoidFocalPlan(logits: unknown, targets: unknown, optionsArg: 
   const alpha = alphaOption(options.alpha, 'options.alpha', DEFAULTS.sigmoidFocalLoss.alpha);
   // A per-class gamma (an array) goes to the variant kernel; a number keeps the plain kernel's path and bits.
   // (typeof first: a number or absent gamma, every plain call, pays one test.)
-  const gammas = perClassGammas(options.gamma, () => float16Option(options));
+  const gammas = perClassGammas(options.gamma, options);
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.sigmoidFocalLoss.gamma);
   if (gammas || usesExtras(options)) return extrasPlan(logits, targets, options, withGrad, alpha, gamma, gammas);
   const args = elementwiseArgs(logits, targets, options, 'logits');

@@ -118,7 +118,7 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     DEFAULTS.softmaxFocalLoss.alpha,
   );
   // A per-class gamma: a table of C read per row (by class index) or per class (soft targets), by the general pow.
-  const gammaArray = perClassGammas(options.gamma, () => float16);
+  const gammaArray = perClassGammas(options.gamma, given);
   const gammas = gammaArray && perClass(gammaArray, 'options.gamma', C, 'one gamma per class');
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
   const detach = booleanOption(options.detachModulator, 'options.detachModulator', DEFAULTS.softmaxFocalLoss.detachModulator);

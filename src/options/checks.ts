@@ -214,12 +214,13 @@ export function ignoreIndexOption(value: unknown, name: string, fallback: number
 }
 
 /**
- * A per-class gamma: an array of numbers, or binary16 bits in a Uint16Array when `float16()` says so (asked only
- * then, and when converting), as float32 values; undefined for a number or an absent gamma.
+ * A per-class gamma: an array of numbers, or binary16 bits in a Uint16Array with `options.float16` (read only for an
+ * array), as float32 values; undefined for a number or an absent gamma.
  */
-export function perClassGammas(value: unknown, float16: () => boolean): Floats | undefined {
-  return typeof value === 'object' && value !== null && (isFloats(value) || (value instanceof Uint16Array && float16()))
-    ? smallFloats(value, 'options.gamma', float16())
+export function perClassGammas(value: unknown, options: Record<string, unknown>): Floats | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  return isFloats(value) || (value instanceof Uint16Array && float16Option(options))
+    ? smallFloats(value, 'options.gamma', float16Option(options))
     : undefined;
 }
 
