@@ -34,9 +34,9 @@ function slotWidth(elements: number): number {
 export type Readable = Float32Array | Float64Array | Int32Array | Uint8Array | Float16Like | HalfFloats | readonly unknown[];
 
 export interface Staging {
-  /** Byte addresses of the slots, each `elements` float32 long. */
-  slots: number[];
-  elements: number;
+  /** Byte addresses of the slots, each `elements` float32 long. Shared between calls: never written. */
+  readonly slots: readonly number[];
+  readonly elements: number;
 }
 
 export class Arena {
@@ -58,8 +58,10 @@ export class Arena {
   private allocTop: number;
   /** Byte ends of the `alloc` views: a view that ends at one has ROW_SLACK floats of padding after it. */
   private readonly allocEnds = new Set<number>();
-  /** What the engine is doing now, or undefined when idle (one call at a time: see `exclusive`). */
+  /** What the engine is doing now, or undefined when idle (one call at a time: see `enter`). */
   private activity: string | undefined;
+  /** The last layout `stage` made, given again while its count, width and start are the same (most calls). */
+  private staged: Staging & { first: number } = { slots: [], elements: 0, first: -1 };
 
   constructor(memory: WasmMemory, heapBase: number) {
     this.memory = memory;
@@ -111,11 +113,12 @@ export class Arena {
   }
 
   /**
-   * Runs `work` as the engine's only call. A call that arrives while another is under way (an input's getter or
-   * Proxy calling the engine while it reads that input) would overwrite the staging slots under it: it is refused
-   * with an Error, never allowed to return a wrong number.
+   * Makes the call `what` the engine's only call until `leave()` (the drivers pair them in try/finally). A call
+   * that arrives while another is under way (an input's getter or Proxy calling the engine while it reads that
+   * input) would overwrite the staging slots under it: it is refused with an Error, never allowed to return a
+   * wrong number.
    */
-  exclusive<T>(what: string, work: () => T): T {
+  enter(what: string): void {
     if (this.activity !== undefined) {
       throw new Error(
         `${what}: this engine is busy with ${this.activity} (an input's getter or Proxy called the engine while it ` +
@@ -123,36 +126,39 @@ export class Arena {
       );
     }
     this.activity = what;
-    try {
-      return work();
-    } finally {
-      this.activity = undefined;
-    }
+  }
+
+  leave(): void {
+    this.activity = undefined;
   }
 
   /**
    * Lays out `count` float32 slots of `elements` each (at least one chunk) after the `alloc` views, growing the
    * memory first when they do not fit, before the call reads anything. A grow detaches every view of the memory,
    * so while views from `alloc` are live it is refused instead: a call never pulls the caller's views from under
-   * them. `what` names what sets the width.
+   * them. `what` names what sets the width (called only for the message).
    */
-  stage(count: number, elements: number, what = 'this call'): Staging {
+  stage(count: number, elements: number, what: () => string = () => 'this call'): Staging {
     const width = slotWidth(elements);
     const first = this.allocTop;
+    const staged = this.staged;
+    // The same layout as the last call (it fitted then, and memory never shrinks): no array made per call.
+    if (staged.first === first && staged.elements === width && staged.slots.length === count) return staged;
     const end = first + count * width * 4;
     if (end > this.buffer.byteLength) {
       if (this.viewsLive) {
         throw new RangeError(
-          `${what}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.buffer.byteLength - this.base}), ` +
+          `${what()}: needs ${end - this.base} bytes of engine memory, more than is reserved (${this.buffer.byteLength - this.base}), ` +
             `and growing it would detach the ${this.allocEnds.size} views from fl.alloc() still in use; call ` +
             'fl.freeAll() first (the memory stays grown for the calls after it), or make this call before allocating',
         );
       }
-      this.grow(end, what);
+      this.grow(end, what());
     }
     const slots: number[] = [];
     for (let s = 0; s < count; s++) slots.push(first + s * width * 4);
-    return { slots, elements: width };
+    this.staged = { slots, elements: width, first };
+    return this.staged;
   }
 
   /**
@@ -198,8 +204,11 @@ export class Arena {
    * write in place.
    */
   owns(values: unknown): values is Float32Array {
-    return values instanceof Float32Array && values.buffer === this.buffer &&
-      values.byteOffset >= this.base + HEADER_BYTES && values.byteOffset + values.byteLength <= this.allocTop;
+    // No live views (most calls): nothing to compare. A typed array's byteOffset and buffer are not free reads in
+    // V8 (tens of ns each, on every call), so they come last.
+    if (this.allocTop === this.base + HEADER_BYTES) return false;
+    return values instanceof Float32Array && values.byteOffset >= this.base + HEADER_BYTES &&
+      values.byteOffset + values.byteLength <= this.allocTop && values.buffer === this.buffer;
   }
 
   /** An `alloc` view with its padding after it: the row kernels may touch ROW_SLACK floats past its end. */
@@ -243,7 +252,12 @@ export class Arena {
 
   /** Zeroes four reduction lanes. */
   clearLanes(lanes: number): void {
-    this.f64.fill(0, lanes >>> 3, (lanes >>> 3) + 4);
+    const f64 = this.f64;
+    const i = lanes >>> 3;
+    f64[i] = 0; // four stores: a fill() is a builtin call, made on every chunk
+    f64[i + 1] = 0;
+    f64[i + 2] = 0;
+    f64[i + 3] = 0;
   }
 
   /** The lanes combined in their fixed order: (lane0 + lane1) + (lane2 + lane3). */

@@ -185,8 +185,10 @@ function scaleGradient(grad: Float32Array, n: number, factor: number): void {
  * tables, an alpha above 1, a 'mean' divisor below 1). Then each chunk's gradient is scanned (one SIMD pass over
  * the chunk, still in cache); otherwise every gradient is bounded by a small constant and no scan is made.
  */
-export function gradientMayOverflow(inputs: readonly { stream: number }[], tables: boolean, params: KernelParams): boolean {
-  if (tables || (params.alpha ?? 0) > 1 || (params.gradScale ?? 1) > 1) return true;
+export function gradientMayOverflow(
+  inputs: readonly { stream: number }[], tables: boolean, alpha = 0, gradScale = 1,
+): boolean {
+  if (tables || alpha > 1 || gradScale > 1) return true;
   for (const input of inputs) if (input.stream === STREAM_WEIGHTS) return true;
   return false;
 }
@@ -211,11 +213,11 @@ export function runPass(
   // even when no loss is written: an overflowing chunk is run again into it to find the element.
   const slotCount = inputs.length + tables.length + 2;
   const width = CHUNK + (tables.length > 0 ? classes : 0);
-  const { slots } = arena.stage(slotCount, width, `options.classes = ${classes} (the class-weight tables)`);
+  const { slots } = arena.stage(slotCount, width, () => `options.classes = ${classes} (the class-weight tables)`);
   const lossSlot = slots[slotCount - 2]!;
   const gradSlot = slots[slotCount - 1]!;
   const scanGrad = grad !== undefined &&
-    gradientMayOverflow(inputs, tables.length > 0, { alpha: call.params.alpha, gradScale: pass.params.gradScale });
+    gradientMayOverflow(inputs, tables.length > 0, call.params.alpha, pass.params.gradScale);
   // Per-class values tiled once per pass, so that the chunk starting at `from` reads element i's class value at
   // offset (from mod C) + i: class tables become plain per-element streams, at no cost per element.
   for (let k = 0; k < tables.length; k++) {
@@ -229,7 +231,8 @@ export function runPass(
   clearStreams(arena);
   const lossInPlace = arena.owns(loss);
   const gradInPlace = arena.owns(grad);
-  const inPlace = inputs.map((input) => arena.owns(input.values));
+  let inPlace = 0; // bit k: input k is a view from fl.alloc() (a bit mask: no array made per call)
+  for (let k = 0; k < inputs.length; k++) if (arena.owns(inputs[k]!.values)) inPlace |= 1 << k;
   const i32 = arena.i32;
   setStream(i32, arena, STREAM_ACC, arena.acc);
   if (pass.sumFocal) setStream(i32, arena, STREAM_FOCAL_ACC, arena.focalAcc);
@@ -246,7 +249,7 @@ export function runPass(
     for (let k = 0; k < inputs.length; k++) {
       const { values, name, stream } = inputs[k]!;
       let at: number;
-      if (inPlace[k]) {
+      if (inPlace & (1 << k)) {
         at = (values as Float32Array).byteOffset + from * 4; // a view from fl.alloc(), read in place
       } else {
         at = slots[k]!;
@@ -310,7 +313,9 @@ export interface ElementwisePlan {
 /** Runs a planned call on one engine: every pass over every chunk, then the reduction. */
 export function runElementwise(engine: Engine, plan: ElementwisePlan, what: string): LossResult {
   const { call } = plan;
-  return engine.arena.exclusive(what, () => {
+  const { arena } = engine;
+  arena.enter(what);
+  try {
     const outputs = newOutputs(call);
     const chunks = chunkCount(call.n);
     const first = runPass(engine, call, outputs, firstPass(call), 0, chunks);
@@ -321,7 +326,9 @@ export function runElementwise(engine: Engine, plan: ElementwisePlan, what: stri
       if (result.invalid !== undefined) throw passError(plan.locator(), call.n, result);
     }
     return finish(call, outputs, reductionOf(call, first));
-  });
+  } finally {
+    arena.leave();
+  }
 }
 
 /** The result of a call from its outputs and reduction (shared with the pool). */

@@ -90,8 +90,9 @@ export function writeParams(arena: Arena, params: KernelParams, pass: KernelPara
 
 /** Clears the stream table: every stream absent until `setStream` gives it an address. */
 export function clearStreams(arena: Arena): void {
+  const i32 = arena.i32;
   const at = arena.streams >>> 2;
-  arena.i32.fill(0, at, at + STREAM_TABLE_BYTES / 4);
+  for (let k = 0; k < STREAM_TABLE_BYTES / 4; k++) i32[at + k] = 0; // stores: a fill() is a builtin call per call
 }
 
 /** The byte address of one stream (abi.ts STREAM_*) in the stream table. */

@@ -92,7 +92,7 @@ export function runRows(
   const { loss, grad } = outputs;
   // + labels, class table, loss, grad, scratch (+ raw) (+ gamma table)
   const slotCount = inputs.length + 5 + (layout ? 1 : 0) + (call.gammaTable ? 1 : 0);
-  const what = `options.classes = ${C} (rows wider than the staging slots)`;
+  const what = (): string => `options.classes = ${C} (rows wider than the staging slots)`;
   // A layout stages whole segments of up to 2^17 floats for speed; any width of at least a row gives the same
   // results, so while views from fl.alloc are live (no grow allowed) it takes the narrowest slots instead.
   let elements = layout ? layoutSlotElements(layout, ROW_SLACK) : C + ROW_SLACK;
@@ -126,7 +126,7 @@ export function runRows(
   const lossInPlace = inPlace(loss, call.lossPer); // softmax rows of C = 1 are still rows: padded views only
   const gradInPlace = inPlace(grad, 'class');
   // As the elementwise driver: gradients are scanned for an overflow only when something scales them up.
-  const scanGrad = grad !== undefined && gradientMayOverflow(inputs, call.classTable !== undefined, call.params);
+  const scanGrad = grad !== undefined && gradientMayOverflow(inputs, call.classTable !== undefined, call.params.alpha, call.params.gradScale);
   for (let from = first, count = 0; from < last; from += count) {
     count = layout ? layoutChunk(layout, from, rowsPerChunk, last) : Math.min(rowsPerChunk, last - from);
     // Stage the chunk's rows; the base address of each stream for row `from`.
@@ -220,13 +220,17 @@ export interface RowPlan {
 /** Runs a planned row call on one engine, then its reduction. */
 export function runRowCall(engine: Engine, plan: RowPlan, what: string): LossResult {
   const { call } = plan;
-  return engine.arena.exclusive(what, () => {
+  const { arena } = engine;
+  arena.enter(what);
+  try {
     const outputs = newRowOutputs(call);
     const result = runRows(engine, call, outputs, 0, call.rows);
     if (result.invalid) throw rowsError(plan.locator(), result);
     const finished = finishRows(call, outputs, result.total);
     return plan.finish ? plan.finish(finished) : finished;
-  });
+  } finally {
+    arena.leave();
+  }
 }
 
 /** The result of a row call from its outputs and the sum of its blocks (shared with the pool). */

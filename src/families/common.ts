@@ -50,6 +50,12 @@ export interface GradOutOptions {
   gradOut?: Float32Array;
 }
 
+/** How an elementwise loss on logits names its arrays, for the output overlap checks (made once). */
+const LOGITS_INPUT_NAMES = ['logits', 'targets', 'options.weights', 'options.mask'] as const;
+
+/** How a row loss's errors name its arrays (logits, targets, weights), for the output overlap checks. */
+export const ROW_INPUT_NAMES = ['logits', 'targets', 'options.weights'] as const;
+
 export const REDUCTION_OPTIONS = ['reduction', 'weights', 'normalizer', 'out', 'float16'] as const;
 export const MASK_OPTIONS = ['mask', 'ignoreIndex', 'classes', 'classWeights'] as const;
 
@@ -101,8 +107,8 @@ export function elementwiseStreams(
   mask?: Floats | Uint8Array,
 ): { inputs: InputStream[]; out: Float32Array | undefined; gradOut: Float32Array | undefined } {
   const { first, targets, weights, n } = args;
-  const named = () => [[first, firstName], [targets, 'targets'], [weights, 'options.weights'], [mask, 'options.mask']] as const;
-  const { out, gradOut } = lossOutputs(options, args.reduction, withGrad, n, n, named);
+  const names = firstName === 'logits' ? LOGITS_INPUT_NAMES : [firstName, 'targets', 'options.weights', 'options.mask'];
+  const { out, gradOut } = lossOutputs(options, args.reduction, withGrad, n, n, [first, targets, weights, mask], names);
   const inputs: InputStream[] = [
     { stream: STREAM_INPUT, values: first, name: firstName },
     { stream: STREAM_TARGETS, values: targets, name: 'targets' },

@@ -91,7 +91,7 @@ export function focalMatchingCostPlan(logitsArg: unknown, targetsArg: unknown, o
   const gamma = gammaOption(options.gamma, 'options.gamma', DEFAULTS.focalMatchingCost.gamma);
   const detr = costCompatOption(options.compat);
   const targets = targetClasses.length;
-  const out = outputOption(options.out, 'options.out', queries * targets, [[logits, 'logits'], [targetClasses, 'targetClasses']]);
+  const out = outputOption(options.out, 'options.out', queries * targets, [logits, targetClasses], ['logits', 'targetClasses']);
   checkLogits(logits);
   // The distinct classes, in order of first appearance, and each target's column among them.
   const columnOf = new Map<number, number>();

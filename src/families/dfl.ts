@@ -11,7 +11,7 @@ import {
 } from '../options/checks.js';
 import { DEFAULTS } from '../options/defaults.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
-import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
+import { REDUCTION_OPTIONS, ROW_INPUT_NAMES, type GradOutOptions, type ReductionOptions } from './common.js';
 
 /** The library whose DFL a call follows. */
 export type DflCompat = 'mmdet' | 'ultralytics';
@@ -103,8 +103,9 @@ export function distributionFocalPlan(logitsArg: unknown, targetsArg: unknown, o
   const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row', float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
   const boxes = rows / 4;
-  const named = () => [[logits, 'logits'], [targets, 'targets'], [weights, 'options.weights']] as const;
-  const { out, gradOut } = lossOutputs(options, reduction, withGrad, ultralytics ? boxes : rows, rows * bins, named);
+  const { out, gradOut } = lossOutputs(
+    options, reduction, withGrad, ultralytics ? boxes : rows, rows * bins, [logits, targets, weights], ROW_INPUT_NAMES,
+  );
 
   // mmdet: 'mean' divides the (weighted) row losses by avg_factor (normalizer) or N. ultralytics: a box's loss is
   // the mean of its 4 rows, so every row's gradient carries 1/4, and the sums are divided by 4 (times the boxes

@@ -33,7 +33,7 @@ export function softmaxRowsPlan(logitsArg: unknown, optionsArg: unknown, logOutp
   const logits = inputFloats(logitsArg, 'logits', float16Option(options));
   const classes = classesOption(options.classes, 'options.classes') ?? Math.max(logits.length, 1);
   const rows = rowCount(logits.length, classes, 'logits');
-  const out = outputOption(options.out, 'options.out', logits.length, [[logits, 'logits']]);
+  const out = outputOption(options.out, 'options.out', logits.length, [logits], ['logits']);
   return {
     call: {
       kernel: 'softmaxRows',
@@ -56,7 +56,7 @@ export function softmaxRowsPlan(logitsArg: unknown, optionsArg: unknown, logOutp
 export function sigmoidPlan(xArg: unknown, optionsArg: unknown): ElementwisePlan {
   const options = optionsOf(optionsArg, SIGMOID_OPTIONS, 'sigmoid');
   const x = inputFloats(xArg, 'x', float16Option(options));
-  const out = outputOption(options.out, 'options.out', x.length, [[x, 'x']]);
+  const out = outputOption(options.out, 'options.out', x.length, [x], ['x']);
   return {
     call: {
       kernel: 'sigmoidMap',

@@ -44,6 +44,9 @@ export const LOSSES = {
 export type LossName = keyof typeof LOSSES;
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
 
+/** Each loss's ...WithGrad method name, made once (a template string per call costs an allocation). */
+const WITH_GRAD = Object.fromEntries(LOSS_NAMES.map((name) => [name, `${name}WithGrad`])) as Record<LossName, string>;
+
 export function isLossName(name: unknown): name is LossName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(LOSSES, name);
 }
@@ -58,7 +61,7 @@ export function runLoss(
   engine: Engine, name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean,
 ): LossResult {
   const entry: LossEntry = LOSSES[name];
-  const method = withGrad ? `${name}WithGrad` : name;
+  const method = withGrad ? WITH_GRAD[name] : name;
   if (entry.driver === 'rows') return runRowCall(engine, entry.plan(first, second, options, withGrad), method);
   return runElementwise(engine, entry.plan(first, second, options, withGrad), method);
 }

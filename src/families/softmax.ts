@@ -15,7 +15,7 @@ import {
 } from '../options/checks.js';
 import { softmaxCompat, softmaxCompatAlpha, softmaxCompatDivisor, type Compat } from '../options/compat.js';
 import { knownOptions, lossOptionsOf } from '../options/strict.js';
-import { REDUCTION_OPTIONS, type GradOutOptions, type ReductionOptions } from './common.js';
+import { REDUCTION_OPTIONS, ROW_INPUT_NAMES, type GradOutOptions, type ReductionOptions } from './common.js';
 import { DEFAULTS } from '../options/defaults.js';
 
 /** Options of `softmaxFocalLoss` (and of `softmaxFocalLossWithGrad`, which adds `gradOut`). */
@@ -127,8 +127,7 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
   const reduction = reductionOption(options.reduction, 'options.reduction');
   const weights = weightsOption(options.weights, 'options.weights', rows, 'one weight per row', float16);
   const normalizer = normalizerOption(options.normalizer, 'options.normalizer', reduction);
-  const named = () => [[logits, 'logits'], [targetsArg, 'targets'], [weights, 'options.weights']] as const;
-  const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * C, named);
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, rows, rows * C, [logits, targetsArg, weights], ROW_INPUT_NAMES);
   let divisor = 1;
   if (reduction === 'mean') {
     divisor = normalizer ?? softmaxCompatDivisor(compat, rows, C) ?? (labels ? countedRows(labels, ignoreIndex) : rows);

@@ -21,29 +21,35 @@ export function knownOptions(names: readonly string[]): readonly string[] {
  * key that is set must be one of `allowed` (which names the call in `method` for the message).
  */
 export function optionsOf(value: unknown, allowed: readonly string[], method: string, name = 'options'): Record<string, unknown> {
-  return checkedOptions(value, allowed, false, false, method, name);
+  return checkedOptions(value, allowed, method, false, false, name);
 }
 
 /**
  * The options of a loss method `loss` (or of `${loss}WithGrad`, which also takes gradOut), checked as optionsOf
- * checks them; no list is built per call.
+ * checks them; no list or name is built per call (only for a message).
  */
 export function lossOptionsOf(value: unknown, allowed: readonly string[], loss: string, withGrad: boolean): Record<string, unknown> {
-  return checkedOptions(value, allowed, withGrad, true, withGrad ? `${loss}WithGrad` : loss, 'options');
+  return checkedOptions(value, allowed, loss, withGrad, true, 'options');
 }
 
-/** `gradForm`: the method has a ...WithGrad form (a loss), which the message for gradOut then points to. */
+/**
+ * `method` is the call's name, or with `gradForm` the loss's (the method is then `${method}WithGrad` when `gradOut`
+ * is allowed), whose message for gradOut points to the ...WithGrad form.
+ */
 function checkedOptions(
-  value: unknown, allowed: readonly string[], gradOut: boolean, gradForm: boolean, method: string, name: string,
+  value: unknown, allowed: readonly string[], method: string, gradOut: boolean, gradForm: boolean, name: string,
 ): Record<string, unknown> {
   if (value === undefined) return NO_OPTIONS;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw new TypeError(`${name}: expected an object or undefined, got ${show(value)}`);
   }
   const options = value as Record<string, unknown>;
-  for (const key of Object.keys(options)) {
+  // for-in, not Object.keys: no array per call. Inherited enumerable keys are not options; they are skipped.
+  for (const key in options) {
     if (options[key] === undefined || allowed.includes(key) || (gradOut && key === 'gradOut')) continue;
-    throw unknownOption(key, gradOut ? [...allowed, 'gradOut'] : allowed, gradForm, method, name);
+    if (!Object.prototype.hasOwnProperty.call(options, key)) continue;
+    const called = gradForm && gradOut ? `${method}WithGrad` : method;
+    throw unknownOption(key, gradOut ? [...allowed, 'gradOut'] : allowed, gradForm, called, name);
   }
   return options;
 }
