@@ -7,6 +7,7 @@ import {
   chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
   type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
+import { CHUNK } from '../core/abi.js';
 import { buildBytes, loadEngine, type Engine } from '../core/engine.js';
 import type { EngineOptions } from '../core/public-types.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
@@ -21,10 +22,10 @@ import type {
   SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
 } from '../families/variants.js';
 import type { Readable } from '../core/arena.js';
-import { decodeHalves, HalfFloats } from '../core/half.js';
 import { show, type Floats } from '../options/checks.js';
 import type { PerElement, Reduced, WithGrad } from '../options/results.js';
 import { poolWorkerSource } from '../wasm/pool-worker.js';
+import { copyFloats, copyLabels, isShared, isSharedFloats, SharedStaging } from './staging.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
 /** Options of createFocalPool. */
@@ -51,8 +52,10 @@ interface Pending {
  * A pool of focal-loss engines on worker threads, from createFocalPool. Its methods take the arguments of the
  * matching Focal methods, throw (reject with) the same errors, and resolve to the same results bit for bit.
  * Every loss is split: inputs longer than one chunk (16384 elements; softmax: one block of rows) are divided
- * between the workers. Float32Arrays backed by a SharedArrayBuffer are read in place; other inputs are copied into
- * shared memory once per call. Without `out` / `gradOut`, per-element losses and gradients come back in
+ * between the workers, in up to 4 parts per worker. Float32Arrays backed by a SharedArrayBuffer are read in place;
+ * other inputs are copied into the pool's shared buffers (kept between calls; they grow to the largest call) part by
+ * part, each part starting on its worker as soon as it is in, and ordinary `out` / `gradOut` arrays are filled part
+ * by part as the parts finish. Without `out` / `gradOut`, per-element losses and gradients come back in
  * Float32Arrays backed by a SharedArrayBuffer; with ones that are, the workers write into them directly.
  * Calls may overlap; each call's work queues behind the calls before it on every worker.
  */
@@ -63,6 +66,8 @@ export class FocalPool {
   readonly simd: boolean;
   readonly #threads: Thread[];
   readonly #pending = new Map<number, Pending>();
+  /** Shared buffers for inputs and outputs in ordinary memory, kept between calls (see staging.ts). */
+  readonly #staging: SharedStaging[] = [];
   /** A main-thread engine of the same build, for the one call the workers cannot take (see #alone). */
   readonly #local: Engine;
   #nextId: number;
@@ -237,65 +242,153 @@ export class FocalPool {
       : this.#elementwise(plan as ElementwisePlan);
   }
 
-  /** Contiguous ranges of whole units (chunks, blocks), as even as units allow; part w goes to worker w. */
+  /**
+   * Contiguous ranges of whole units (chunks, blocks), as even as units allow; part p goes to worker p mod threads.
+   * Up to PARTS_PER_THREAD parts per worker, so that the first parts start while later ones are still copied in
+   * and the outputs of the first are copied out while later ones run; at least MIN_UNITS_PER_PART units each, so a
+   * part's message round trip stays small beside its work.
+   */
   #parts(units: number): [number, number][] {
-    const parts = Math.min(this.#threads.length, units);
-    return Array.from({ length: parts }, (_, w) => [Math.floor((w * units) / parts), Math.floor(((w + 1) * units) / parts)]);
+    const threads = this.#threads.length;
+    const parts = Math.min(units, Math.max(threads, Math.min(threads * PARTS_PER_THREAD, Math.floor(units / MIN_UNITS_PER_PART))));
+    return Array.from({ length: parts }, (_, p) => [Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts)]);
   }
 
-  /** Sends one request per part and waits for all (no worker still writes into the outputs once a call settles). */
-  async #all<R>(requests: DistributiveOmit<WorkerRequest, 'id'>[]): Promise<R[]> {
-    const settled = await Promise.allSettled(requests.map((r, w) => this.#send(this.#threads[w]!, r)));
+  /**
+   * Runs the parts of a pass: for each part in order, `stage` copies its inputs into shared memory (false: a plain
+   * array held an entry the workers cannot take) and its request is posted at once; `unstage` copies a part's
+   * outputs out as its reply arrives. Resolves when every posted part has settled (no worker still writes into the
+   * outputs): to the replies in part order, or undefined when a part could not be staged.
+   */
+  async #pipeline<R>(
+    parts: readonly [number, number][], stage: (first: number, last: number) => boolean,
+    request: (first: number, last: number) => DistributiveOmit<WorkerRequest, 'id'>, unstage: (first: number, last: number) => void,
+  ): Promise<R[] | undefined> {
+    const sent: Promise<R>[] = [];
+    let staged = true;
+    for (let p = 0; p < parts.length; p++) {
+      const [first, last] = parts[p]!;
+      if (!stage(first, last)) {
+        staged = false;
+        break;
+      }
+      sent.push(this.#send(this.#threads[p % this.#threads.length]!, request(first, last)).then((reply) => {
+        unstage(first, last);
+        return reply as R;
+      }));
+    }
+    const settled = await Promise.allSettled(sent);
+    if (!staged) return undefined;
     return settled.map((part) => {
       if (part.status === 'rejected') throw part.reason;
-      return part.value as R;
+      return part.value;
     });
+  }
+
+  /** A set of shared buffers for one call (a call in flight keeps its own; concurrent calls get another set). */
+  #borrow(): SharedStaging {
+    return this.#staging.pop() ?? new SharedStaging();
   }
 
   async #elementwise(plan: ElementwisePlan): Promise<LossResult> {
     const local = plan.call;
-    const inputs = local.inputs.map((s) => ({ ...s, values: shareInput(s.values) }));
-    if (inputs.some((s) => s.values === null)) return this.#alone(plan);
-    const outputs: Outputs = {
-      loss: local.writeLoss ? shareOutput(local.out, local.n) : undefined,
-      grad: local.withGrad ? shareOutput(local.gradOut, local.n) : undefined,
-    };
-    const call: ElementwiseCall = { ...local, inputs: inputs as ElementwiseCall['inputs'], out: undefined, gradOut: undefined };
-    const parts = this.#parts(chunkCount(local.n));
-    // The passes of core/elementwise.ts, each split between the workers; the sums added here in chunk order.
-    const run = async (pass: Pass): Promise<PassTotals> => {
-      const results = await this.#all<PassResult>(parts.map(([first, last]) => ({ kind: 'elementwise', call, outputs, pass, first: first!, last: last! })));
-      const flagged = results.find((r) => r.invalid !== undefined);
-      if (flagged) throw passError(plan.locator(), local.n, flagged);
-      const kept = results.reduce((k, r) => k + r.kept, 0);
-      const focal = pass.sumFocal ? totalOf(concat(results.map((r) => r.focalSums!))) : 0;
-      return { total: totalOf(concat(results.map((r) => r.sums!))), focal, kept };
-    };
-    const first = await run(firstPass(call));
-    const second = secondPass(call, first);
-    if (second) await run(second);
-    const result = finish(call, outputs, reductionOf(call, first));
-    return { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
+    const { n } = local;
+    const staging = this.#borrow();
+    try {
+      // Shared Float32Arrays are read and written where they are; other inputs are copied into shared memory part by
+      // part, other outputs copied out part by part. Without out / gradOut, the workers write new shared arrays.
+      const copied = local.inputs.map((s) => !isSharedFloats(s.values));
+      const inputs = local.inputs.map((s, k) => (copied[k] ? { ...s, values: staging.floats(k, n) } : s));
+      const outputs: Outputs = {
+        loss: local.writeLoss ? sharedOutput(local.out, staging, OUT_SLOT, n) : undefined,
+        grad: local.withGrad ? sharedOutput(local.gradOut, staging, GRAD_SLOT, n) : undefined,
+      };
+      const call: ElementwiseCall = { ...local, inputs, out: undefined, gradOut: undefined };
+      const parts = this.#parts(chunkCount(n));
+      const span = (first: number, last: number): [number, number] => [first * CHUNK, Math.min(n, last * CHUNK)];
+      let inputsIn = false; // copied during the first pass; a second pass reads them again
+      // The passes of core/elementwise.ts, each split between the workers; the sums added here in chunk order.
+      const run = async (pass: Pass): Promise<PassTotals | undefined> => {
+        const results = await this.#pipeline<PassResult>(
+          parts,
+          (first, last) => inputsIn || copyInputs(local.inputs, inputs, copied, ...span(first, last)),
+          (first, last) => ({ kind: 'elementwise', call, outputs, pass, first, last }),
+          (first, last) => {
+            if (pass.writeLoss) copyOutput(outputs.loss, local.out, ...span(first, last));
+            if (pass.writeGrad) copyOutput(outputs.grad, local.gradOut, ...span(first, last));
+          },
+        );
+        inputsIn = true;
+        if (!results) return undefined;
+        const flagged = results.find((r) => r.invalid !== undefined);
+        if (flagged) throw passError(plan.locator(), n, flagged);
+        const kept = results.reduce((k, r) => k + r.kept, 0);
+        const focal = pass.sumFocal ? totalOf(concat(results.map((r) => r.focalSums!))) : 0;
+        return { total: totalOf(concat(results.map((r) => r.sums!))), focal, kept };
+      };
+      const first = await run(firstPass(call));
+      if (!first) return this.#alone(plan);
+      const second = secondPass(call, first);
+      if (second) await run(second);
+      const results: Outputs = { loss: local.out ?? outputs.loss, grad: local.gradOut ?? outputs.grad };
+      return finish(call, results, reductionOf(call, first));
+    } finally {
+      this.#staging.push(staging);
+    }
   }
 
   async #rows(plan: RowPlan): Promise<LossResult> {
     const local = plan.call;
-    const inputs = local.inputs.map((s) => ({ ...s, values: shareInput(s.values) }));
-    const labels = local.labels && shareLabels(local.labels);
-    if (inputs.some((s) => s.values === null) || labels === null) return this.#alone(plan);
-    const outputs: RowOutputs = {
-      loss: local.writeLoss ? shareOutput(local.out, local.rows) : undefined,
-      grad: local.withGrad ? shareOutput(local.gradOut, local.rows * local.classes) : undefined,
-    };
-    const call: RowCall = { ...local, inputs: inputs as RowCall['inputs'], labels, out: undefined, gradOut: undefined };
-    const block = sumBlockRows(local.classes);
-    const parts = this.#parts(blockCount(local.rows, local.classes)).map(([a, b]) => [a * block, Math.min(b * block, local.rows)]);
-    const results = await this.#all<RowPassResult>(parts.map(([first, last]) => ({ kind: 'rows', call, outputs, first: first!, last: last! })));
-    const flagged = results.find((r) => r.invalid !== undefined);
-    if (flagged) throw rowsError(plan.locator(), flagged);
-    const result = finishRows(call, outputs, totalOf(concat(results.map((r) => r.sums!))));
-    const adopted = { loss: adopt(result.loss, local.out), grad: result.grad && (adopt(result.grad, local.gradOut) as Float32Array) };
-    return plan.finish ? plan.finish(adopted) : adopted;
+    const { rows, classes: C, layout } = local;
+    const staging = this.#borrow();
+    try {
+      const copied = local.inputs.map((s) => !isSharedFloats(s.values));
+      const inputs = local.inputs.map((s, k) => (copied[k] ? { ...s, values: staging.floats(k, s.values.length) } : s));
+      const labelsCopied = local.labels !== undefined && !(local.labels instanceof Int32Array && isShared(local.labels.buffer));
+      const labels = labelsCopied ? staging.ints(LABELS_SLOT, rows) : local.labels;
+      const lossLength = local.lossPer === 'row' ? rows : rows * C;
+      const lossWidth = lossLength / rows || 1;
+      const outputs: RowOutputs = {
+        loss: local.writeLoss ? sharedOutput(local.out, staging, OUT_SLOT, lossLength) : undefined,
+        grad: local.withGrad ? sharedOutput(local.gradOut, staging, GRAD_SLOT, rows * C) : undefined,
+      };
+      const call: RowCall = { ...local, inputs, labels, out: undefined, gradOut: undefined };
+      const block = sumBlockRows(C);
+      const parts = this.#parts(blockCount(rows, C)).map(([a, b]): [number, number] => [a * block, Math.min(b * block, rows)]);
+      // A class-axis layout reads each row's classes from across the whole input: copied in whole before the first
+      // part, and its gradient copied out whole after the last.
+      let inputsIn = false;
+      const stage = (first: number, last: number): boolean => {
+        if (inputsIn) return true;
+        if (layout) {
+          inputsIn = true;
+          first = 0;
+          last = rows;
+        }
+        for (let k = 0; k < inputs.length; k++) {
+          if (!copied[k]) continue;
+          const width = local.inputs[k]!.per === 'class' ? C : 1;
+          if (!copyFloats(local.inputs[k]!.values, inputs[k]!.values as Float32Array, first * width, last * width)) return false;
+        }
+        return !labelsCopied || copyLabels(local.labels!, labels as Int32Array, first, last);
+      };
+      const results = await this.#pipeline<RowPassResult>(
+        parts, stage, (first, last) => ({ kind: 'rows', call, outputs, first, last }),
+        (first, last) => {
+          copyOutput(outputs.loss, local.out, first * lossWidth, last * lossWidth);
+          if (!layout) copyOutput(outputs.grad, local.gradOut, first * C, last * C);
+        },
+      );
+      if (!results) return this.#alone(plan);
+      if (layout) copyOutput(outputs.grad, local.gradOut, 0, rows * C);
+      const flagged = results.find((r) => r.invalid !== undefined);
+      if (flagged) throw rowsError(plan.locator(), flagged);
+      const given: RowOutputs = { loss: local.out ?? outputs.loss, grad: local.gradOut ?? outputs.grad };
+      const result = finishRows(call, given, totalOf(concat(results.map((r) => r.sums!))));
+      return plan.finish ? plan.finish(result) : result;
+    } finally {
+      this.#staging.push(staging);
+    }
   }
 
   /**
@@ -348,52 +441,37 @@ export class FocalPool {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-function isShared(buffer: ArrayBufferLike): boolean {
-  return typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
-}
+/** Parts per worker at most, and units (chunks, sum blocks) per part at least (see FocalPool #parts). */
+const PARTS_PER_THREAD = 4;
+const MIN_UNITS_PER_PART = 8;
+/** SharedStaging slots of the outputs and class indices (the inputs take slots 0, 1, ...). */
+const OUT_SLOT = 16;
+const GRAD_SLOT = 17;
+const LABELS_SLOT = 18;
 
-function sharedFloat32(length: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(length * 4));
+/** Copies inputs [from, to) that are not shared into their shared staging (see copyFloats). */
+function copyInputs(
+  given: readonly { values: Readable }[], staged: readonly { values: Readable }[], copied: readonly boolean[], from: number, to: number,
+): boolean {
+  for (let k = 0; k < given.length; k++) {
+    if (copied[k] && !copyFloats(given[k]!.values, staged[k]!.values as Float32Array, from, to)) return false;
+  }
+  return true;
 }
 
 /**
- * The input as a Float32Array in shared memory: itself when it already is one, else a copy (float64 rounds to
- * float32 here, as the engine rounds it on the way in; a uint8 mask converts exactly). null when a plain array has
- * an entry that is not a number.
+ * Where the workers write an output: the caller's array when it is shared, the pool's staging when it is not (then
+ * copied out part by part), a new shared array when none is given (returned to the caller as it is).
  */
-function shareInput(values: Readable): Float32Array | null {
-  if (values instanceof Float32Array && isShared(values.buffer)) return values;
-  const view = sharedFloat32(values.length);
-  if (values instanceof HalfFloats) {
-    decodeHalves(values.bits, 0, values.length, view, 0); // exact, as staging decodes them
-    return view;
-  }
-  if (ArrayBuffer.isView(values)) {
-    view.set(values as Float32Array);
-    return view;
-  }
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== 'number') return null;
-    view[i] = v;
-  }
-  return view;
+function sharedOutput(out: Float32Array | undefined, staging: SharedStaging, slot: number, length: number): Float32Array {
+  if (out === undefined) return new Float32Array(new SharedArrayBuffer(length * 4));
+  return isSharedFloats(out) ? out : staging.floats(slot, length);
 }
 
-/** Class indices as an Int32Array in shared memory; null when an entry is not a 32-bit integer. */
-function shareLabels(labels: Int32Array | readonly number[]): Int32Array | null {
-  const view = new Int32Array(new SharedArrayBuffer(labels.length * 4));
-  for (let i = 0; i < labels.length; i++) {
-    const v = labels[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return null;
-    view[i] = v;
-  }
-  return view;
-}
-
-/** Where the workers write an output: the caller's array when it is shared, else a shared one copied out after. */
-function shareOutput(out: Float32Array | undefined, n: number): Float32Array {
-  return out && isShared(out.buffer) ? out : sharedFloat32(n);
+/** Copies [from, to) of what the workers wrote into the caller's unshared array (nothing to do otherwise). */
+function copyOutput(written: Float32Array | undefined, out: Float32Array | undefined, from: number, to: number): void {
+  if (written === undefined || out === undefined || written === out) return;
+  out.set(written.subarray(from, to), from);
 }
 
 /** Per-part sums, in part order: the units' sums in the order the single-thread driver adds them. */
@@ -405,13 +483,6 @@ function concat(parts: Float64Array[]): Float64Array {
     at += part.length;
   }
   return all;
-}
-
-/** An output the workers wrote, moved into the caller's out / gradOut when one was given (and is not it). */
-function adopt<T extends number | Float32Array>(result: T, target: Float32Array | undefined): T | Float32Array {
-  if (!(result instanceof Float32Array) || target === undefined || target === result) return result;
-  target.set(result);
-  return target;
 }
 
 function rebuild({ name, message }: { name: string; message: string }): Error {
