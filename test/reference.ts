@@ -767,7 +767,7 @@ export function overlapRef(
       }
     }
   }
-  const ord = o.squaredPred ? 2 : 1;
+  const ord = o.squaredPred && o.loss !== 'tversky' ? 2 : 1; // TverskyLoss has no squared_pred (nor jaccard)
   const weight = (c: number): number => (o.classWeights && kept > 1 ? o.classWeights[c - first]! : 1);
   const regions = o.batch ? 1 : N;
   const values = new Float64Array(regions * kept);
