@@ -846,7 +846,7 @@ export function overlapRef(
         if (focal) {
           const fl = focalTerm(x(b, c, s), tv);
           focalSum += weight(c) * fl.loss;
-          grad[i] += o.lambdaFocal * weight(c) * focalScale * fl.grad;
+          grad[i] = grad[i]! + o.lambdaFocal * weight(c) * focalScale * fl.grad;
           if (elementLoss) {
             // the logits' layout with `kept` classes
             const oo = b * (outer / N) + Math.floor(s / inner);
@@ -863,9 +863,9 @@ export function overlapRef(
       for (let c = 0; c < C; c++) dot += p[at(b, c, s)]! * dLdp[at(b, c, s)]!;
       for (let c = 0; c < C; c++) {
         const i = at(b, c, s);
-        if (o.activation === 'softmax') grad[i] += p[i]! * (dLdp[i]! - dot);
-        else if (o.activation === 'sigmoid') grad[i] += dLdp[i]! * sigmoid(x(b, c, s)) * sigmoid(-x(b, c, s));
-        else grad[i] += dLdp[i]!;
+        const dp = o.activation === 'softmax' ? p[i]! * (dLdp[i]! - dot)
+          : o.activation === 'sigmoid' ? dLdp[i]! * sigmoid(x(b, c, s)) * sigmoid(-x(b, c, s)) : dLdp[i]!;
+        grad[i] = grad[i]! + dp;
       }
     }
   }

@@ -36,8 +36,8 @@ const FOCAL_GRAD: usize = memory.data(16, 16);
 let focalGrad: f32 = 0;
 
 // ---- the focal term (MONAI FocalLoss, use_softmax=False) ---------------------------------------------------------
-// @ts-ignore: decorator
-@inline function focalF32x4(
+// Not inlined (nor is the kernel body below): one copy of each keeps the module small (the package's size budget).
+function focalF32x4(
   x: v128, t: v128, hasAlpha: bool, alpha: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32,
 ): v128 {
   const one = f32x4.splat(1.0);
@@ -71,8 +71,7 @@ let focalGrad: f32 = 0;
   return loss;
 }
 
-// @ts-ignore: decorator
-@inline function focalF32(x: f32, t: f32, hasAlpha: bool, alpha: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
+function focalF32(x: f32, t: f32, hasAlpha: bool, alpha: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32): f32 {
   const s: f32 = (t + t) - 1.0;
   const z: f32 = x * s;
   const ez = expNonPositiveF32(-abs<f32>(z));
@@ -157,8 +156,7 @@ export function diceGrad(streams: usize, count: usize, classes: usize, spatialBa
   return overlap(streams, count, classes, spatialBase, params, true);
 }
 
-// @ts-ignore: decorator
-@inline function overlap(streams: usize, count: usize, classes: usize, spatialBase: usize, params: usize, gradPass: bool): i32 {
+function overlap(streams: usize, count: usize, classes: usize, spatialBase: usize, params: usize, gradPass: bool): i32 {
   const x0 = load<usize>(streams, STREAM_INPUT);
   const t0 = load<usize>(streams, STREAM_TARGETS);
   const labels = load<usize>(streams, STREAM_LABELS);
