@@ -10,6 +10,7 @@ export { softmaxFocalSoft } from './softmax/soft';
 export { softmaxRows } from './softmax/primitives';
 export { distributionFocal } from './dfl/focal';
 export { focalCost } from './detr/cost';
+export { diceSums, diceGrad } from './dice/overlap';
 export { layoutGather, layoutScatter } from './layout/gather';
 export {
   mapExp, mapExpCapped, mapExpNonPositive, mapLog, mapLog1p, mapSigmoid, mapSoftplus, mapPow, sigmoidMap, firstNonFinite,

@@ -14,7 +14,7 @@ import {
   formatReadme, formatReport, formatTargets, machine, updateReadme, writeResults, type FamilyResult, type Target,
 } from './table.js';
 
-const FAMILIES = ['sigmoid', 'softmax', 'layout', 'asymmetric', 'dfl', 'detr'] as const;
+const FAMILIES = ['sigmoid', 'softmax', 'layout', 'asymmetric', 'dfl', 'detr', 'dice'] as const;
 /** Suites whose rows do not fit the family table (thread counts, tfjs steps): run after it, printing their own. */
 const STANDALONE = ['pool', 'tfjs'] as const;
 

@@ -607,6 +607,33 @@ export function buildCases(): Case[] {
       call(fl, m, EDGE_BINARY.x, EDGE_BINARY.t, { compat: 'keras', reduction: 'none' }));
   }
 
+  // ---- diceLoss, tverskyLoss, diceFocalLoss (the region driver) --------------------------------------------------
+  const OVERLAP_SHAPES: [number[], number][] = [[[2, 3, 5, 7], 1], [[2, 5, 7, 3], -1], [[3, 4, 40, 50], 1]];
+  const overlapOptions: [string, Opts][] = [
+    ['default', {}], ['sigmoid/no-background', { activation: 'sigmoid', includeBackground: false }],
+    ['batch/none', { batch: true, reduction: 'none' }], ['sum', { reduction: 'sum' }],
+  ];
+  for (const m of ['diceLoss', 'diceLossWithGrad', 'tverskyLoss', 'tverskyLossWithGrad', 'diceFocalLoss', 'diceFocalLossWithGrad']) {
+    for (const [shape, classAxis] of OVERLAP_SHAPES) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const C = shape.at(classAxis)!;
+      for (const [name, o] of overlapOptions) {
+        add(`${m}/shape=${shape.join('x')}/${name}/labels=i32`, ({ fl }) =>
+          call(fl, m, d.logits(n, 'f32', 'overlap'), d.labels(n / C, C), { shape, classAxis, ...o }));
+        add(`${m}/shape=${shape.join('x')}/${name}/soft=f32`, ({ fl }) =>
+          call(fl, m, d.logits(n, 'f32', 'overlap'), d.softTargets(n, 'f32'), { shape, classAxis, ...o }));
+      }
+    }
+  }
+  add('diceLoss/squaredPred/jaccard/classWeights', ({ fl }) =>
+    call(fl, 'diceLossWithGrad', d.logits(210, 'f32', 'overlap'), d.labels(70, 3), { shape: [2, 3, 5, 7], squaredPred: true, jaccard: true, classWeights: [1, 2, 0.5] }));
+  add('tverskyLoss/alpha=0.3/beta=0.7/exponent=0.75', ({ fl }) =>
+    call(fl, 'tverskyLossWithGrad', d.logits(210, 'f32', 'overlap'), d.labels(70, 3), { shape: [2, 3, 5, 7], alpha: 0.3, beta: 0.7, exponent: 0.75 }));
+  add('diceFocalLoss/gamma=0.5/alpha=0.25/lambdas', ({ fl }) =>
+    call(fl, 'diceFocalLossWithGrad', d.logits(210, 'f32', 'overlap'), d.labels(70, 3), { shape: [2, 3, 5, 7], gamma: 0.5, alpha: 0.25, lambdaDice: 0.5, lambdaFocal: 2 }));
+  add('diceLoss/error/label=3', ({ fl }) =>
+    call(fl, 'diceLoss', d.logits(210, 'f32', 'overlap'), Int32Array.from(d.labels(70, 3) as Int32Array, (v, i) => (i === 9 ? 3 : v)), { shape: [2, 3, 5, 7] }), { error: true });
+
   // ---- softmaxFocalLoss ----------------------------------------------------------------------------------------
   const SMX_SIZES: [number, number][] = [[0, 3], [1, 3], [3, 1], [5, 4], [1000, 10], [3000, 80]];
   const smxLogits = (rows: number, c: number, k: Kind): Floats => d.logits(rows * c, k, `smx${c}`);

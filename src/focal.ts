@@ -8,6 +8,9 @@ import { runRowCall } from './core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from './families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from './families/binary.js';
 import type { DistributionFocalGradOptions, DistributionFocalOptions } from './families/dfl.js';
+import type {
+  DiceFocalGradOptions, DiceFocalOptions, DiceGradOptions, DiceOptions, OverlapTargets, TverskyGradOptions, TverskyOptions,
+} from './families/dice.js';
 import { runFocalMatchingCost, type FocalMatchingCostOptions } from './families/detr.js';
 import { sigmoidPlan, softmaxRowsPlan, type SigmoidOptions, type SoftmaxOptions } from './families/primitives.js';
 import { runLoss, type LossName } from './families/registry.js';
@@ -376,6 +379,104 @@ export class Focal {
   distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): WithGrad;
   distributionFocalLossWithGrad(logits: Floats, targets: Floats, options?: DistributionFocalGradOptions): WithGrad {
     return this.#loss('distributionFocalLoss', logits, targets, options, true) as WithGrad;
+  }
+
+  /**
+   * Dice loss for segmentation, MONAI 1.5 DiceLoss semantics (monai/losses/dice.py). `logits` has `options.shape`
+   * (required): [N, C, ...spatial] with the classes on `classAxis` (default 1; -1 for class-last), axis 0 the
+   * batch. `targets`: the logits' shape (one-hot or soft, in [0, 1]) or class indices, one per position (MONAI's
+   * to_onehot_y). p = softmax over the classes (default), sigmoid, or the input itself (`activation: 'none'`).
+   * Per item b and class c (or per class with `batch`), with I = sum p t, P = sum p (squaredPred: p^2),
+   * G = sum t (t^2) over the positions: loss = 1 - (2 I + smoothNr) / (P + G + smoothDr), or with `jaccard`
+   * 1 - (2 I + smoothNr) / (2 (P + G - I) + smoothDr); times classWeights[c]. `includeBackground: false` leaves
+   * class 0 out (it still takes part in the softmax). Defaults: activation 'softmax', includeBackground true,
+   * smoothNr = smoothDr = 1e-5, squaredPred false, jaccard false, batch false, reduction 'mean' (over items and
+   * classes; 'none': the N x C' values, C' the classes counted; C' with batch).
+   * @returns a number for 'mean' / 'sum', a Float32Array for 'none'.
+   * @throws TypeError for an argument of the wrong type or a missing shape; RangeError for a shape that does not
+   *   match logits.length, targets of neither form, a non-finite logit (with 'none': one outside [0, 1]), a target
+   *   outside [0, 1] or a class index outside [0, C) (each naming the index), smoothDr <= 0, a negative option,
+   *   classWeights of the wrong length, softmax over one class, class indices with one class.
+   */
+  diceLoss(logits: Floats, targets: OverlapTargets, options: PerElement<DiceOptions>): Float32Array;
+  diceLoss(logits: Floats, targets: OverlapTargets, options: Reduced<DiceOptions>): number;
+  diceLoss(logits: Floats, targets: OverlapTargets, options: DiceOptions): number | Float32Array;
+  diceLoss(logits: Floats, targets: OverlapTargets, options: DiceOptions): number | Float32Array {
+    return this.#loss('diceLoss', logits, targets, options, false).loss;
+  }
+
+  /**
+   * diceLoss and its gradient with respect to the logits, through the activation, in two passes over memory (the
+   * floor: each class's loss needs its sums over every position before any gradient). With
+   * dL/dp = a t + b (squaredPred: b 2p) per (item, class): sigmoid x p (1 - p), softmax p_c (g_c - sum_j p_j g_j).
+   * For 'none' the gradient is that of the sum of the outputs. Same options and errors, plus `gradOut`.
+   */
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceGradOptions>): WithGrad<Float32Array>;
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceGradOptions>): WithGrad<number>;
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceGradOptions): WithGrad;
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceGradOptions): WithGrad {
+    return this.#loss('diceLoss', logits, targets, options, true) as WithGrad;
+  }
+
+  /**
+   * Tversky loss, MONAI 1.5 TverskyLoss semantics (monai/losses/tversky.py), and the Focal Tversky loss (Abraham &
+   * Khan 2019) through `exponent`. Shapes, targets, activation, includeBackground, batch and reductions as diceLoss.
+   * Per (item, class): TI = (I + smoothNr) / (I + alpha sum p (1 - t) + beta sum (1 - p) t + smoothDr),
+   * loss = (1 - TI)^exponent (1 - TI clamped at 0 when exponent != 1). Defaults: alpha 0.5, beta 0.5 (the Dice loss
+   * without squaring), exponent 1 (MONAI; the paper's gamma 4/3 is exponent 0.75), smoothNr = smoothDr = 1e-5.
+   * @returns a number for 'mean' / 'sum', a Float32Array for 'none'.
+   * @throws as diceLoss; RangeError for alpha or beta < 0, exponent <= 0.
+   */
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyOptions>): Float32Array;
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyOptions>): number;
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: TverskyOptions): number | Float32Array;
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: TverskyOptions): number | Float32Array {
+    return this.#loss('tverskyLoss', logits, targets, options, false).loss;
+  }
+
+  /**
+   * tverskyLoss and its gradient with respect to the logits, in two passes (as diceLossWithGrad). With exponent < 1
+   * the derivative of (1 - TI)^exponent where 1 - TI = 0 is taken as 0. Same options and errors, plus `gradOut`.
+   */
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyGradOptions>): WithGrad<Float32Array>;
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyGradOptions>): WithGrad<number>;
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: TverskyGradOptions): WithGrad;
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: TverskyGradOptions): WithGrad {
+    return this.#loss('tverskyLoss', logits, targets, options, true) as WithGrad;
+  }
+
+  /**
+   * Dice + focal, MONAI 1.5 DiceFocalLoss semantics (monai/losses/dice.py, with FocalLoss of
+   * monai/losses/focal_loss.py): lambdaDice diceLoss + lambdaFocal focal, the Dice half as diceLoss (its options,
+   * activation included), the focal half MONAI's sigmoid focal loss on the raw input whatever the activation
+   * (DiceFocalLoss builds FocalLoss without use_softmax): per element, z = x (2t - 1),
+   * focal = alpha_t sigmoid(-z)^gamma (t softplus(-x) + (1 - t) softplus(x)), alpha_t = alpha t + (1 - alpha)(1 - t)
+   * when alpha is given, times classWeights[c]; over the classes counted. Reductions as MONAI: 'mean' is the Dice
+   * mean plus the focal mean over every element; 'sum' the Dice sum plus the focal sums of each (item, class)'s
+   * mean over the positions; 'none' one value per element of the N x C' x spatial block (the logits' layout with
+   * C' classes), Dice's (item, class) value plus the focal term. Defaults: as diceLoss, lambdaDice 1,
+   * lambdaFocal 1, gamma 2, alpha null (none).
+   * @returns a number for 'mean' / 'sum', a Float32Array for 'none'.
+   * @throws as diceLoss; RangeError for lambdaDice, lambdaFocal or gamma < 0, alpha > 1.
+   */
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalOptions>): Float32Array;
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalOptions>): number;
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: DiceFocalOptions): number | Float32Array;
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: DiceFocalOptions): number | Float32Array {
+    return this.#loss('diceFocalLoss', logits, targets, options, false).loss;
+  }
+
+  /**
+   * diceFocalLoss and its gradient with respect to the logits, in two passes: the Dice half's as diceLossWithGrad,
+   * the focal half's alpha_t (m (p - t) - gamma (2t - 1) m sigmoid(z) ce), m = sigmoid(-z)^gamma, p = sigmoid(x)
+   * (no negative power: finite for every gamma >= 0). For 'none' the gradient of the sum of the outputs. Same options
+   * and errors, plus `gradOut`.
+   */
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalGradOptions>): WithGrad<Float32Array>;
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalGradOptions>): WithGrad<number>;
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceFocalGradOptions): WithGrad;
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceFocalGradOptions): WithGrad {
+    return this.#loss('diceFocalLoss', logits, targets, options, true) as WithGrad;
   }
 
   /**

@@ -12,6 +12,10 @@ export type { AsymmetricOptions, AsymmetricGradOptions } from './families/asymme
 export type { SoftmaxFocalOptions, SoftmaxFocalGradOptions, SoftmaxTargets } from './families/softmax.js';
 export type { BinaryFocalOptions, BinaryFocalGradOptions } from './families/binary.js';
 export type { DistributionFocalOptions, DistributionFocalGradOptions, DflCompat } from './families/dfl.js';
+export type {
+  Activation, DiceFocalGradOptions, DiceFocalOptions, DiceGradOptions, DiceOptions, OverlapOptions, OverlapTargets,
+  TverskyGradOptions, TverskyOptions,
+} from './families/dice.js';
 export type { SoftmaxOptions, SigmoidOptions } from './families/primitives.js';
 export type { FocalMatchingCostOptions } from './families/detr.js';
 export type { LossName } from './families/registry.js';

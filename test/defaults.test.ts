@@ -22,6 +22,14 @@ function inputsOf(loss: string): { first: Float32Array; second: Float32Array | I
       shared: { shape: [rows, C] },
     };
   }
+  if (loss === 'diceLoss' || loss === 'tverskyLoss' || loss === 'diceFocalLoss') {
+    const shape = [3, 4, 10, 10];
+    return {
+      first: Float32Array.from({ length: 1200 }, () => (random() - 0.5) * 10),
+      second: Int32Array.from({ length: 300 }, () => Math.floor(random() * 4)),
+      shared: { shape },
+    };
+  }
   if (loss === 'distributionFocalLoss') {
     const rows = 300;
     const bins = 8;

@@ -227,6 +227,26 @@ describe('pool plumbing', () => {
     }
   });
 
+  test('the overlap losses (Dice, Tversky, Dice + focal): run whole on the pool\'s engine, the engine\'s bits and errors', async () => {
+    // Not split: each gradient needs its item's sums over every position first (src/pool/pool.ts #loss).
+    const shape = [4, 3, 64, 80];
+    const r = rng(9);
+    const logits = Float32Array.from({ length: 4 * 3 * 64 * 80 }, () => (r() - 0.5) * 10);
+    const labels = Int32Array.from({ length: 4 * 64 * 80 }, () => Math.floor(r() * 3));
+    for (const name of ['diceLoss', 'tverskyLoss', 'diceFocalLoss']) {
+      for (const reduction of ['none', 'mean', 'sum'] as const) {
+        const o = { shape, reduction, includeBackground: false };
+        const pooled = await (pool as unknown as Record<string, (...a: unknown[]) => Promise<Result>>)[`${name}WithGrad`]!(logits, labels, o);
+        const single = (fl as unknown as Record<string, (...a: unknown[]) => Result>)[`${name}WithGrad`]!(logits, labels, o);
+        expectSame(pooled, single, `${name} ${reduction}`);
+      }
+    }
+    const bad = Int32Array.from(labels);
+    bad[777] = 3;
+    expect(await failure(() => pool.diceLoss(logits, bad, { shape }))).toBe(await failure(() => fl.diceLoss(logits, bad, { shape })));
+    expect(await failure(() => pool.diceLoss(logits, bad, { shape }))).toMatch(/^RangeError: targets\[777\] = 3/);
+  });
+
   test('a plain array that cannot be shared (an entry that is not a number) gives the engine\'s first error', async () => {
     // A NaN in chunk 0 and a string in the last chunk: the engine meets the NaN first; so must the pool.
     const logits = Array.from(x);

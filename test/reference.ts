@@ -691,3 +691,184 @@ export function detrFocalCostAnchor(
   const resolution = (1 - alpha) * spacing(p) * Math.abs(logNeg) + alpha * spacing(Math.min(pc, 1)) * Math.abs(logPos);
   return { cost: pos - neg, magnitude, resolution };
 }
+
+export interface OverlapRefOptions {
+  loss: 'dice' | 'tversky' | 'diceFocal';
+  shape: readonly number[];
+  classAxis: number;
+  activation: 'softmax' | 'sigmoid' | 'none';
+  includeBackground: boolean;
+  smoothNr: number;
+  smoothDr: number;
+  squaredPred: boolean;
+  jaccard: boolean;
+  batch: boolean;
+  classWeights: readonly number[] | null;
+  alpha: number; // Tversky: the false positives' weight
+  beta: number;
+  exponent: number;
+  lambdaDice: number;
+  lambdaFocal: number;
+  gamma: number;
+  focalAlpha: number | null;
+  reduction: 'mean' | 'sum' | 'none';
+}
+
+export const OVERLAP_REF_DEFAULTS: Omit<OverlapRefOptions, 'loss' | 'shape'> = {
+  classAxis: 1, activation: 'softmax', includeBackground: true, smoothNr: 1e-5, smoothDr: 1e-5, squaredPred: false,
+  jaccard: false, batch: false, classWeights: null, alpha: 0.5, beta: 0.5, exponent: 1, lambdaDice: 1, lambdaFocal: 1,
+  gamma: 2, focalAlpha: null, reduction: 'mean',
+};
+
+/**
+ * MONAI 1.5 DiceLoss / TverskyLoss / DiceFocalLoss (monai/losses/dice.py, tversky.py, focal_loss.py) in float64,
+ * and the gradient of the result (for 'none': of the sum of the outputs) with respect to the logits.
+ * Per element (item b, class c, spatial s): p from the activation, t from the targets (one-hot from class indices).
+ * Per (item, class) (or per class with batch): I = sum p t, P = sum p^k, G = sum t^k (k = 2 with squaredPred),
+ *   dice     1 - (2I + nr) / (P + G + dr)           jaccard  1 - (2I + nr) / (2 (P + G - I) + dr)
+ *   tversky  (1 - (I + nr) / (I + alpha FP + beta FN + dr))^exponent, FP = sum p (1-t), FN = sum (1-p) t
+ * times classWeights[c]; the focal half MONAI's sigmoid_focal_loss on the raw input, z = x (2t - 1):
+ *   alpha_t sigmoid(-z)^gamma (t softplus(-x) + (1-t) softplus(x)), times classWeights[c].
+ * Reductions as MONAI: mean / sum over (item, class) values; focal mean over all, sum of spatial means; 'none'
+ * per value (diceFocal: per element, the Dice value broadcast).
+ */
+export function overlapRef(
+  logits: ArrayLike<number>, targets: ArrayLike<number>, labels: boolean, o: OverlapRefOptions,
+): { loss: number | Float64Array; grad: Float64Array } {
+  const rank = o.shape.length;
+  const k = o.classAxis < 0 ? o.classAxis + rank : o.classAxis;
+  const N = o.shape[0]!;
+  const C = o.shape[k]!;
+  const outer = o.shape.slice(0, k).reduce((a, b) => a * b, 1);
+  const inner = o.shape.slice(k + 1).reduce((a, b) => a * b, 1);
+  const S = (outer / N) * inner;
+  const n = logits.length;
+  const first = o.includeBackground || C === 1 ? 0 : 1;
+  const kept = C - first;
+  // index of element (b, c, s) in the caller's layout, and of its position (class indices)
+  const at = (b: number, c: number, s: number): number => {
+    const oo = b * (outer / N) + Math.floor(s / inner);
+    return (oo * C + c) * inner + (s % inner);
+  };
+  const pos = (b: number, s: number): number => (b * (outer / N) + Math.floor(s / inner)) * inner + (s % inner);
+  const x = (b: number, c: number, s: number): number => logits[at(b, c, s)]!;
+  const t = (b: number, c: number, s: number): number => (labels ? (targets[pos(b, s)] === c ? 1 : 0) : targets[at(b, c, s)]!);
+  const p = new Float64Array(n);
+  for (let b = 0; b < N; b++) {
+    for (let s = 0; s < S; s++) {
+      if (o.activation === 'softmax') {
+        let m = -Infinity;
+        for (let c = 0; c < C; c++) m = Math.max(m, x(b, c, s));
+        let sum = 0;
+        for (let c = 0; c < C; c++) sum += Math.exp(x(b, c, s) - m);
+        for (let c = 0; c < C; c++) p[at(b, c, s)] = Math.exp(x(b, c, s) - m) / sum;
+      } else {
+        for (let c = 0; c < C; c++) p[at(b, c, s)] = o.activation === 'sigmoid' ? sigmoid(x(b, c, s)) : x(b, c, s);
+      }
+    }
+  }
+  const ord = o.squaredPred && o.loss !== 'tversky' ? 2 : 1; // TverskyLoss has no squared_pred (nor jaccard)
+  const weight = (c: number): number => (o.classWeights && kept > 1 ? o.classWeights[c - first]! : 1);
+  const regions = o.batch ? 1 : N;
+  const values = new Float64Array(regions * kept);
+  const dI = new Float64Array(regions * kept); // d value / d I
+  const dP = new Float64Array(regions * kept); // d value / d P (P = sum p^ord)
+  for (let r = 0; r < regions; r++) {
+    for (let c = first; c < C; c++) {
+      let I = 0, P = 0, G = 0, FP = 0, FN = 0;
+      for (let b = o.batch ? 0 : r; b < (o.batch ? N : r + 1); b++) {
+        for (let s = 0; s < S; s++) {
+          const pv = p[at(b, c, s)]!;
+          const tv = t(b, c, s);
+          I += pv * tv;
+          P += pv ** ord;
+          G += tv ** ord;
+          FP += pv * (1 - tv);
+          FN += (1 - pv) * tv;
+        }
+      }
+      const j = r * kept + c - first;
+      let f: number, fI: number, fP: number;
+      if (o.loss === 'tversky') {
+        const num = I + o.smoothNr;
+        const den = I + o.alpha * FP + o.beta * FN + o.smoothDr;
+        // FP = P - I, FN = G - I: d den / dI = 1 - alpha - beta, d den / dP = alpha
+        f = 1 - num / den;
+        fI = -(den - num * (1 - o.alpha - o.beta)) / den ** 2;
+        fP = (num * o.alpha) / den ** 2;
+        if (o.exponent !== 1) {
+          const base = Math.max(f, 0);
+          const d = base > 0 ? o.exponent * base ** (o.exponent - 1) : 0;
+          f = base ** o.exponent;
+          fI *= d;
+          fP *= d;
+        }
+      } else {
+        const num = 2 * I + o.smoothNr;
+        const den = o.jaccard ? 2 * (P + G - I) + o.smoothDr : P + G + o.smoothDr;
+        f = 1 - num / den;
+        fI = o.jaccard ? -2 / den - (2 * num) / den ** 2 : -2 / den;
+        fP = (num * (o.jaccard ? 2 : 1)) / den ** 2;
+      }
+      values[j] = weight(c) * f;
+      dI[j] = weight(c) * fI;
+      dP[j] = weight(c) * fP;
+    }
+  }
+  const focal = o.loss === 'diceFocal';
+  const lambdaDice = focal ? o.lambdaDice : 1;
+  const focalTerm = (xv: number, tv: number): { loss: number; grad: number } => {
+    const z = xv * (2 * tv - 1);
+    const m = Math.pow(sigmoid(-z), o.gamma);
+    const ce = tv * softplus(-xv) + (1 - tv) * softplus(xv);
+    const at = o.focalAlpha === null ? 1 : o.focalAlpha * tv + (1 - o.focalAlpha) * (1 - tv);
+    // d/dx sigmoid(-z)^gamma = -gamma sigmoid(-z)^gamma sigmoid(z) (2t - 1); d ce / dx = p - t
+    const dm = -o.gamma * m * sigmoid(z) * (2 * tv - 1);
+    return { loss: at * m * ce, grad: at * (dm * ce + m * (sigmoid(xv) - tv)) };
+  };
+  let overlapSum = 0;
+  for (const v of values) overlapSum += v;
+  let focalSum = 0;
+  const none = o.reduction === 'none';
+  const elementLoss = focal && none ? new Float64Array(N * S * kept) : undefined;
+  const focalScale = o.reduction === 'mean' ? 1 / (N * S * kept) : o.reduction === 'sum' ? 1 / S : 1;
+  const overlapScale = o.reduction === 'mean' ? 1 / values.length : 1;
+  const dicePerValue = lambdaDice * (focal && none ? S : overlapScale);
+  const grad = new Float64Array(n);
+  const dLdp = new Float64Array(n);
+  for (let b = 0; b < N; b++) {
+    for (let c = first; c < C; c++) {
+      const j = (o.batch ? 0 : b) * kept + c - first;
+      for (let s = 0; s < S; s++) {
+        const i = at(b, c, s);
+        const tv = t(b, c, s);
+        dLdp[i] = dicePerValue * (dI[j]! * tv + dP[j]! * (ord === 2 ? 2 * p[i]! : 1));
+        if (focal) {
+          const fl = focalTerm(x(b, c, s), tv);
+          focalSum += weight(c) * fl.loss;
+          grad[i] = grad[i]! + o.lambdaFocal * weight(c) * focalScale * fl.grad;
+          if (elementLoss) {
+            // the logits' layout with `kept` classes
+            const oo = b * (outer / N) + Math.floor(s / inner);
+            elementLoss[(oo * kept + c - first) * inner + (s % inner)] = lambdaDice * values[j]! + o.lambdaFocal * weight(c) * fl.loss;
+          }
+        }
+      }
+    }
+  }
+  // back through the activation
+  for (let b = 0; b < N; b++) {
+    for (let s = 0; s < S; s++) {
+      let dot = 0;
+      for (let c = 0; c < C; c++) dot += p[at(b, c, s)]! * dLdp[at(b, c, s)]!;
+      for (let c = 0; c < C; c++) {
+        const i = at(b, c, s);
+        const dp = o.activation === 'softmax' ? p[i]! * (dLdp[i]! - dot)
+          : o.activation === 'sigmoid' ? dLdp[i]! * sigmoid(x(b, c, s)) * sigmoid(-x(b, c, s)) : dLdp[i]!;
+        grad[i] = grad[i]! + dp;
+      }
+    }
+  }
+  if (none) return { loss: elementLoss ?? values, grad };
+  return { loss: lambdaDice * overlapSum * overlapScale + (focal ? o.lambdaFocal * focalSum * focalScale : 0), grad };
+}

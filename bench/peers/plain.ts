@@ -181,3 +181,53 @@ export function focalMatchingCostPlain(logits: Float32Array, classes: number, ta
   }
   return cost;
 }
+
+/**
+ * MONAI DiceLoss (monai/losses/dice.py) with softmax=True, to_onehot_y=True and its defaults, 'mean': logits
+ * N×C×S, one class index per position. Per (item, class): I = sum p t, P = sum p, G = sum t,
+ * loss = 1 - (2I + 1e-5) / (P + G + 1e-5), averaged. With a gradient: dL/dp = (-2 / den) t + num / den^2 (over
+ * N C), back through the softmax p_c (g_c - sum_j p_j g_j).
+ */
+export function dicePlain(logits: Float32Array, labels: Int32Array, N: number, C: number, grad?: Float32Array): number {
+  const S = labels.length / N;
+  const p = new Float64Array(logits.length);
+  const sums = new Float64Array(N * C * 3);
+  for (let b = 0; b < N; b++) {
+    for (let s = 0; s < S; s++) {
+      let max = -Infinity;
+      for (let c = 0; c < C; c++) max = Math.max(max, logits[(b * C + c) * S + s]!);
+      let total = 0;
+      for (let c = 0; c < C; c++) total += Math.exp(logits[(b * C + c) * S + s]! - max);
+      for (let c = 0; c < C; c++) {
+        const i = (b * C + c) * S + s;
+        const pc = Math.exp(logits[i]! - max) / total;
+        const t = labels[b * S + s] === c ? 1 : 0;
+        p[i] = pc;
+        const k = (b * C + c) * 3;
+        sums[k] = sums[k]! + pc * t;
+        sums[k + 1] = sums[k + 1]! + pc;
+        sums[k + 2] = sums[k + 2]! + t;
+      }
+    }
+  }
+  let loss = 0;
+  for (let k = 0; k < N * C; k++) loss += 1 - (2 * sums[3 * k]! + 1e-5) / (sums[3 * k + 1]! + sums[3 * k + 2]! + 1e-5);
+  if (grad) {
+    const g = new Float64Array(C);
+    for (let b = 0; b < N; b++) {
+      for (let s = 0; s < S; s++) {
+        let dot = 0;
+        for (let c = 0; c < C; c++) {
+          const k = b * C + c;
+          const den = sums[3 * k + 1]! + sums[3 * k + 2]! + 1e-5;
+          const num = 2 * sums[3 * k]! + 1e-5;
+          const t = labels[b * S + s] === c ? 1 : 0;
+          g[c] = ((-2 / den) * t + num / (den * den)) / (N * C);
+          dot += p[k * S + s]! * g[c]!;
+        }
+        for (let c = 0; c < C; c++) grad[(b * C + c) * S + s] = p[(b * C + c) * S + s]! * (g[c]! - dot);
+      }
+    }
+  }
+  return loss / (N * C);
+}

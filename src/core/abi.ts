@@ -37,6 +37,13 @@ export const FLAG_LOG_OUTPUT = 32; // softmax rows: log-softmax instead of softm
 // variant kernel and both softmax kernels: alpha_t (1 - p_t)^gamma), varifocal (the negatives' alpha p^gamma).
 export const FLAG_DETACH_MODULATOR = 64;
 export const FLAG_COST_EPS = 128; // focal matching cost: the anchor's -log(p + eps), -log(1 - p + eps) (PARAM_COST_EPS)
+export const FLAG_SQUARED_PRED = 256; // overlap losses: sum p^2 and t^2 (MONAI squared_pred) instead of p and t
+export const FLAG_FOCAL_TERM = 512; // overlap losses: the sigmoid focal term of diceFocalLoss, per class
+
+// ---- how an overlap kernel turns an input into a probability (PARAM_ACTIVATION) ---------------------------------
+export const ACTIVATION_NONE = 0; // the input is the probability
+export const ACTIVATION_SIGMOID = 1;
+export const ACTIVATION_SOFTMAX = 2; // over the classes of each position
 
 // ---- the stream table: one i32 byte address per stream, 0 when absent --------------------------------------------
 export const STREAM_INPUT = 0; // logits (probabilities for the binary loss), float32
@@ -52,7 +59,11 @@ export const STREAM_SCRATCH = 36; // float32, one row (softmax)
 export const STREAM_ACC = 40; // four float64 lanes: the sum of the losses
 export const STREAM_FOCAL_ACC = 44; // four float64 lanes: the sum of the focal terms (normalized focal, first pass)
 export const STREAM_GAMMAS = 48; // float32 per-class focusing exponents: tiled per element (sigmoid focal), one per class (softmax)
-export const STREAM_TABLE_BYTES = 52;
+// Overlap losses (Dice, Tversky): per class of the item being read, 16 float64 = four sums of four lanes each
+// (sum p t, sum p^k, sum t^k, sum of the focal terms); and 4 float32 per class for the gradient pass (a, b, f, d).
+export const STREAM_REGION_SUMS = 52;
+export const STREAM_REGION_COEFS = 56;
+export const STREAM_TABLE_BYTES = 60;
 
 // ---- the parameter block: one layout for every kernel; each kernel reads the fields its comment names ------------
 export const PARAM_ALPHA = 0; // f32; < 0: no alpha weighting
@@ -76,4 +87,6 @@ export const PARAM_GAMMA_NEG = 68; // f32: asymmetric loss, the exponent of the 
 export const PARAM_CLIP = 72; // f32: asymmetric loss, the probability shift of the negatives
 export const PARAM_EPS = 76; // f32: asymmetric loss, the lower clamp inside the logs
 export const PARAM_COST_EPS = 80; // f32: focal matching cost, with FLAG_COST_EPS the eps inside its logs (1e-8)
+export const PARAM_ACTIVATION = 84; // i32: overlap losses, ACTIVATION_*
+export const PARAM_FIRST_CLASS = 88; // i32: overlap losses, the first class counted (1 without the background)
 export const PARAM_BLOCK_BYTES = 128;

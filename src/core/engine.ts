@@ -10,7 +10,7 @@ import type { EngineOptions } from './public-types.js';
 export type { EngineOptions };
 
 export type {
-  ElementwiseKernel, ElementwiseKernelName, Engine, Kernels, RowKernel, RowKernelName,
+  ElementwiseKernel, ElementwiseKernelName, Engine, Kernels, RegionKernelName, RowKernel, RowKernelName,
 } from './instance.js';
 
 type Build = 'simd' | 'scalar';

@@ -27,6 +27,10 @@ export interface Kernels {
   softmaxFocalSoft: RowKernel;
   softmaxRows: RowKernel;
   distributionFocal: RowKernel;
+  // Overlap losses (assembly/dice/overlap.ts): one item's positions, classes planar; the row shape with rowBase =
+  // the spatial index of the first position.
+  diceSums: RowKernel;
+  diceGrad: RowKernel;
   // Class-axis layouts (assembly/layout/gather.ts): outer x classes x inner blocks to and from rows.
   layoutGather(src: number, dst: number, outer: number, classes: number, inner: number): void;
   layoutScatter(src: number, dst: number, outer: number, classes: number, inner: number): void;
@@ -48,6 +52,7 @@ export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
   | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal' | 'focalCost';
 export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows' | 'distributionFocal';
+export type RegionKernelName = 'diceSums' | 'diceGrad';
 
 /** One instantiated module: its kernels, its arena, which build it is, and the compiled module it came from. */
 export interface Engine {

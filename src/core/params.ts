@@ -1,8 +1,8 @@
 // The parameter block and the stream table on this side of the ABI (src/core/abi.ts): a kernel's scalars by name,
 // written at the offsets both compilers read, and the byte addresses of the arrays a chunk reads and writes.
 import {
-  GAMMA_GENERAL, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ALPHA, PARAM_CLIP_HI,
-  PARAM_CLIP, PARAM_CLIP_LO, PARAM_COST_EPS, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE,
+  GAMMA_GENERAL, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ACTIVATION, PARAM_ALPHA, PARAM_CLIP_HI,
+  PARAM_CLIP, PARAM_CLIP_LO, PARAM_COST_EPS, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FIRST_CLASS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE,
   PARAM_GAMMA_NEG, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT,
   PARAM_SMOOTH_KEEP, PARAM_SMOOTH_LO, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, STREAM_TABLE_BYTES,
 } from './abi.js';
@@ -31,6 +31,8 @@ export interface KernelParams {
   clip?: number;
   eps?: number;
   costEps?: number;
+  activation?: number;
+  firstClass?: number;
 }
 
 // Word offsets of the fields (the byte offsets of abi.ts over 4), for the stores below.
@@ -55,6 +57,8 @@ const GAMMA_NEG = PARAM_GAMMA_NEG >> 2;
 const CLIP = PARAM_CLIP >> 2;
 const EPS = PARAM_EPS >> 2;
 const COST_EPS = PARAM_COST_EPS >> 2;
+const ACTIVATION = PARAM_ACTIVATION >> 2;
+const FIRST_CLASS = PARAM_FIRST_CLASS >> 2;
 
 /**
  * Writes the parameter block: every field, 0 where not given. `pass` overrides fields per pass (the gradient scale,
@@ -86,6 +90,8 @@ export function writeParams(arena: Arena, params: KernelParams, pass: KernelPara
   f32[at + CLIP] = params.clip ?? 0;
   f32[at + EPS] = params.eps ?? 0;
   f32[at + COST_EPS] = params.costEps ?? 0;
+  i32[at + ACTIVATION] = params.activation ?? 0;
+  i32[at + FIRST_CLASS] = params.firstClass ?? 0;
 }
 
 /** Clears the stream table: every stream absent until `setStream` gives it an address. */

@@ -184,7 +184,7 @@ export function runRows(
 }
 
 /** Copies class indices into an int32 slot; an entry that is not a 32-bit integer is refused here. */
-function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from: number, count: number, ptr: number): void {
+export function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from: number, count: number, ptr: number): void {
   const i32 = engine.arena.i32;
   const at = ptr >>> 2;
   if (labels instanceof Int32Array) {

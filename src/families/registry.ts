@@ -3,10 +3,12 @@
 // added here is a method, a pool method, a tfjs loss and a CLI choice at once.
 import { runElementwise, type ElementwisePlan, type LossResult } from '../core/elementwise.js';
 import type { Engine } from '../core/engine.js';
+import { runRegionCall, type RegionPlan } from '../core/regions.js';
 import { runRowCall, type RowPlan } from '../core/rows.js';
 import { ASYMMETRIC_OPTIONS, asymmetricPlan } from './asymmetric.js';
 import { BINARY_OPTIONS, binaryPlan } from './binary.js';
 import { DFL_OPTIONS, distributionFocalPlan } from './dfl.js';
+import { DICE_FOCAL_OPTIONS, DICE_OPTIONS, diceFocalPlan, dicePlan, TVERSKY_OPTIONS, tverskyPlan } from './dice.js';
 import { SIGMOID_FOCAL_OPTIONS, sigmoidFocalPlan } from './sigmoid.js';
 import { SOFTMAX_FOCAL_OPTIONS, softmaxFocalPlan } from './softmax.js';
 import {
@@ -22,10 +24,14 @@ interface Entry {
   options: readonly string[];
 }
 
-/** A loss the elementwise driver runs (one value per element), or one the row driver runs (rows of C classes). */
+/**
+ * A loss the elementwise driver runs (one value per element), one the row driver runs (rows of C classes), or one
+ * the region driver runs (a loss per (item, class) region: two passes, see src/core/regions.ts).
+ */
 export type LossEntry =
   | (Entry & { driver: 'elementwise'; plan: Planner<ElementwisePlan> })
-  | (Entry & { driver: 'rows'; plan: Planner<RowPlan> });
+  | (Entry & { driver: 'rows'; plan: Planner<RowPlan> })
+  | (Entry & { driver: 'regions'; plan: Planner<RegionPlan> });
 
 const LOGITS = ['logits', 'targets'] as const;
 
@@ -39,6 +45,9 @@ export const LOSSES = {
   binaryFocalLoss: { driver: 'elementwise', plan: binaryPlan, args: ['probs', 'targets'], options: BINARY_OPTIONS },
   softmaxFocalLoss: { driver: 'rows', plan: softmaxFocalPlan, args: LOGITS, options: SOFTMAX_FOCAL_OPTIONS },
   distributionFocalLoss: { driver: 'rows', plan: distributionFocalPlan, args: LOGITS, options: DFL_OPTIONS },
+  diceLoss: { driver: 'regions', plan: dicePlan, args: LOGITS, options: DICE_OPTIONS },
+  tverskyLoss: { driver: 'regions', plan: tverskyPlan, args: LOGITS, options: TVERSKY_OPTIONS },
+  diceFocalLoss: { driver: 'regions', plan: diceFocalPlan, args: LOGITS, options: DICE_FOCAL_OPTIONS },
 } as const satisfies Record<string, LossEntry>;
 
 export type LossName = keyof typeof LOSSES;
@@ -52,7 +61,9 @@ export function isLossName(name: unknown): name is LossName {
 }
 
 /** The plan of a call: every argument checked, nothing run. */
-export function planLoss(name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean): ElementwisePlan | RowPlan {
+export function planLoss(
+  name: LossName, first: unknown, second: unknown, options: unknown, withGrad: boolean,
+): ElementwisePlan | RowPlan | RegionPlan {
   return (LOSSES[name] as LossEntry).plan(first, second, options, withGrad);
 }
 
@@ -63,5 +74,6 @@ export function runLoss(
   const entry: LossEntry = LOSSES[name];
   const method = withGrad ? WITH_GRAD[name] : name;
   if (entry.driver === 'rows') return runRowCall(engine, entry.plan(first, second, options, withGrad), method);
+  if (entry.driver === 'regions') return runRegionCall(engine, entry.plan(first, second, options, withGrad), method);
   return runElementwise(engine, entry.plan(first, second, options, withGrad), method);
 }

@@ -15,5 +15,17 @@ export const DEFAULTS = {
     alpha: null, gamma: 2, ignoreIndex: -100, labelSmoothing: 0, classAxis: -1, detachModulator: false, reduction: 'mean',
   },
   distributionFocalLoss: { reduction: 'mean' },
+  diceLoss: {
+    activation: 'softmax', classAxis: 1, includeBackground: true, smoothNr: 1e-5, smoothDr: 1e-5, squaredPred: false,
+    jaccard: false, batch: false, classWeights: null, reduction: 'mean',
+  },
+  tverskyLoss: {
+    activation: 'softmax', classAxis: 1, includeBackground: true, smoothNr: 1e-5, smoothDr: 1e-5, alpha: 0.5, beta: 0.5,
+    exponent: 1, batch: false, reduction: 'mean',
+  },
+  diceFocalLoss: {
+    activation: 'softmax', classAxis: 1, includeBackground: true, smoothNr: 1e-5, smoothDr: 1e-5, squaredPred: false,
+    jaccard: false, batch: false, classWeights: null, lambdaDice: 1, lambdaFocal: 1, gamma: 2, alpha: null, reduction: 'mean',
+  },
   focalMatchingCost: { alpha: 0.25, gamma: 2 },
 } as const satisfies Record<string, Record<string, Default>>;

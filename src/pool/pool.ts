@@ -14,6 +14,10 @@ import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCa
 import type { AsymmetricGradOptions, AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
 import type { DistributionFocalGradOptions, DistributionFocalOptions } from '../families/dfl.js';
+import type {
+  DiceFocalGradOptions, DiceFocalOptions, DiceGradOptions, DiceOptions, OverlapTargets, TverskyGradOptions, TverskyOptions,
+} from '../families/dice.js';
+import { runRegionCall, type RegionPlan } from '../core/regions.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
 import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from '../families/sigmoid.js';
 import type { SoftmaxFocalGradOptions, SoftmaxFocalOptions, SoftmaxTargets } from '../families/softmax.js';
@@ -226,6 +230,54 @@ export class FocalPool {
     return (await this.#loss('distributionFocalLoss', logits, targets, options, true)) as WithGrad;
   }
 
+  /** Focal.diceLoss on the pool: run whole on the pool's own engine (see #loss). */
+  diceLoss(logits: Floats, targets: OverlapTargets, options: PerElement<DiceOptions>): Promise<Float32Array>;
+  diceLoss(logits: Floats, targets: OverlapTargets, options: Reduced<DiceOptions>): Promise<number>;
+  diceLoss(logits: Floats, targets: OverlapTargets, options: DiceOptions): Promise<number | Float32Array>;
+  async diceLoss(logits: Floats, targets: OverlapTargets, options: DiceOptions): Promise<number | Float32Array> {
+    return (await this.#loss('diceLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.diceLossWithGrad on the pool (run whole). */
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceGradOptions>): Promise<WithGrad<Float32Array>>;
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceGradOptions>): Promise<WithGrad<number>>;
+  diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceGradOptions): Promise<WithGrad>;
+  async diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceGradOptions): Promise<WithGrad> {
+    return (await this.#loss('diceLoss', logits, targets, options, true)) as WithGrad;
+  }
+
+  /** Focal.tverskyLoss on the pool (run whole). */
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyOptions>): Promise<Float32Array>;
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyOptions>): Promise<number>;
+  tverskyLoss(logits: Floats, targets: OverlapTargets, options: TverskyOptions): Promise<number | Float32Array>;
+  async tverskyLoss(logits: Floats, targets: OverlapTargets, options: TverskyOptions): Promise<number | Float32Array> {
+    return (await this.#loss('tverskyLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.tverskyLossWithGrad on the pool (run whole). */
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyGradOptions>): Promise<WithGrad<Float32Array>>;
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyGradOptions>): Promise<WithGrad<number>>;
+  tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: TverskyGradOptions): Promise<WithGrad>;
+  async tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: TverskyGradOptions): Promise<WithGrad> {
+    return (await this.#loss('tverskyLoss', logits, targets, options, true)) as WithGrad;
+  }
+
+  /** Focal.diceFocalLoss on the pool (run whole). */
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalOptions>): Promise<Float32Array>;
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalOptions>): Promise<number>;
+  diceFocalLoss(logits: Floats, targets: OverlapTargets, options: DiceFocalOptions): Promise<number | Float32Array>;
+  async diceFocalLoss(logits: Floats, targets: OverlapTargets, options: DiceFocalOptions): Promise<number | Float32Array> {
+    return (await this.#loss('diceFocalLoss', logits, targets, options, false)).loss;
+  }
+
+  /** Focal.diceFocalLossWithGrad on the pool (run whole). */
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalGradOptions>): Promise<WithGrad<Float32Array>>;
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalGradOptions>): Promise<WithGrad<number>>;
+  diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceFocalGradOptions): Promise<WithGrad>;
+  async diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceFocalGradOptions): Promise<WithGrad> {
+    return (await this.#loss('diceFocalLoss', logits, targets, options, true)) as WithGrad;
+  }
+
   /** Ends every worker; calls in flight and later calls reject. Resolves when the workers have stopped. */
   async terminate(): Promise<void> {
     if (!this.#closed) this.#fail(new Error('FocalPool: terminated (create a new pool with createFocalPool)'));
@@ -237,9 +289,11 @@ export class FocalPool {
     if (this.#closed) throw this.#closed;
     // Every argument check, here, before any work: the same errors as the single-thread engine.
     const plan = planLoss(name, first, second, options, withGrad);
-    return LOSSES[name].driver === 'rows'
-      ? this.#rows(plan as RowPlan)
-      : this.#elementwise(plan as ElementwisePlan);
+    const { driver } = LOSSES[name];
+    // The overlap losses are not split: every gradient needs the sums of whole items first, which would take two
+    // rounds of messages and per-block sums merged in order; they run whole on this thread's engine.
+    if (driver === 'regions') return runRegionCall(this.#local, plan as RegionPlan, 'FocalPool');
+    return driver === 'rows' ? this.#rows(plan as RowPlan) : this.#elementwise(plan as ElementwisePlan);
   }
 
   /**

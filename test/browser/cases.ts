@@ -164,6 +164,15 @@ const dflCases: Case[] = [
     run: (fl) => fl.distributionFocalLossWithGrad(rowLogits, dflTargets, { compat: 'ultralytics', reduction: 'none' }) },
 ];
 
+// Dice, Tversky, Dice + focal: rowLogits seen as [N = 5, C = 7, 10, 10], class indices per position.
+const overlapShape = [5, CLASSES, 10, ROWS / 50];
+const overlapLabels = Int32Array.from({ length: ROWS }, (_, i) => (i * 5) % CLASSES);
+const overlapCases: Case[] = (['diceLoss', 'tverskyLoss', 'diceFocalLoss'] as const).flatMap((api): Case[] => [
+  { name: `${api} mean`, api, run: (fl) => fl[api](rowLogits, overlapLabels, { shape: overlapShape }) },
+  { name: `${api} grad none sigmoid`, api: `${api}WithGrad`,
+    run: (fl) => fl[`${api}WithGrad`](rowLogits, overlapLabels, { shape: overlapShape, reduction: 'none', activation: 'sigmoid' }) },
+]);
+
 const binaryCases: Case[] = [
   { name: 'binary mean (defaults)', api: 'binaryFocalLoss', run: (fl) => fl.binaryFocalLoss(p, t) },
   ...[0, 0.5, 2].map((gamma): Case => ({
@@ -266,7 +275,7 @@ const errorCases: Case[] = [
 ];
 
 export const cases: readonly Case[] = [
-  ...sigmoidCases, ...softmaxCases, ...dflCases, ...binaryCases, ...variantCases, ...primitiveCases, ...matchingCases,
+  ...sigmoidCases, ...softmaxCases, ...dflCases, ...overlapCases, ...binaryCases, ...variantCases, ...primitiveCases, ...matchingCases,
   ...errorCases,
 ];
 
