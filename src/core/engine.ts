@@ -1,8 +1,9 @@
-// Loading the engine: decode the embedded wasm, compile each build once per realm (the compiled
+// Loading the engine: decode and inflate the embedded wasm, compile each build once per realm (the compiled
 // WebAssembly.Module is cached and shared by every engine), instantiate it (the module imports nothing), and pick
 // the SIMD build wherever the runtime validates its bytes. Each instance owns its memory and its arena.
-import { simdWasmBase64 } from '../wasm/simd.js';
-import { scalarWasmBase64 } from '../wasm/scalar.js';
+import { inflateSync } from '../wasm/inflate.js';
+import { simdWasmBytes, simdWasmDeflated } from '../wasm/simd.js';
+import { scalarWasmBytes, scalarWasmDeflated } from '../wasm/scalar.js';
 import { instantiateEngine, instantiateEngineAsync, type Engine } from './instance.js';
 import { show } from './describe.js';
 import type { EngineOptions } from './public-types.js';
@@ -27,9 +28,14 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-/** The bytes of a build, decoded once. */
+/**
+ * The bytes of a build, decoded once: the builds are embedded deflated (a quarter of the size in the package) and
+ * inflated synchronously by fflate's inflateSync (bundled into src/wasm/inflate.ts at build), so createFocalSync works wherever WebAssembly compiles synchronously.
+ */
 export function buildBytes(build: Build): Uint8Array {
-  return (bytesCache[build] ??= decodeBase64(build === 'simd' ? simdWasmBase64 : scalarWasmBase64));
+  return (bytesCache[build] ??= build === 'simd'
+    ? inflateSync(decodeBase64(simdWasmDeflated), { out: new Uint8Array(simdWasmBytes) })
+    : inflateSync(decodeBase64(scalarWasmDeflated), { out: new Uint8Array(scalarWasmBytes) }));
 }
 
 /** Feature detection on the real thing: the runtime has 128-bit SIMD when it validates our SIMD build. */

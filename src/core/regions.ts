@@ -63,7 +63,7 @@ function runRegionPass(
   const perItem = layout.rows / items;
   const maxCount = positionsPerChunk(C);
   const width = Math.max(C * maxCount, C * 32);
-  const { slots } = arena.stage(9, width, `options.shape (${C} classes)`);
+  const { slots } = arena.stage(9, width, () => `options.shape (${C} classes)`);
   const [xAt, tAt, rawAt, labelsAt, scratchAt, gradAt, lossAt, sumsAt, coefsAt] = slots as [
     number, number, number, number, number, number, number, number, number,
   ];
@@ -157,11 +157,15 @@ function unstagePlanar(
 export function runRegionCall(engine: Engine, plan: RegionPlan, what: string): LossResult {
   const { call } = plan;
   const perItem = call.layout.rows / call.items;
-  return engine.arena.exclusive(what, () => {
+  const { arena } = engine;
+  arena.enter(what);
+  try {
     const first = runRegionPass(engine, call, 'diceSums', undefined);
     if (first.invalidItem !== undefined) throw locate(plan.locator(), first.invalidItem * perItem, perItem);
     const { loss, coefs } = plan.settle(first.sums);
     if (coefs) runRegionPass(engine, call, 'diceGrad', coefs);
     return { loss: loss ?? call.elementLoss!.out, grad: call.withGrad ? call.gradOut : undefined };
-  });
+  } finally {
+    arena.leave();
+  }
 }

@@ -194,8 +194,7 @@ function overlapPlan(loss: OverlapLoss, logitsArg: unknown, targetsArg: unknown,
   const regions = batch ? 1 : items; // one loss per (region, counted class)
   const elementLoss = focal && reduction === 'none';
   const lossLength = elementLoss ? items * positions * counted : regions * counted;
-  const named = () => [[logits, 'logits'], [soft ?? labels, 'targets']] as const;
-  const { out, gradOut } = lossOutputs(options, reduction, withGrad, lossLength, logits.length, named);
+  const { out, gradOut } = lossOutputs(options, reduction, withGrad, lossLength, logits.length, [logits, soft ?? labels], ['logits', 'targets']);
 
   /** The loss of one region and class from its sums, and its derivatives by sum p t and by sum p^k. */
   const regionLoss = (I: number, P: number, G: number): [number, number, number] => {
