@@ -86,8 +86,9 @@ export interface Contender {
   impl: Impl;
   /** Before the check (switch the tfjs backend, make tensors). A throw is reported in the row. */
   setup?: () => Promise<void> | void;
-  /** One call whose output is compared with the engine's (tfjs: the gradient is read back here). */
-  check: () => Output;
+  /** One call whose output is compared with the engine's (tfjs: the gradient is read back here; onnxruntime:
+   * a Promise, as its session.run). */
+  check: () => Output | Promise<Output>;
   /** The timed call; default `check`. tfjs leaves the gradient as a tensor here (see peers/tfjs.ts). */
   timed?: () => unknown;
   teardown?: () => void;
@@ -191,7 +192,7 @@ export async function runCase(c: Case, contenders: Contender[]): Promise<Row[]> 
     try {
       await contender.setup?.();
       const started = performance.now();
-      const out = contender.check();
+      const out = await contender.check();
       const checkMs = performance.now() - started;
       if (contender === contenders[0]) {
         // The engine may write into a caller-owned gradOut it reuses: keep a copy as the reference.

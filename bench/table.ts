@@ -4,7 +4,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-export const IMPLS = ['engine SIMD', 'engine scalar', 'plain TS', 'tfjs-cpu', 'tfjs-wasm'] as const;
+export const IMPLS = [
+  'engine SIMD', 'engine scalar', 'plain TS', 'tfjs-cpu', 'tfjs-wasm', 'C x86-64-v2', 'C native', 'onnxruntime',
+] as const;
 export type Impl = (typeof IMPLS)[number];
 export type Pass = 'forward' | 'forward+grad';
 

@@ -1,11 +1,32 @@
-// The peers of each family as harness contenders, in table order: plain TS, tfjs-cpu, tfjs-wasm. A family suite
-// puts its engine contenders (SIMD first: the reference) before these and hands the lot to runCase.
-import type { Contender } from '../harness.js';
+// The peers of each family as harness contenders, in table order: plain TS, tfjs-cpu, tfjs-wasm, the C builds,
+// onnxruntime (forward only). A family suite puts its engine contenders (SIMD first: the reference) before these
+// and hands the lot to runCase.
+import type { Contender, Output } from '../harness.js';
 import type { Pass } from '../table.js';
+import { nativeBuilds, type NativeFocal } from './native.js';
+import { sigmoidOnnx, softmaxOnnx } from './onnx.js';
 import { sigmoidFocalPlain, sigmoidFocalPlainWithGrad, softmaxFocalPlain, softmaxFocalPlainWithGrad } from './plain.js';
 import { sigmoidFocalTf, softmaxFocalTf, tf, tfContender, type TfBackend } from './tfjs.js';
 
 const BACKENDS: TfBackend[] = ['cpu', 'wasm'];
+
+/** One contender per native C build (none where bench/peers/native.ts found no compiler), gradient into `grad`. */
+function nativeContenders(call: (addon: NativeFocal, grad: Float32Array | null) => number, grad?: Float32Array): Contender[] {
+  return nativeBuilds().builds.map(({ impl, addon }) => ({
+    impl,
+    check: (): Output => (grad ? { loss: call(addon, grad), grad } : { loss: call(addon, null) }),
+  }));
+}
+
+/** The peers at the limit: the native C builds, and onnxruntime for the forward pass. */
+function nativePeers(
+  pass: Pass, grad: Float32Array | undefined, call: (addon: NativeFocal, grad: Float32Array | null) => number,
+  onnx: () => Contender,
+): Contender[] {
+  // Its own gradient array: the plain loop's `grad` is the reference's copy only until the next contender writes.
+  const nativeGrad = grad ? new Float32Array(grad.length) : undefined;
+  return [...nativeContenders(call, nativeGrad), ...(pass === 'forward' ? [onnx()] : [])];
+}
 
 /** Sigmoid focal loss peers, 'mean' reduction; the plain loop writes its gradient into one reused array. */
 export function sigmoidPeers(
@@ -25,6 +46,8 @@ export function sigmoidPeers(
       () => [tf.tensor1d(logits), tf.tensor1d(targets)],
       ([x, t]) => sigmoidFocalTf(x!, t!, alpha, gamma),
     )),
+    ...nativePeers(pass, grad, (addon, g) => addon.sigmoidFocal(logits, targets, alpha, gamma, g),
+      () => sigmoidOnnx(logits, targets, alpha, gamma)),
   ];
 }
 
@@ -46,5 +69,7 @@ export function softmaxPeers(
       () => [tf.tensor2d(logits, [targets.length, classes]), tf.tensor1d(targets, 'int32')],
       ([z, y]) => softmaxFocalTf(z as tf.Tensor2D, y as tf.Tensor1D, gamma),
     )),
+    ...nativePeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
+      () => softmaxOnnx(logits, targets, classes, gamma)),
   ];
 }
