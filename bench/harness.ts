@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/core/abi.js';
 import { createFocal, type Focal } from '../src/index.js';
+import { peerNotes } from './peers/native.js';
 import {
   formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type Pass, type Row,
 } from './table.js';
@@ -257,6 +258,7 @@ export function normal(random: () => number): number {
 export async function runAlone(moduleUrl: string, run: () => Promise<FamilyResult>): Promise<void> {
   if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
   const m = machine(QUICK);
+  m.peers = await peerNotes();
   const result = await run();
   m.loadEnd = os.loadavg()[0]!;
   console.log(formatReport(m, [result]));

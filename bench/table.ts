@@ -1,6 +1,7 @@
 // The one table every suite feeds: rows of (family, size, pass, implementation) with median ns/element, the
 // engine's ratio to each peer, each peer's agreement with the engine, and the copy-in share. Printed as a
 // Markdown table (so docs/performance.md can take it as is) and written as JSON to bench/results/ (git-ignored).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -72,6 +73,7 @@ export interface FamilyResult {
 }
 
 export interface Machine {
+  /** lscpu's 'Model name' (os.cpus()' model where there is no lscpu). */
   cpu: string;
   cores: number;
   memoryGiB: number;
@@ -83,12 +85,24 @@ export interface Machine {
   loadEnd?: number;
   date: string;
   quick: boolean;
+  /** How the peers at the limit were built or why one is missing (native C flags, onnxruntime version). */
+  peers?: string[];
+}
+
+/** lscpu's 'Model name', or undefined where lscpu is missing (macOS, Windows). */
+function lscpuModel(): string | undefined {
+  try {
+    const out = execFileSync('lscpu', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    return /^Model name:\s*(.+)$/m.exec(out)?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 export function machine(quick: boolean): Machine {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cpu: lscpuModel() ?? cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
@@ -230,6 +244,7 @@ export function formatReport(m: Machine, results: FamilyResult[]): string {
   const notes = results.flatMap((r) => r.notes.map((n) => `- ${r.family}: ${n}`));
   return [
     `Machine: ${describeMachine(m)}`,
+    ...(m.peers ?? []).map((p) => `- ${p}`),
     '',
     `${STAT_LABEL} per element (softmax: per logit, N×C); "SIMD vs X" = X time / engine SIMD time ` +
       '(higher: engine faster).',
@@ -299,6 +314,7 @@ export function formatReadme(m: Machine, results: FamilyResult[]): string {
     .map((row) => `${row.family} ${row.size} ${row.pass} ${row.impl}: ${row.skipped}`);
   return [
     `Measured by \`npm run bench -- --readme\` on ${describeMachine(m)}.`,
+    ...(m.peers?.length ? ['', ...m.peers.map((p) => `- ${p}`), ''] : []),
     `${STAT_LABEL} per element (softmax: per logit); "SIMD vs X" = X time / engine SIMD time.`,
     '',
     formatTable(results),

@@ -4,7 +4,6 @@
 import type { Contender, Output } from '../harness.js';
 import type { Pass } from '../table.js';
 import { nativeBuilds, type NativeFocal } from './native.js';
-import { sigmoidOnnx, softmaxOnnx } from './onnx.js';
 import { sigmoidFocalPlain, sigmoidFocalPlainWithGrad, softmaxFocalPlain, softmaxFocalPlainWithGrad } from './plain.js';
 import { sigmoidFocalTf, softmaxFocalTf, tf, tfContender, type TfBackend } from './tfjs.js';
 
@@ -18,14 +17,29 @@ function nativeContenders(call: (addon: NativeFocal, grad: Float32Array | null) 
   }));
 }
 
+type OnnxPeers = typeof import('./onnx.js');
+
+/** onnxruntime-node loaded on first use: where its binary cannot load, its rows say why and the run goes on. */
+function onnxContender(make: (onnx: OnnxPeers) => Contender): Contender {
+  let inner: Contender | undefined;
+  return {
+    impl: 'onnxruntime',
+    async setup() {
+      inner = make(await import('./onnx.js'));
+      await inner.setup?.();
+    },
+    check: () => inner!.check(),
+  };
+}
+
 /** The peers at the limit: the native C builds, and onnxruntime for the forward pass. */
 function nativePeers(
   pass: Pass, grad: Float32Array | undefined, call: (addon: NativeFocal, grad: Float32Array | null) => number,
-  onnx: () => Contender,
+  onnx: (peers: OnnxPeers) => Contender,
 ): Contender[] {
   // Its own gradient array: the plain loop's `grad` is the reference's copy only until the next contender writes.
   const nativeGrad = grad ? new Float32Array(grad.length) : undefined;
-  return [...nativeContenders(call, nativeGrad), ...(pass === 'forward' ? [onnx()] : [])];
+  return [...nativeContenders(call, nativeGrad), ...(pass === 'forward' ? [onnxContender(onnx)] : [])];
 }
 
 /** Sigmoid focal loss peers, 'mean' reduction; the plain loop writes its gradient into one reused array. */
@@ -47,7 +61,7 @@ export function sigmoidPeers(
       ([x, t]) => sigmoidFocalTf(x!, t!, alpha, gamma),
     )),
     ...nativePeers(pass, grad, (addon, g) => addon.sigmoidFocal(logits, targets, alpha, gamma, g),
-      () => sigmoidOnnx(logits, targets, alpha, gamma)),
+      (onnx) => onnx.sigmoidOnnx(logits, targets, alpha, gamma)),
   ];
 }
 
@@ -70,6 +84,6 @@ export function softmaxPeers(
       ([z, y]) => softmaxFocalTf(z as tf.Tensor2D, y as tf.Tensor1D, gamma),
     )),
     ...nativePeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
-      () => softmaxOnnx(logits, targets, classes, gamma)),
+      (onnx) => onnx.softmaxOnnx(logits, targets, classes, gamma)),
   ];
 }

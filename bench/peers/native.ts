@@ -1,6 +1,6 @@
 // The peer at the limit: bench/native/focal.c, compiled at bench time with the machine's `cc` into a Node addon
 // (node_api.h only, no node-gyp) and called in the same process as the engine. Two builds: x86-64-v2 with
-// -ffast-math, whose loops call libmvec's 4-lane expf/log1pf (the width of wasm SIMD), and -march=native (what
+// -ffast-math, whose loops call libmvec's 4-lane expf/logf (the width of wasm SIMD), and -march=native (what
 // the compiler does with all of this CPU). Builds go to bench/native/build/ (git-ignored), named by a hash of the
 // source, the flags and the compiler, so an unchanged build is loaded, not recompiled. No compiler or no headers:
 // the peer is left out, with a note.
@@ -52,6 +52,15 @@ function nodeHeaders(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'node_api.h')));
 }
 
+/** What -march=native means to this compiler (GCC: 'znver3'), or undefined where it does not say. */
+function nativeArch(): string | undefined {
+  try {
+    return /^\s*-march=\s+(\S+)/m.exec(run('cc', ['-march=native', '-Q', '--help=target']))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** The distinct libmvec symbols (_ZGV…) the shared object calls, or [] where objdump is missing. */
 function vectorCalls(path: string): string[] {
   try {
@@ -87,6 +96,7 @@ export function nativeBuilds(): { builds: NativeBuild[]; notes: string[] } {
   const source = readFileSync(SOURCE);
   mkdirSync(BUILD_DIR, { recursive: true });
   const require = createRequire(import.meta.url);
+  const arch = nativeArch();
   for (const { impl, flags } of VARIANTS) {
     const hash = createHash('sha256').update(source).update(flags.join(' ')).update(compiler).update(headers)
       .digest('hex').slice(0, 12);
@@ -96,7 +106,8 @@ export function nativeBuilds(): { builds: NativeBuild[]; notes: string[] } {
       if (!existsSync(out)) run(command[0]!, command.slice(1));
       const build = { impl, flags, addon: require(out) as NativeFocal, vectorCalls: vectorCalls(out) };
       builds.push(build);
-      notes.push(`${impl}: ${compiler}, ${[...flags, ...LIBS].join(' ')}; libmvec calls in the object: ` +
+      const resolved = arch && flags.includes('-march=native') ? ` (-march=native is ${arch} here)` : '';
+      notes.push(`${impl}: ${compiler}, ${[...flags, ...LIBS].join(' ')}${resolved}; libmvec calls in the object: ` +
         `${build.vectorCalls.join(', ') || 'none found (or no objdump)'}`);
     } catch (e) {
       const why = e instanceof Error ? (e as Error & { stderr?: string }).stderr || e.message : String(e);
@@ -105,4 +116,15 @@ export function nativeBuilds(): { builds: NativeBuild[]; notes: string[] } {
   }
   cached = { builds, notes };
   return cached;
+}
+
+/** How the peers at the limit run here (or why one is missing): lines for the table's header. */
+export async function peerNotes(): Promise<string[]> {
+  let onnx: string;
+  try {
+    onnx = (await import('./onnx.js')).onnxNote;
+  } catch (e) {
+    onnx = `onnxruntime unavailable: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+  }
+  return [...nativeBuilds().notes, onnx];
 }

@@ -104,10 +104,10 @@ function session(key: string, build: () => Uint8Array): Promise<ort.InferenceSes
   return s;
 }
 
-/** What runs the peer, for the notes under the table. */
-export const onnxNote = `onnxruntime-node ${ort.env.versions.node ?? '?'}: CPU execution provider, 1 intra-op thread, ` +
-  'graph optimization \'all\', opset 17 models built by bench/peers/onnx.ts; forward only; the timed call is ' +
-  'session.run (a Promise) on Float32 tensors made before timing';
+/** What runs the peer, for the table's header. */
+export const onnxNote = `onnxruntime: onnxruntime-node ${ort.env.versions.node ?? '?'}, CPU execution provider, 1 ` +
+  'intra-op thread, graph optimization \'all\', opset 17 models built by bench/peers/onnx.ts; forward only; the ' +
+  'timed call is session.run (a Promise) on tensors made before timing';
 
 function onnxContender(key: string, build: () => Uint8Array, feeds: () => Record<string, ort.Tensor>): Contender {
   let s: ort.InferenceSession | undefined;
