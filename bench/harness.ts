@@ -40,8 +40,9 @@ export function scaled(n: number): number {
   return QUICK ? Math.max(1, Math.round(n / 100)) : n;
 }
 
-/** '1e6', '16e6', '1.6e5': how a size is named in the table. */
+/** '16', '1e6', '16e6', '1.6e5': how a size is named in the table (below 1000, the number itself). */
 export function sizeLabel(n: number): string {
+  if (n < 1000) return String(n);
   const e = Math.floor(Math.log10(n));
   const m = n / 10 ** e;
   if (Number.isInteger(m)) return `${m}e${e}`;

@@ -239,6 +239,26 @@ export function formatInPlace(results: FamilyResult[]): string {
   return lines.join('\n');
 }
 
+/** Rows of at most this many elements are per-call costs: also printed as µs per call. */
+const PER_CALL_MAX = 1000;
+
+/** One line per small size and pass: each implementation's time per call (ns/element × elements), in µs. */
+export function formatPerCall(results: FamilyResult[]): string {
+  const lines: string[] = [];
+  for (const { family, rows } of results) {
+    const small = rows.filter((r) => r.elements <= PER_CALL_MAX);
+    for (const size of [...new Set(small.map((r) => r.size))]) {
+      for (const pass of ['forward', 'forward+grad'] as const) {
+        const mine = small.filter((r) => r.size === size && r.pass === pass && r[STAT] !== undefined);
+        if (!mine.length) continue;
+        const calls = mine.map((r) => `${r.impl} ${((r[STAT]! * r.elements) / 1000).toFixed(2)}`);
+        lines.push(`${family} N = ${size} ${pass}, µs per call: ${calls.join(', ')}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
 /** The whole report as printed: machine, timing table, agreement table, copy-in, notes. */
 export function formatReport(m: Machine, results: FamilyResult[]): string {
   const notes = results.flatMap((r) => r.notes.map((n) => `- ${r.family}: ${n}`));
@@ -258,6 +278,7 @@ export function formatReport(m: Machine, results: FamilyResult[]): string {
     '',
     formatCopyIn(results),
     formatInPlace(results),
+    formatPerCall(results),
     ...(notes.length ? ['', 'Notes:', ...notes] : []),
   ].join('\n');
 }
@@ -328,6 +349,7 @@ export function formatReadme(m: Machine, results: FamilyResult[]): string {
     '',
     formatCopyIn(results).split('\n').map((l) => `- ${l}`).join('\n'),
     formatInPlace(results).split('\n').filter(Boolean).map((l) => `- ${l}`).join('\n'),
+    formatPerCall(results).split('\n').filter(Boolean).map((l) => `- ${l}`).join('\n'),
   ].join('\n');
 }
 
