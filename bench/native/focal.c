@@ -146,50 +146,64 @@ static float number(napi_env env, napi_value value) {
   return (float)d;
 }
 
+static napi_value double_value(napi_env env, double value) {
+  napi_value result;
+  napi_create_double(env, value, &result);
+  return result;
+}
+
+// Reads `count` arguments into argv; 0 (and a TypeError thrown with `usage`) when fewer were passed.
+static int arguments(napi_env env, napi_callback_info info, size_t count, napi_value *argv, const char *usage) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= count) return 1;
+  napi_throw_type_error(env, NULL, usage);
+  return 0;
+}
+
+// The gradient argument: null (no gradient: NULL, *ok set) or a Float32Array of n elements (*ok unset otherwise).
+static float *grad_argument(napi_env env, napi_value value, size_t n, int *ok) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  size_t length = 0;
+  float *grad = type == napi_null ? NULL : typed_array(env, value, napi_float32_array, &length);
+  *ok = type == napi_null || (grad && length == n);
+  return grad;
+}
+
 // sigmoidFocal(logits: Float32Array, targets: Float32Array, alpha, gamma, grad: Float32Array | null): mean loss.
 static napi_value js_sigmoid_focal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5) return fail(env, "sigmoidFocal(logits, targets, alpha, gamma, grad | null)");
-  size_t n, nt, ng = 0;
+  if (!arguments(env, info, 5, argv, "sigmoidFocal(logits, targets, alpha, gamma, grad | null)")) return NULL;
+  size_t n, nt;
+  int gradOk;
   const float *x = typed_array(env, argv[0], napi_float32_array, &n);
   const float *t = typed_array(env, argv[1], napi_float32_array, &nt);
-  napi_valuetype gradType;
-  napi_typeof(env, argv[4], &gradType);
-  float *grad = gradType == napi_null ? NULL : typed_array(env, argv[4], napi_float32_array, &ng);
-  if (!x || !t || nt != n || (gradType != napi_null && (!grad || ng != n))) {
+  float *grad = grad_argument(env, argv[4], n, &gradOk);
+  if (!x || !t || nt != n || !gradOk) {
     return fail(env, "sigmoidFocal: Float32Array logits, targets and grad (or null) of one length");
   }
-  napi_value result;
-  napi_create_double(env, sigmoid_focal(x, t, grad, n, number(env, argv[2]), number(env, argv[3])), &result);
-  return result;
+  return double_value(env, sigmoid_focal(x, t, grad, n, number(env, argv[2]), number(env, argv[3])));
 }
 
 // softmaxFocal(logits: Float32Array, targets: Int32Array, classes, alpha (< 0: none), gamma, grad | null): mean loss.
 static napi_value js_softmax_focal(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 6) return fail(env, "softmaxFocal(logits, targets, classes, alpha, gamma, grad | null)");
-  size_t n, rows, ng = 0;
+  if (!arguments(env, info, 6, argv, "softmaxFocal(logits, targets, classes, alpha, gamma, grad | null)")) return NULL;
+  size_t n, rows;
+  int gradOk;
+  uint32_t classes = 0;
   const float *z = typed_array(env, argv[0], napi_float32_array, &n);
   const int32_t *y = typed_array(env, argv[1], napi_int32_array, &rows);
-  uint32_t classes = 0;
   napi_get_value_uint32(env, argv[2], &classes);
-  napi_valuetype gradType;
-  napi_typeof(env, argv[5], &gradType);
-  float *grad = gradType == napi_null ? NULL : typed_array(env, argv[5], napi_float32_array, &ng);
-  if (!z || !y || classes == 0 || (size_t)classes * rows != n || (gradType != napi_null && (!grad || ng != n))) {
+  float *grad = grad_argument(env, argv[5], n, &gradOk);
+  if (!z || !y || classes == 0 || (size_t)classes * rows != n || !gradOk) {
     return fail(env, "softmaxFocal: Float32Array logits (rows x classes), Int32Array targets, grad (or null)");
   }
   for (size_t i = 0; i < rows; i++) {
     if (y[i] != IGNORE_INDEX && (y[i] < 0 || (uint32_t)y[i] >= classes)) return fail(env, "softmaxFocal: class out of range");
   }
-  napi_value result;
-  const double loss = softmax_focal(z, y, grad, rows, classes, number(env, argv[3]), number(env, argv[4]));
-  napi_create_double(env, loss, &result);
-  return result;
+  return double_value(env, softmax_focal(z, y, grad, rows, classes, number(env, argv[3]), number(env, argv[4])));
 }
 
 static napi_value init(napi_env env, napi_value exports) {
