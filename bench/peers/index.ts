@@ -32,14 +32,13 @@ function onnxContender(make: (onnx: OnnxPeers) => Contender): Contender {
   };
 }
 
-/** The peers at the limit: the native C builds, and onnxruntime for the forward pass. */
-function nativePeers(
+/** The peers at the limit: the native C builds (gradient into the plain loop's reused array), and onnxruntime
+ * for the forward pass. */
+function limitPeers(
   pass: Pass, grad: Float32Array | undefined, call: (addon: NativeFocal, grad: Float32Array | null) => number,
   onnx: (peers: OnnxPeers) => Contender,
 ): Contender[] {
-  // Its own gradient array: the plain loop's `grad` is the reference's copy only until the next contender writes.
-  const nativeGrad = grad ? new Float32Array(grad.length) : undefined;
-  return [...nativeContenders(call, nativeGrad), ...(pass === 'forward' ? [onnxContender(onnx)] : [])];
+  return [...nativeContenders(call, grad), ...(pass === 'forward' ? [onnxContender(onnx)] : [])];
 }
 
 /** Sigmoid focal loss peers, 'mean' reduction; the plain loop writes its gradient into one reused array. */
@@ -60,7 +59,7 @@ export function sigmoidPeers(
       () => [tf.tensor1d(logits), tf.tensor1d(targets)],
       ([x, t]) => sigmoidFocalTf(x!, t!, alpha, gamma),
     )),
-    ...nativePeers(pass, grad, (addon, g) => addon.sigmoidFocal(logits, targets, alpha, gamma, g),
+    ...limitPeers(pass, grad, (addon, g) => addon.sigmoidFocal(logits, targets, alpha, gamma, g),
       (onnx) => onnx.sigmoidOnnx(logits, targets, alpha, gamma)),
   ];
 }
@@ -83,7 +82,7 @@ export function softmaxPeers(
       () => [tf.tensor2d(logits, [targets.length, classes]), tf.tensor1d(targets, 'int32')],
       ([z, y]) => softmaxFocalTf(z as tf.Tensor2D, y as tf.Tensor1D, gamma),
     )),
-    ...nativePeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
+    ...limitPeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
       (onnx) => onnx.softmaxOnnx(logits, targets, classes, gamma)),
   ];
 }
