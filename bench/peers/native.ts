@@ -6,7 +6,7 @@
 // the peer is left out, with a note.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,7 @@ const VARIANTS: Array<{ impl: Impl; flags: string[] }> = [
   { impl: 'C x86-64-v2', flags: ['-O3', '-march=x86-64-v2', '-ffast-math'] },
   { impl: 'C native', flags: ['-O3', '-march=native', '-ffast-math'] },
 ];
-/** Linked after the source: libmvec supplies the vector expf/log1pf/powf that -ffast-math lets GCC call. */
+/** Linked after the source: libmvec supplies the vector expf/logf/powf that -ffast-math lets GCC call. */
 const LIBS = ['-lmvec', '-lm'];
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -52,12 +52,16 @@ function nodeHeaders(): string | undefined {
   return candidates.find((dir) => existsSync(join(dir, 'node_api.h')));
 }
 
-/** What -march=native means to this compiler (GCC: 'znver3'), or undefined where it does not say. */
-function nativeArch(): string | undefined {
+/**
+ * What -march=native turns on for this compiler on this CPU (GCC's -Q --help=target: the arch name and every ISA
+ * flag), '' where the compiler does not say. Part of the build hash, so a build folder carried to another CPU is
+ * rebuilt, not loaded.
+ */
+function nativeTarget(): string {
   try {
-    return /^\s*-march=\s+(\S+)/m.exec(run('cc', ['-march=native', '-Q', '--help=target']))?.[1];
+    return run('cc', ['-march=native', '-Q', '--help=target']);
   } catch {
-    return undefined;
+    return '';
   }
 }
 
@@ -96,14 +100,22 @@ export function nativeBuilds(): { builds: NativeBuild[]; notes: string[] } {
   const source = readFileSync(SOURCE);
   mkdirSync(BUILD_DIR, { recursive: true });
   const require = createRequire(import.meta.url);
-  const arch = nativeArch();
+  const target = nativeTarget();
+  const arch = /^\s*-march=\s+(\S+)/m.exec(target)?.[1];
   for (const { impl, flags } of VARIANTS) {
     const hash = createHash('sha256').update(source).update(flags.join(' ')).update(compiler).update(headers)
-      .digest('hex').slice(0, 12);
-    const out = join(BUILD_DIR, `focal-${flags[1]!.replace('-march=', '')}-${hash}.node`);
+      .update(flags.includes('-march=native') ? target : '').digest('hex').slice(0, 12);
+    const prefix = `focal-${flags[1]!.replace('-march=', '')}-`;
+    const out = join(BUILD_DIR, `${prefix}${hash}.node`);
     const command = ['cc', '-shared', '-fPIC', ...flags, `-I${headers}`, '-o', out, SOURCE, ...LIBS];
     try {
-      if (!existsSync(out)) run(command[0]!, command.slice(1));
+      if (!existsSync(out)) {
+        run(command[0]!, command.slice(1));
+        // Earlier builds of this variant (another source or compiler) are stale: one file per variant stays.
+        for (const old of readdirSync(BUILD_DIR)) {
+          if (old.startsWith(prefix) && join(BUILD_DIR, old) !== out) rmSync(join(BUILD_DIR, old));
+        }
+      }
       const build = { impl, flags, addon: require(out) as NativeFocal, vectorCalls: vectorCalls(out) };
       builds.push(build);
       const resolved = arch && flags.includes('-march=native') ? ` (-march=native is ${arch} here)` : '';
