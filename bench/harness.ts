@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/core/abi.js';
 import { createFocal, type Focal } from '../src/index.js';
+import { peerNotes } from './peers/native.js';
 import {
   formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type Pass, type Row,
 } from './table.js';
@@ -39,8 +40,9 @@ export function scaled(n: number): number {
   return QUICK ? Math.max(1, Math.round(n / 100)) : n;
 }
 
-/** '1e6', '16e6', '1.6e5': how a size is named in the table. */
+/** '16', '1e6', '16e6', '1.6e5': how a size is named in the table (below 1000, the number itself). */
 export function sizeLabel(n: number): string {
+  if (n < 1000) return String(n);
   const e = Math.floor(Math.log10(n));
   const m = n / 10 ** e;
   if (Number.isInteger(m)) return `${m}e${e}`;
@@ -86,8 +88,9 @@ export interface Contender {
   impl: Impl;
   /** Before the check (switch the tfjs backend, make tensors). A throw is reported in the row. */
   setup?: () => Promise<void> | void;
-  /** One call whose output is compared with the engine's (tfjs: the gradient is read back here). */
-  check: () => Output;
+  /** One call whose output is compared with the engine's (tfjs: the gradient is read back here; onnxruntime:
+   * a Promise, as its session.run). */
+  check: () => Output | Promise<Output>;
   /** The timed call; default `check`. tfjs leaves the gradient as a tensor here (see peers/tfjs.ts). */
   timed?: () => unknown;
   teardown?: () => void;
@@ -191,7 +194,7 @@ export async function runCase(c: Case, contenders: Contender[]): Promise<Row[]> 
     try {
       await contender.setup?.();
       const started = performance.now();
-      const out = contender.check();
+      const out = await contender.check();
       const checkMs = performance.now() - started;
       if (contender === contenders[0]) {
         // The engine may write into a caller-owned gradOut it reuses: keep a copy as the reference.
@@ -256,6 +259,7 @@ export function normal(random: () => number): number {
 export async function runAlone(moduleUrl: string, run: () => Promise<FamilyResult>): Promise<void> {
   if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
   const m = machine(QUICK);
+  m.peers = await peerNotes();
   const result = await run();
   m.loadEnd = os.loadavg()[0]!;
   console.log(formatReport(m, [result]));

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { QUICK } from './harness.js';
+import { peerNotes } from './peers/native.js';
 import {
   formatReadme, formatReport, formatTargets, machine, updateReadme, writeResults, type FamilyResult, type Target,
 } from './table.js';
@@ -66,6 +67,7 @@ async function parent(args: string[]): Promise<void> {
   const requested = args.filter((a) => !a.startsWith('--'));
   const families = requested.length ? requested : FAMILIES.filter((f) => existsSync(suiteUrl(f)));
   const m = machine(QUICK);
+  m.peers = await peerNotes(); // compiles the native peer once, before the suites load it
   process.stderr.write(`bench: ${families.join(', ')}${QUICK ? ' (BENCH_QUICK=1)' : ''}; ` +
     `load average ${m.loadStart.toFixed(2)}\n`);
   const results: FamilyResult[] = [];

@@ -1,5 +1,6 @@
-// Sigmoid focal loss: the engine (SIMD and scalar builds) beside the plain TypeScript loop and tfjs (cpu, wasm),
-// at N = 1e4, 1e6, 16e6, forward ('mean') and forward+gradient, torchvision defaults (alpha 0.25, gamma 2).
+// Sigmoid focal loss: the engine (SIMD and scalar builds) beside the plain TypeScript loop, tfjs (cpu, wasm), the
+// native C builds and onnxruntime (forward), at N = 1e4, 1e6, 16e6, forward ('mean') and forward+gradient,
+// torchvision defaults (alpha 0.25, gamma 2); and the cost of one small call, N = 1, 16, 100, 1e3 (no tfjs).
 // `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
 import type { Focal } from '../src/index.js';
 import {
@@ -10,7 +11,9 @@ import { wasmFeaturesNote } from './peers/tfjs.js';
 import type { CopyIn, FamilyResult, InPlace, Pass, Row } from './table.js';
 
 const FAMILY = 'sigmoid';
-const SIZES = [1e4, 1e6, 16e6].map(scaled);
+/** Per-call sizes, the same in a quick run: what one call costs where its fixed overhead dominates. */
+const PER_CALL = [1, 16, 100, 1e3];
+const SIZES = [...new Set([...PER_CALL, ...[1e4, 1e6, 16e6].map(scaled)])];
 const ALPHA = 0.25;
 const GAMMA = 2;
 /**
@@ -58,7 +61,9 @@ export async function run(): Promise<FamilyResult> {
           () => fl.sigmoidFocalLossWithGrad(logits, targets, options),
         );
       });
-      contenders.push(...sigmoidPeers(logits, targets, { alpha: ALPHA, gamma: GAMMA }, pass));
+      const peers = sigmoidPeers(logits, targets, { alpha: ALPHA, gamma: GAMMA }, pass);
+      // tfjs at a handful of elements times its op dispatch, not a loss: the per-call rows leave it out.
+      contenders.push(...(PER_CALL.includes(n) ? peers.filter((p) => !p.impl.startsWith('tfjs')) : peers));
       rows.push(...await runCase({ family: FAMILY, size, elements: n, pass, tolerance: TOLERANCE }, contenders));
       inPlace.push(await measureInPlace(engines[0]!.fl, logits, targets, size, pass));
     }

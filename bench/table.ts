@@ -1,10 +1,13 @@
 // The one table every suite feeds: rows of (family, size, pass, implementation) with median ns/element, the
 // engine's ratio to each peer, each peer's agreement with the engine, and the copy-in share. Printed as a
 // Markdown table (so docs/performance.md can take it as is) and written as JSON to bench/results/ (git-ignored).
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-export const IMPLS = ['engine SIMD', 'engine scalar', 'plain TS', 'tfjs-cpu', 'tfjs-wasm'] as const;
+export const IMPLS = [
+  'engine SIMD', 'engine scalar', 'plain TS', 'tfjs-cpu', 'tfjs-wasm', 'C x86-64-v2', 'C native', 'onnxruntime',
+] as const;
 export type Impl = (typeof IMPLS)[number];
 export type Pass = 'forward' | 'forward+grad';
 
@@ -70,6 +73,7 @@ export interface FamilyResult {
 }
 
 export interface Machine {
+  /** lscpu's 'Model name' (os.cpus()' model where there is no lscpu). */
   cpu: string;
   cores: number;
   memoryGiB: number;
@@ -81,12 +85,24 @@ export interface Machine {
   loadEnd?: number;
   date: string;
   quick: boolean;
+  /** How the peers at the limit were built or why one is missing (native C flags, onnxruntime version). */
+  peers?: string[];
+}
+
+/** lscpu's 'Model name', or undefined where lscpu is missing (macOS, Windows). */
+function lscpuModel(): string | undefined {
+  try {
+    const out = execFileSync('lscpu', { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
+    return /^Model name:\s*(.+)$/m.exec(out)?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 export function machine(quick: boolean): Machine {
   const cpus = os.cpus();
   return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cpu: lscpuModel() ?? cpus[0]?.model.trim() ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
@@ -223,11 +239,32 @@ export function formatInPlace(results: FamilyResult[]): string {
   return lines.join('\n');
 }
 
+/** Rows of at most this many elements are per-call costs: also printed as µs per call. */
+const PER_CALL_MAX = 1000;
+
+/** One line per small size and pass: each implementation's time per call (ns/element × elements), in µs. */
+export function formatPerCall(results: FamilyResult[]): string {
+  const lines: string[] = [];
+  for (const { family, rows } of results) {
+    const small = rows.filter((r) => r.elements <= PER_CALL_MAX);
+    for (const size of [...new Set(small.map((r) => r.size))]) {
+      for (const pass of ['forward', 'forward+grad'] as const) {
+        const mine = small.filter((r) => r.size === size && r.pass === pass && r[STAT] !== undefined);
+        if (!mine.length) continue;
+        const calls = mine.map((r) => `${r.impl} ${((r[STAT]! * r.elements) / 1000).toFixed(2)}`);
+        lines.push(`${family} N = ${size} ${pass}, µs per call: ${calls.join(', ')}`);
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
 /** The whole report as printed: machine, timing table, agreement table, copy-in, notes. */
 export function formatReport(m: Machine, results: FamilyResult[]): string {
   const notes = results.flatMap((r) => r.notes.map((n) => `- ${r.family}: ${n}`));
   return [
     `Machine: ${describeMachine(m)}`,
+    ...(m.peers ?? []).map((p) => `- ${p}`),
     '',
     `${STAT_LABEL} per element (softmax: per logit, N×C); "SIMD vs X" = X time / engine SIMD time ` +
       '(higher: engine faster).',
@@ -241,6 +278,7 @@ export function formatReport(m: Machine, results: FamilyResult[]): string {
     '',
     formatCopyIn(results),
     formatInPlace(results),
+    formatPerCall(results),
     ...(notes.length ? ['', 'Notes:', ...notes] : []),
   ].join('\n');
 }
@@ -297,6 +335,7 @@ export function formatReadme(m: Machine, results: FamilyResult[]): string {
     .map((row) => `${row.family} ${row.size} ${row.pass} ${row.impl}: ${row.skipped}`);
   return [
     `Measured by \`npm run bench -- --readme\` on ${describeMachine(m)}.`,
+    ...(m.peers?.length ? ['', ...m.peers.map((p) => `- ${p}`), ''] : []),
     `${STAT_LABEL} per element (softmax: per logit); "SIMD vs X" = X time / engine SIMD time.`,
     '',
     formatTable(results),
@@ -310,6 +349,7 @@ export function formatReadme(m: Machine, results: FamilyResult[]): string {
     '',
     formatCopyIn(results).split('\n').map((l) => `- ${l}`).join('\n'),
     formatInPlace(results).split('\n').filter(Boolean).map((l) => `- ${l}`).join('\n'),
+    formatPerCall(results).split('\n').filter(Boolean).map((l) => `- ${l}`).join('\n'),
   ].join('\n');
 }
 

@@ -1,11 +1,45 @@
-// The peers of each family as harness contenders, in table order: plain TS, tfjs-cpu, tfjs-wasm. A family suite
-// puts its engine contenders (SIMD first: the reference) before these and hands the lot to runCase.
-import type { Contender } from '../harness.js';
+// The peers of each family as harness contenders, in table order: plain TS, tfjs-cpu, tfjs-wasm, the C builds,
+// onnxruntime (forward only). A family suite puts its engine contenders (SIMD first: the reference) before these
+// and hands the lot to runCase.
+import type { Contender, Output } from '../harness.js';
 import type { Pass } from '../table.js';
+import { nativeBuilds, type NativeFocal } from './native.js';
 import { sigmoidFocalPlain, sigmoidFocalPlainWithGrad, softmaxFocalPlain, softmaxFocalPlainWithGrad } from './plain.js';
 import { sigmoidFocalTf, softmaxFocalTf, tf, tfContender, type TfBackend } from './tfjs.js';
 
 const BACKENDS: TfBackend[] = ['cpu', 'wasm'];
+
+/** One contender per native C build (none where bench/peers/native.ts found no compiler), gradient into `grad`. */
+function nativeContenders(call: (addon: NativeFocal, grad: Float32Array | null) => number, grad?: Float32Array): Contender[] {
+  return nativeBuilds().builds.map(({ impl, addon }) => ({
+    impl,
+    check: (): Output => (grad ? { loss: call(addon, grad), grad } : { loss: call(addon, null) }),
+  }));
+}
+
+type OnnxPeers = typeof import('./onnx.js');
+
+/** onnxruntime-node loaded on first use: where its binary cannot load, its rows say why and the run goes on. */
+function onnxContender(make: (onnx: OnnxPeers) => Contender): Contender {
+  let inner: Contender | undefined;
+  return {
+    impl: 'onnxruntime',
+    async setup() {
+      inner = make(await import('./onnx.js'));
+      await inner.setup?.();
+    },
+    check: () => inner!.check(),
+  };
+}
+
+/** The peers at the limit: the native C builds (gradient into the plain loop's reused array), and onnxruntime
+ * for the forward pass. */
+function limitPeers(
+  pass: Pass, grad: Float32Array | undefined, call: (addon: NativeFocal, grad: Float32Array | null) => number,
+  onnx: (peers: OnnxPeers) => Contender,
+): Contender[] {
+  return [...nativeContenders(call, grad), ...(pass === 'forward' ? [onnxContender(onnx)] : [])];
+}
 
 /** Sigmoid focal loss peers, 'mean' reduction; the plain loop writes its gradient into one reused array. */
 export function sigmoidPeers(
@@ -25,6 +59,8 @@ export function sigmoidPeers(
       () => [tf.tensor1d(logits), tf.tensor1d(targets)],
       ([x, t]) => sigmoidFocalTf(x!, t!, alpha, gamma),
     )),
+    ...limitPeers(pass, grad, (addon, g) => addon.sigmoidFocal(logits, targets, alpha, gamma, g),
+      (onnx) => onnx.sigmoidOnnx(logits, targets, alpha, gamma)),
   ];
 }
 
@@ -46,5 +82,7 @@ export function softmaxPeers(
       () => [tf.tensor2d(logits, [targets.length, classes]), tf.tensor1d(targets, 'int32')],
       ([z, y]) => softmaxFocalTf(z as tf.Tensor2D, y as tf.Tensor1D, gamma),
     )),
+    ...limitPeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
+      (onnx) => onnx.softmaxOnnx(logits, targets, classes, gamma)),
   ];
 }
