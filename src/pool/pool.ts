@@ -56,10 +56,10 @@ interface Pending {
  * A pool of focal-loss engines on worker threads, from createFocalPool. Its methods take the arguments of the
  * matching Focal methods, throw (reject with) the same errors, and resolve to the same results bit for bit.
  * Every loss is split: inputs longer than one chunk (16384 elements; softmax: one block of rows) are divided
- * between the workers, in up to 4 parts per worker. Float32Arrays backed by a SharedArrayBuffer are read in place;
- * other inputs are copied into the pool's shared buffers (kept between calls; they grow to the largest call) part by
- * part, each part starting on its worker as soon as it is in, and ordinary `out` / `gradOut` arrays are filled part
- * by part as the parts finish. Without `out` / `gradOut`, per-element losses and gradients come back in
+ * between the workers, in parts of 16 chunks (or sum blocks) handed to whichever worker is free. Float32Arrays backed
+ * by a SharedArrayBuffer are read in place; other inputs are copied into the pool's shared buffers (kept between
+ * calls; they grow to the largest call) a few parts ahead of the workers, and ordinary `out` / `gradOut` arrays are
+ * filled part by part as the parts finish. Without `out` / `gradOut`, per-element losses and gradients come back in
  * Float32Arrays backed by a SharedArrayBuffer; with ones that are, the workers write into them directly.
  * Calls may overlap; each call's work queues behind the calls before it on every worker.
  */
@@ -297,46 +297,52 @@ export class FocalPool {
   }
 
   /**
-   * Contiguous ranges of whole units (chunks, blocks), as even as units allow; part p goes to worker p mod threads.
-   * Up to PARTS_PER_THREAD parts per worker, so that the first parts start while later ones are still copied in
-   * and the outputs of the first are copied out while later ones run; at least MIN_UNITS_PER_PART units each, so a
-   * part's message round trip stays small beside its work.
+   * Contiguous ranges of whole units (chunks, sum blocks), as even as units allow: about UNITS_PER_PART units each
+   * (at least one part per worker while there are units), so that a part's inputs are still in the shared cache
+   * when its worker reads them, and its outputs when they are copied out.
    */
   #parts(units: number): [number, number][] {
-    const threads = this.#threads.length;
-    const parts = Math.min(units, Math.max(threads, Math.min(threads * PARTS_PER_THREAD, Math.floor(units / MIN_UNITS_PER_PART))));
+    const parts = Math.max(Math.min(units, this.#threads.length), Math.ceil(units / UNITS_PER_PART));
     return Array.from({ length: parts }, (_, p) => [Math.floor((p * units) / parts), Math.floor(((p + 1) * units) / parts)]);
   }
 
   /**
-   * Runs the parts of a pass: for each part in order, `stage` copies its inputs into shared memory (false: a plain
-   * array held an entry the workers cannot take) and its request is posted at once; `unstage` copies a part's
-   * outputs out as its reply arrives. Resolves when every posted part has settled (no worker still writes into the
-   * outputs): to the replies in part order, or undefined when a part could not be staged.
+   * Runs the parts of a pass, IN_FLIGHT per worker at a time: a part is staged (`stage` copies its inputs into shared
+   * memory; false: a plain array held an entry the workers cannot take) and posted when a worker has room, and its
+   * outputs copied out (`unstage`) as its reply arrives, so the copies on this thread overlap the workers' work and
+   * stay a few parts ahead of it. Which worker runs a part does not change its result (each returns its units' sums,
+   * added in unit order). Resolves when every posted part has settled (no worker still writes into the outputs): to
+   * the replies in part order, or undefined when a part could not be staged.
    */
   async #pipeline<R>(
     parts: readonly [number, number][], stage: (first: number, last: number) => boolean,
     request: (first: number, last: number) => DistributiveOmit<WorkerRequest, 'id'>, unstage: (first: number, last: number) => void,
   ): Promise<R[] | undefined> {
-    const sent: Promise<R>[] = [];
+    const replies: R[] = [];
+    let next = 0;
     let staged = true;
-    for (let p = 0; p < parts.length; p++) {
-      const [first, last] = parts[p]!;
-      if (!stage(first, last)) {
-        staged = false;
-        break;
-      }
-      sent.push(this.#send(this.#threads[p % this.#threads.length]!, request(first, last)).then((reply) => {
+    let failure: { error: unknown } | undefined;
+    const lane = async (thread: Thread): Promise<void> => {
+      while (staged && failure === undefined && next < parts.length) {
+        const p = next++;
+        const [first, last] = parts[p]!;
+        if (!stage(first, last)) {
+          staged = false;
+          return;
+        }
+        try {
+          replies[p] = (await this.#send(thread, request(first, last))) as R;
+        } catch (error) {
+          failure ??= { error };
+          return;
+        }
         unstage(first, last);
-        return reply as R;
-      }));
-    }
-    const settled = await Promise.allSettled(sent);
-    if (!staged) return undefined;
-    return settled.map((part) => {
-      if (part.status === 'rejected') throw part.reason;
-      return part.value;
-    });
+      }
+    };
+    const threads = this.#threads;
+    await Promise.all(Array.from({ length: threads.length * IN_FLIGHT }, (_, k) => lane(threads[k % threads.length]!)));
+    if (failure) throw failure.error;
+    return staged ? replies : undefined;
   }
 
   /** A set of shared buffers for one call (a call in flight keeps its own; concurrent calls get another set). */
@@ -495,9 +501,12 @@ export class FocalPool {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-/** Parts per worker at most, and units (chunks, sum blocks) per part at least (see FocalPool #parts). */
-const PARTS_PER_THREAD = 4;
-const MIN_UNITS_PER_PART = 8;
+/**
+ * Units (chunks, sum blocks: ~16384 values each) per part, and parts queued per worker at once (see FocalPool
+ * #parts and #pipeline): 16 units are ~1 MB per stream, so the parts in flight stay within a shared L3 cache.
+ */
+const UNITS_PER_PART = 16;
+const IN_FLIGHT = 2;
 /** SharedStaging slots of the outputs and class indices (the inputs take slots 0, 1, ...). */
 const OUT_SLOT = 16;
 const GRAD_SLOT = 17;
