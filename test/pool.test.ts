@@ -299,6 +299,48 @@ describe('pool plumbing', () => {
     expectSame(await pool.sigmoidFocalLoss(x, t), fl.sigmoidFocalLoss(x, t), 'after the errors');
   });
 
+  test('without shared WebAssembly memory the workers stage from shared buffers: the same bits', async () => {
+    // Ordinary arrays are placed in the workers' memories where shared wasm memory exists (as in Node); a runtime
+    // without it gets the other path. Made to look like one here: createFocalPool probes for it once.
+    const Memory = WebAssembly.Memory;
+    const refusing = function (this: unknown, descriptor: WebAssembly.MemoryDescriptor) {
+      if (descriptor.shared) throw new TypeError('no shared memory here');
+      return new Memory(descriptor);
+    } as unknown as typeof WebAssembly.Memory;
+    WebAssembly.Memory = refusing;
+    let staged: FocalPool;
+    try {
+      staged = await createFocalPool({ threads: 2 });
+    } finally {
+      WebAssembly.Memory = Memory;
+    }
+    const labels = Int32Array.from({ length: 3000 }, (_, i) => i % 7);
+    const logits = x.subarray(0, 3000 * 7);
+    const gradOut = new Float32Array(n);
+    expectSame(await staged.sigmoidFocalLossWithGrad(x, soft, { gradOut }), fl.sigmoidFocalLossWithGrad(x, soft), 'sigmoid');
+    expectSame(await staged.softmaxFocalLossWithGrad(logits, labels), fl.softmaxFocalLossWithGrad(logits, labels), 'softmax');
+    expectSame(await staged.sigmoidFocalLoss(x, t, { reduction: 'none', out: new Float32Array(n) }), fl.sigmoidFocalLoss(x, t, { reduction: 'none' }), 'none');
+    await staged.terminate();
+  });
+
+  test('ordinary arrays of a call are placed in the workers\' memories: a later, smaller call and concurrent calls', async () => {
+    // A large call grows the workers' memories; a smaller one reuses them (stale contents beyond its length);
+    // concurrent placed calls take turns (they share the place), each with its own answer.
+    const big = 2_000_000;
+    const { x: xb, t: tb } = inputs(big, 11);
+    expectSame(await pool.sigmoidFocalLossWithGrad(xb, tb, { gradOut: new Float32Array(big) }), fl.sigmoidFocalLossWithGrad(xb, tb), 'big');
+    const small = xb.subarray(0, 3 * CHUNK + 1);
+    const smallT = tb.subarray(0, 3 * CHUNK + 1);
+    const [a, b, c] = await Promise.all([
+      pool.sigmoidFocalLossWithGrad(small, smallT, { gradOut: new Float32Array(small.length) }),
+      pool.sigmoidFocalLoss(xb, tb, { reduction: 'none', out: new Float32Array(big) }),
+      pool.softmaxFocalLossWithGrad(xb.subarray(0, 10 * 20000), Int32Array.from({ length: 20000 }, (_, i) => i % 10)),
+    ]);
+    expectSame(a, fl.sigmoidFocalLossWithGrad(small, smallT), 'small');
+    expectSame(b, fl.sigmoidFocalLoss(xb, tb, { reduction: 'none' }), 'none');
+    expectSame(c, fl.softmaxFocalLossWithGrad(xb.subarray(0, 10 * 20000), Int32Array.from({ length: 20000 }, (_, i) => i % 10)), 'softmax');
+  });
+
   test('options of createFocalPool: the errors of createFocal, plus threads', async () => {
     expect(await failure(() => createFocalPool({ simd: 'yes' as never }))).toBe(await failure(() => createFocal({ simd: 'yes' as never })));
     expect(await failure(() => createFocalPool('two' as never))).toBe(await failure(() => createFocal('two' as never)));

@@ -22,6 +22,12 @@ const SMALL_COPY = 16;
 /** Staging slots `alloc` keeps room for after its views: more than any call stages for rows up to a chunk wide. */
 const ALLOC_SLOTS = 10;
 
+/**
+ * Where a pool worker's memory holds the arrays the pool copies in (see src/pool/pool.ts): 256 MiB up, far above
+ * any staging (a memory grows to it without touching the pages in between, so they cost address space only).
+ */
+export const POOL_DATA_BASE = 256 * 1024 * 1024;
+
 /** Floats per staging slot for `elements`: at least one chunk, a multiple of 16. */
 function slotWidth(elements: number): number {
   return Math.max(CHUNK, Math.ceil(elements / 16) * 16);
@@ -60,11 +66,17 @@ export class Arena {
   private readonly allocEnds = new Set<number>();
   /** What the engine is doing now, or undefined when idle (one call at a time: see `enter`). */
   private activity: string | undefined;
+  /**
+   * A pool worker's memory (shared with the pool's thread, which copies a call's arrays in at DATA_BASE and up):
+   * views from there are read and written in place like views from `alloc`, and staging stays below it.
+   */
+  private readonly pooled: boolean;
   /** The last layout `stage` made, given again while its count, width and start are the same (most calls). */
   private staged: Staging & { first: number } = { slots: [], elements: 0, first: -1 };
 
-  constructor(memory: WasmMemory, heapBase: number) {
+  constructor(memory: WasmMemory, heapBase: number, pooled = false) {
     this.memory = memory;
+    this.pooled = pooled;
     this.base = Math.ceil(heapBase / LANES_BYTES) * LANES_BYTES;
     this.acc = this.base;
     this.focalAcc = this.acc + LANES_BYTES;
@@ -145,6 +157,9 @@ export class Arena {
     // The same layout as the last call (it fitted then, and memory never shrinks): no array made per call.
     if (staged.first === first && staged.elements === width && staged.slots.length === count) return staged;
     const end = first + count * width * 4;
+    if (this.pooled && end > POOL_DATA_BASE) {
+      throw new RangeError(`${what()}: needs ${end - this.base} bytes of staging, more than a pool worker keeps (${POOL_DATA_BASE - this.base})`);
+    }
     if (end > this.buffer.byteLength) {
       if (this.viewsLive) {
         throw new RangeError(
@@ -206,14 +221,25 @@ export class Arena {
   owns(values: unknown): values is Float32Array {
     // No live views (most calls): nothing to compare. A typed array's byteOffset and buffer are not free reads in
     // V8 (tens of ns each, on every call), so they come last.
-    if (this.allocTop === this.base + HEADER_BYTES) return false;
-    return values instanceof Float32Array && values.byteOffset >= this.base + HEADER_BYTES &&
-      values.byteOffset + values.byteLength <= this.allocTop && values.buffer === this.buffer;
+    if (this.allocTop === this.base + HEADER_BYTES && !this.pooled) return false;
+    if (!(values instanceof Float32Array)) return false;
+    const start = values.byteOffset;
+    const inViews = start >= this.base + HEADER_BYTES && start + values.byteLength <= this.allocTop;
+    return (inViews || (this.pooled && start >= POOL_DATA_BASE)) && values.buffer === this.buffer;
   }
 
   /** An `alloc` view with its padding after it: the row kernels may touch ROW_SLACK floats past its end. */
   ownsPadded(values: unknown): values is Float32Array {
-    return this.owns(values) && this.allocEnds.has(values.byteOffset + values.byteLength);
+    // The pool lays out every array it copies in with ROW_SLACK floats after it.
+    return this.owns(values) && (this.allocEnds.has(values.byteOffset + values.byteLength) || values.byteOffset >= POOL_DATA_BASE);
+  }
+
+  /**
+   * A pool worker's memory is grown by the pool's thread too, and a shared memory's buffer is not detached by a
+   * grow (views keep their old length): the views are rebuilt when the memory has grown since they were made.
+   */
+  refresh(): void {
+    if (this.memory.buffer.byteLength !== this.memoryBuffer.byteLength) this.refreshViews();
   }
 
   /** Whether `count` slots of `elements` fit in the memory as it is (a stage that needs no grow). */

@@ -67,6 +67,16 @@ export function instantiateEngine(module: WasmModule, simd: boolean): Engine {
   return engineOf(new WebAssembly.Instance(module as WebAssembly.Module, {}), module, simd);
 }
 
+/**
+ * A pool worker's engine: a build rewritten to import its memory (src/pool/shared-module.ts) on a shared memory
+ * the pool also holds, so the pool copies arrays straight into it (see Arena's `pooled`).
+ */
+export function instantiatePooledEngine(module: WasmModule, simd: boolean, memory: WasmMemory): Engine {
+  const instance = new WebAssembly.Instance(module as WebAssembly.Module, { env: { memory: memory as WebAssembly.Memory } });
+  const kernels = instance.exports as unknown as Kernels;
+  return { kernels, arena: new Arena(kernels.memory, kernels.heapBase(), true), simd, module };
+}
+
 /** The same, asynchronously: browser main threads may refuse a synchronous instantiation of a large module. */
 export async function instantiateEngineAsync(module: WasmModule, simd: boolean): Promise<Engine> {
   return engineOf(await WebAssembly.instantiate(module as WebAssembly.Module, {}), module, simd);

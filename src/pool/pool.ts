@@ -7,9 +7,10 @@ import {
   chunkCount, finish, firstPass, passError, reductionOf, runElementwise, secondPass, totalOf, type ElementwiseCall,
   type ElementwisePlan, type LossResult, type Outputs, type Pass, type PassResult, type PassTotals,
 } from '../core/elementwise.js';
-import { CHUNK } from '../core/abi.js';
+import { CHUNK, ROW_SLACK } from '../core/abi.js';
+import { POOL_DATA_BASE } from '../core/arena.js';
 import { buildBytes, loadEngine, type Engine } from '../core/engine.js';
-import type { EngineOptions } from '../core/public-types.js';
+import type { EngineOptions, WasmMemory } from '../core/public-types.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalGradOptions, BinaryFocalOptions } from '../families/binary.js';
@@ -25,12 +26,12 @@ import type {
   PolyFocalGradOptions, PolyFocalOptions, QualityFocalGradOptions, QualityFocalOptions, SigmoidFocalStarGradOptions,
   SigmoidFocalStarOptions, VarifocalGradOptions, VarifocalOptions,
 } from '../families/variants.js';
-import type { Readable } from '../core/arena.js';
 import { show, type Floats } from '../options/checks.js';
 import type { PerElement, Reduced, WithGrad } from '../options/results.js';
 import { poolWorkerSource } from '../wasm/pool-worker.js';
 import { copyFloats, copyLabels, isShared, isSharedFloats, SharedStaging } from './staging.js';
-import type { WorkerReply, WorkerRequest } from './worker.js';
+import { SHARED_MAX_PAGES, sharedMemoryModule } from './shared-module.js';
+import type { Placed, WorkerReply, WorkerRequest } from './worker.js';
 
 /** Options of createFocalPool. */
 export interface FocalPoolOptions extends EngineOptions {
@@ -70,6 +71,10 @@ export class FocalPool {
   readonly simd: boolean;
   readonly #threads: Thread[];
   readonly #pending = new Map<number, Pending>();
+  /** Each worker's memory, shared with this thread (see #layout), where the runtime has shared WebAssembly memory. */
+  readonly #memories: WasmMemory[] | undefined;
+  /** The last placed call (see #serialize). */
+  #placedTail: Promise<unknown> = Promise.resolve();
   /** Shared buffers for inputs and outputs in ordinary memory, kept between calls (see staging.ts). */
   readonly #staging: SharedStaging[] = [];
   /** A main-thread engine of the same build, for the one call the workers cannot take (see #alone). */
@@ -78,9 +83,10 @@ export class FocalPool {
   #closed: Error | undefined;
 
   /** @internal use createFocalPool(). Request ids below `firstId` were used to start the workers. */
-  constructor(threads: Thread[], local: Engine, firstId: number) {
+  constructor(threads: Thread[], local: Engine, firstId: number, memories: WasmMemory[] | undefined) {
     this.#threads = threads;
     this.#local = local;
+    this.#memories = memories;
     this.threads = threads.length;
     this.simd = local.simd;
     this.#nextId = firstId;
@@ -307,40 +313,42 @@ export class FocalPool {
   }
 
   /**
-   * Runs the parts of a pass, IN_FLIGHT per worker at a time: a part is staged (`stage` copies its inputs into shared
-   * memory; false: a plain array held an entry the workers cannot take) and posted when a worker has room, and its
-   * outputs copied out (`unstage`) as its reply arrives, so the copies on this thread overlap the workers' work and
-   * stay a few parts ahead of it. Which worker runs a part does not change its result (each returns its units' sums,
-   * added in unit order). Resolves when every posted part has settled (no worker still writes into the outputs): to
-   * the replies in part order, or undefined when a part could not be staged.
+   * Runs the parts of a pass: part p on worker p mod threads (the same worker in every pass of a call, which holds
+   * its arrays when they are placed), IN_FLIGHT queued per worker at a time. A part is staged (`stage` copies its
+   * inputs; false: a plain array held an entry the workers cannot take) and posted when its worker has room, and
+   * its outputs copied out (`unstage`) as its reply arrives, so the copies on this thread overlap the workers' work
+   * and stay a few parts ahead of it. Resolves when every posted part has settled (no worker still writes into the
+   * outputs): to the replies in part order, or undefined when a part could not be staged.
    */
   async #pipeline<R>(
-    parts: readonly [number, number][], stage: (first: number, last: number) => boolean,
-    request: (first: number, last: number) => DistributiveOmit<WorkerRequest, 'id'>, unstage: (first: number, last: number) => void,
+    parts: readonly [number, number][], stage: (first: number, last: number, worker: number) => boolean,
+    request: (first: number, last: number) => DistributiveOmit<WorkerRequest, 'id'>,
+    unstage: (first: number, last: number, worker: number) => void,
   ): Promise<R[] | undefined> {
     const replies: R[] = [];
-    let next = 0;
+    const threads = this.#threads;
+    const next = threads.map((_, w) => w); // worker w's next part
     let staged = true;
     let failure: { error: unknown } | undefined;
-    const lane = async (thread: Thread): Promise<void> => {
-      while (staged && failure === undefined && next < parts.length) {
-        const p = next++;
+    const lane = async (w: number): Promise<void> => {
+      while (staged && failure === undefined && next[w]! < parts.length) {
+        const p = next[w]!;
+        next[w] = p + threads.length;
         const [first, last] = parts[p]!;
-        if (!stage(first, last)) {
+        if (!stage(first, last, w)) {
           staged = false;
           return;
         }
         try {
-          replies[p] = (await this.#send(thread, request(first, last))) as R;
+          replies[p] = (await this.#send(threads[w]!, request(first, last))) as R;
         } catch (error) {
           failure ??= { error };
           return;
         }
-        unstage(first, last);
+        unstage(first, last, w);
       }
     };
-    const threads = this.#threads;
-    await Promise.all(Array.from({ length: threads.length * IN_FLIGHT }, (_, k) => lane(threads[k % threads.length]!)));
+    await Promise.all(Array.from({ length: threads.length * IN_FLIGHT }, (_, k) => lane(k % threads.length)));
     if (failure) throw failure.error;
     return staged ? replies : undefined;
   }
@@ -350,32 +358,98 @@ export class FocalPool {
     return this.#staging.pop() ?? new SharedStaging();
   }
 
+  /**
+   * Runs `work` after every placed call before it (they use the same place in the workers' memories); calls that
+   * place nothing run at once.
+   */
+  #serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#placedTail.then(work);
+    this.#placedTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Where a call's arrays go: copied into each worker's own memory at the same addresses (the workers read and write
+   * them in place: no copy into or out of a worker), when the workers have such memories and the arrays fit; else
+   * into the pool's shared buffers (the workers stage from them). Inputs already in a SharedArrayBuffer are read
+   * where they are (by the workers' staging), and outputs are placed only when the caller gave unshared ones.
+   */
+  #layout(streams: readonly { copy: boolean; length: number }[], outputs: readonly { given: Float32Array | undefined; length: number }[]): Layout | undefined {
+    if (!this.#memories) return undefined;
+    let at = POOL_DATA_BASE;
+    const place = (length: number): number => {
+      const start = at;
+      at += Math.ceil((length + ROW_SLACK) * 4 / 64) * 64; // ROW_SLACK after each: row kernels run in place
+      return start;
+    };
+    const inputs = streams.map((s) => (s.copy ? { at: place(s.length), length: s.length } : null));
+    const placedOutputs = outputs.map((o) => (o.given && !isSharedFloats(o.given) ? place(o.length) : undefined));
+    if (inputs.every((i) => i === null) || at > SHARED_MAX_PAGES * PAGE) return undefined;
+    for (const memory of this.#memories) {
+      const have = memory.buffer.byteLength;
+      if (have < at) memory.grow(Math.ceil((at - have) / PAGE));
+    }
+    return { inputs, outputs: placedOutputs };
+  }
+
+  /** A Float32Array (or Int32Array) over worker w's memory, made after any grow. */
+  #view(worker: number, at: number, length: number): Float32Array {
+    return new Float32Array(this.#memories![worker]!.buffer, at, length);
+  }
+
   async #elementwise(plan: ElementwisePlan): Promise<LossResult> {
     const local = plan.call;
     const { n } = local;
-    const staging = this.#borrow();
+    const layout = this.#layout(
+      local.inputs.map((s) => ({ copy: !isSharedFloats(s.values), length: n })),
+      [{ given: local.writeLoss ? local.out : undefined, length: n }, { given: local.withGrad ? local.gradOut : undefined, length: n }],
+    );
+    if (layout) return this.#serialize(() => this.#elementwiseParts(plan, layout));
+    return this.#elementwiseParts(plan, undefined);
+  }
+
+  async #elementwiseParts(plan: ElementwisePlan, layout: Layout | undefined): Promise<LossResult> {
+    const local = plan.call;
+    const { n } = local;
+    const staging = layout ? undefined : this.#borrow();
     try {
-      // Shared Float32Arrays are read and written where they are; other inputs are copied into shared memory part by
-      // part, other outputs copied out part by part. Without out / gradOut, the workers write new shared arrays.
+      // Shared Float32Arrays are read and written where they are; other inputs are copied part by part (into the
+      // worker's memory, or the pool's shared buffers), other outputs copied out part by part. Without out /
+      // gradOut, the workers write new shared arrays.
       const copied = local.inputs.map((s) => !isSharedFloats(s.values));
-      const inputs = local.inputs.map((s, k) => (copied[k] ? { ...s, values: staging.floats(k, n) } : s));
+      const inputs = local.inputs.map((s, k) => (!copied[k] ? s : { ...s, values: staging ? staging.floats(k, n) : EMPTY }));
       const outputs: Outputs = {
-        loss: local.writeLoss ? sharedOutput(local.out, staging, OUT_SLOT, n) : undefined,
-        grad: local.withGrad ? sharedOutput(local.gradOut, staging, GRAD_SLOT, n) : undefined,
+        loss: local.writeLoss ? outputArray(local.out, staging, OUT_SLOT, n) : undefined,
+        grad: local.withGrad ? outputArray(local.gradOut, staging, GRAD_SLOT, n) : undefined,
       };
       const call: ElementwiseCall = { ...local, inputs, out: undefined, gradOut: undefined };
+      const placed: Placed | undefined = layout && { inputs: layout.inputs, loss: layout.outputs[0], grad: layout.outputs[1] };
+      // Where part data goes on worker w: its memory when placed, else the shared staging (the same for all).
+      const target = (w: number, k: number): Float32Array =>
+        layout ? this.#view(w, layout.inputs[k]!.at, n) : inputs[k]!.values as Float32Array;
+      const written = (w: number, which: 0 | 1): Float32Array | undefined => {
+        const at = layout?.outputs[which];
+        return at === undefined ? (which === 0 ? outputs.loss : outputs.grad) : this.#view(w, at, n);
+      };
       const parts = this.#parts(chunkCount(n));
       const span = (first: number, last: number): [number, number] => [first * CHUNK, Math.min(n, last * CHUNK)];
-      let inputsIn = false; // copied during the first pass; a second pass reads them again
+      let inputsIn = false; // copied during the first pass; a second pass reads them again (same parts, same workers)
       // The passes of core/elementwise.ts, each split between the workers; the sums added here in chunk order.
       const run = async (pass: Pass): Promise<PassTotals | undefined> => {
         const results = await this.#pipeline<PassResult>(
           parts,
-          (first, last) => inputsIn || copyInputs(local.inputs, inputs, copied, ...span(first, last)),
-          (first, last) => ({ kind: 'elementwise', call, outputs, pass, first, last }),
-          (first, last) => {
-            if (pass.writeLoss) copyOutput(outputs.loss, local.out, ...span(first, last));
-            if (pass.writeGrad) copyOutput(outputs.grad, local.gradOut, ...span(first, last));
+          (first, last, w) => {
+            if (inputsIn) return true;
+            const [from, to] = span(first, last);
+            for (let k = 0; k < inputs.length; k++) {
+              if (copied[k] && !copyFloats(local.inputs[k]!.values, target(w, k), from, to)) return false;
+            }
+            return true;
+          },
+          (first, last) => ({ kind: 'elementwise', call, outputs, pass, first, last, placed }),
+          (first, last, w) => {
+            if (pass.writeLoss) copyOutput(written(w, 0), local.out, ...span(first, last));
+            if (pass.writeGrad) copyOutput(written(w, 1), local.gradOut, ...span(first, last));
           },
         );
         inputsIn = true;
@@ -393,34 +467,61 @@ export class FocalPool {
       const results: Outputs = { loss: local.out ?? outputs.loss, grad: local.gradOut ?? outputs.grad };
       return finish(call, results, reductionOf(call, first));
     } finally {
-      this.#staging.push(staging);
+      if (staging) this.#staging.push(staging);
     }
   }
 
   async #rows(plan: RowPlan): Promise<LossResult> {
     const local = plan.call;
-    const { rows, classes: C, layout } = local;
-    const staging = this.#borrow();
+    const { rows, classes: C } = local;
+    const lossLength = local.lossPer === 'row' ? rows : rows * C;
+    // A class-axis layout reads each row's classes from across the whole input: never placed (its staging gathers
+    // from the shared buffers); labels travel as one more placed stream (int32 bits in a float32 slot).
+    const layout = local.layout ? undefined : this.#layout(
+      [...local.inputs.map((s) => ({ copy: !isSharedFloats(s.values), length: s.values.length })),
+        ...(local.labels ? [{ copy: labelsCopied(local.labels), length: rows }] : [])],
+      [{ given: local.writeLoss ? local.out : undefined, length: lossLength }, { given: local.withGrad ? local.gradOut : undefined, length: rows * C }],
+    );
+    if (layout) return this.#serialize(() => this.#rowParts(plan, layout));
+    return this.#rowParts(plan, undefined);
+  }
+
+  async #rowParts(plan: RowPlan, layout: Layout | undefined): Promise<LossResult> {
+    const local = plan.call;
+    const { rows, classes: C } = local;
+    const staging = layout ? undefined : this.#borrow();
     try {
       const copied = local.inputs.map((s) => !isSharedFloats(s.values));
-      const inputs = local.inputs.map((s, k) => (copied[k] ? { ...s, values: staging.floats(k, s.values.length) } : s));
-      const labelsCopied = local.labels !== undefined && !(local.labels instanceof Int32Array && isShared(local.labels.buffer));
-      const labels = labelsCopied ? staging.ints(LABELS_SLOT, rows) : local.labels;
+      const inputs = local.inputs.map((s, k) => (!copied[k] ? s : { ...s, values: staging ? staging.floats(k, s.values.length) : EMPTY }));
+      const copyLabelsIn = local.labels !== undefined && labelsCopied(local.labels);
+      const labelsPlace = layout && local.labels ? layout.inputs[local.inputs.length] ?? undefined : undefined;
+      const labels = !copyLabelsIn ? local.labels : staging ? staging.ints(LABELS_SLOT, rows) : EMPTY_LABELS;
       const lossLength = local.lossPer === 'row' ? rows : rows * C;
       const lossWidth = lossLength / rows || 1;
       const outputs: RowOutputs = {
-        loss: local.writeLoss ? sharedOutput(local.out, staging, OUT_SLOT, lossLength) : undefined,
-        grad: local.withGrad ? sharedOutput(local.gradOut, staging, GRAD_SLOT, rows * C) : undefined,
+        loss: local.writeLoss ? outputArray(local.out, staging, OUT_SLOT, lossLength) : undefined,
+        grad: local.withGrad ? outputArray(local.gradOut, staging, GRAD_SLOT, rows * C) : undefined,
       };
       const call: RowCall = { ...local, inputs, labels, out: undefined, gradOut: undefined };
+      const placed: Placed | undefined = layout && {
+        inputs: layout.inputs.slice(0, local.inputs.length), labels: labelsPlace?.at, loss: layout.outputs[0], grad: layout.outputs[1],
+      };
+      const target = (w: number, k: number): Float32Array =>
+        layout ? this.#view(w, layout.inputs[k]!.at, layout.inputs[k]!.length) : inputs[k]!.values as Float32Array;
+      const labelTarget = (w: number): Int32Array => labelsPlace
+        ? new Int32Array(this.#memories![w]!.buffer, labelsPlace.at, rows)
+        : labels as Int32Array;
+      const written = (w: number, which: 0 | 1, length: number): Float32Array | undefined => {
+        const at = layout?.outputs[which];
+        return at === undefined ? (which === 0 ? outputs.loss : outputs.grad) : this.#view(w, at, length);
+      };
       const block = sumBlockRows(C);
       const parts = this.#parts(blockCount(rows, C)).map(([a, b]): [number, number] => [a * block, Math.min(b * block, rows)]);
-      // A class-axis layout reads each row's classes from across the whole input: copied in whole before the first
-      // part, and its gradient copied out whole after the last.
+      // A class-axis layout is copied in whole before the first part, and its gradient copied out whole after the last.
       let inputsIn = false;
-      const stage = (first: number, last: number): boolean => {
+      const stage = (first: number, last: number, w: number): boolean => {
         if (inputsIn) return true;
-        if (layout) {
+        if (local.layout) {
           inputsIn = true;
           first = 0;
           last = rows;
@@ -428,26 +529,26 @@ export class FocalPool {
         for (let k = 0; k < inputs.length; k++) {
           if (!copied[k]) continue;
           const width = local.inputs[k]!.per === 'class' ? C : 1;
-          if (!copyFloats(local.inputs[k]!.values, inputs[k]!.values as Float32Array, first * width, last * width)) return false;
+          if (!copyFloats(local.inputs[k]!.values, target(w, k), first * width, last * width)) return false;
         }
-        return !labelsCopied || copyLabels(local.labels!, labels as Int32Array, first, last);
+        return !copyLabelsIn || copyLabels(local.labels!, labelTarget(w), first, last);
       };
       const results = await this.#pipeline<RowPassResult>(
-        parts, stage, (first, last) => ({ kind: 'rows', call, outputs, first, last }),
-        (first, last) => {
-          copyOutput(outputs.loss, local.out, first * lossWidth, last * lossWidth);
-          if (!layout) copyOutput(outputs.grad, local.gradOut, first * C, last * C);
+        parts, stage, (first, last) => ({ kind: 'rows', call, outputs, first, last, placed }),
+        (first, last, w) => {
+          copyOutput(written(w, 0, lossLength), local.out, first * lossWidth, last * lossWidth);
+          if (!local.layout) copyOutput(written(w, 1, rows * C), local.gradOut, first * C, last * C);
         },
       );
       if (!results) return this.#alone(plan);
-      if (layout) copyOutput(outputs.grad, local.gradOut, 0, rows * C);
+      if (local.layout) copyOutput(outputs.grad, local.gradOut, 0, rows * C);
       const flagged = results.find((r) => r.invalid !== undefined);
       if (flagged) throw rowsError(plan.locator(), flagged);
       const given: RowOutputs = { loss: local.out ?? outputs.loss, grad: local.gradOut ?? outputs.grad };
       const result = finishRows(call, given, totalOf(concat(results.map((r) => r.sums!))));
       return plan.finish ? plan.finish(result) : result;
     } finally {
-      this.#staging.push(staging);
+      if (staging) this.#staging.push(staging);
     }
   }
 
@@ -512,23 +613,33 @@ const OUT_SLOT = 16;
 const GRAD_SLOT = 17;
 const LABELS_SLOT = 18;
 
-/** Copies inputs [from, to) that are not shared into their shared staging (see copyFloats). */
-function copyInputs(
-  given: readonly { values: Readable }[], staged: readonly { values: Readable }[], copied: readonly boolean[], from: number, to: number,
-): boolean {
-  for (let k = 0; k < given.length; k++) {
-    if (copied[k] && !copyFloats(given[k]!.values, staged[k]!.values as Float32Array, from, to)) return false;
-  }
-  return true;
+/**
+ * Where the workers write an output: the caller's array when it is shared; when it is not, the pool's staging (then
+ * copied out part by part), or with no staging (placed: the worker writes into its own memory) an empty stand-in
+ * (the caller's array never travels to a worker); a new shared array when none is given (returned as it is).
+ */
+function outputArray(out: Float32Array | undefined, staging: SharedStaging | undefined, slot: number, length: number): Float32Array {
+  if (out === undefined) return new Float32Array(new SharedArrayBuffer(length * 4));
+  if (isSharedFloats(out)) return out;
+  return staging ? staging.floats(slot, length) : EMPTY;
 }
 
-/**
- * Where the workers write an output: the caller's array when it is shared, the pool's staging when it is not (then
- * copied out part by part), a new shared array when none is given (returned to the caller as it is).
- */
-function sharedOutput(out: Float32Array | undefined, staging: SharedStaging, slot: number, length: number): Float32Array {
-  if (out === undefined) return new Float32Array(new SharedArrayBuffer(length * 4));
-  return isSharedFloats(out) ? out : staging.floats(slot, length);
+/** Whether class indices must be copied for the workers (all but an Int32Array in a SharedArrayBuffer). */
+function labelsCopied(labels: Int32Array | readonly number[]): boolean {
+  return !(labels instanceof Int32Array && isShared(labels.buffer));
+}
+
+/** Stand-ins for arrays that are placed in the workers' memories (an ordinary array never travels to a worker). */
+const EMPTY = new Float32Array(0);
+const EMPTY_LABELS = new Int32Array(0);
+const PAGE = 65536;
+
+/** Where a placed call's arrays sit in every worker's memory (the same byte addresses in each). */
+interface Layout {
+  /** Per input stream (then class indices, for rows): its address and length, or null when it is not placed. */
+  inputs: ({ at: number; length: number } | null)[];
+  /** The loss and gradient outputs' addresses, when placed. */
+  outputs: (number | undefined)[];
 }
 
 /** Copies [from, to) of what the workers wrote into the caller's unshared array (nothing to do otherwise). */
@@ -625,13 +736,35 @@ async function spawner(): Promise<Spawner> {
  * Starts a worker's engine with the compiled module, which the runtime shares with the worker (no second compile,
  * no second copy of the wasm in the worker's script); where a module cannot be posted, with the build's bytes.
  */
-function startThread(thread: Thread, id: number, engine: Engine): void {
+function startThread(thread: Thread, id: number, engine: Engine, pooled: Pooled | undefined, memory: WasmMemory | undefined): void {
+  const module = pooled ? pooled.module : engine.module;
   try {
-    thread.post({ id, kind: 'init', simd: engine.simd, module: engine.module });
+    thread.post({ id, kind: 'init', simd: engine.simd, module, memory });
   } catch (e) {
     if ((e as Error | undefined)?.name !== 'DataCloneError') throw e;
-    thread.post({ id, kind: 'init', simd: engine.simd, bytes: buildBytes(engine.simd ? 'simd' : 'scalar') });
+    const bytes = pooled ? pooled.bytes : buildBytes(engine.simd ? 'simd' : 'scalar');
+    thread.post({ id, kind: 'init', simd: engine.simd, bytes, memory });
   }
+}
+
+/** The workers' build rewritten to import a shared memory (shared-module.ts), and its bytes. */
+interface Pooled {
+  module: WebAssembly.Module;
+  bytes: Uint8Array;
+}
+
+/**
+ * The pooled build, where the runtime has shared WebAssembly memory (every runtime with SharedArrayBuffer and wasm
+ * threads); undefined elsewhere, and the workers then keep private memories and stage from shared buffers.
+ */
+async function pooledBuild(engine: Engine): Promise<Pooled | undefined> {
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch {
+    return undefined;
+  }
+  const bytes = sharedMemoryModule(buildBytes(engine.simd ? 'simd' : 'scalar'));
+  return { module: await WebAssembly.compile(bytes as BufferSource), bytes };
 }
 
 function threadsOption(value: unknown, fallback: number): number {
@@ -666,6 +799,10 @@ export async function createFocalPool(options?: FocalPoolOptions): Promise<Focal
   }
   const spawn = await spawner();
   const count = threadsOption(threadsArg, spawn.cores);
+  const pooled = await pooledBuild(engine);
+  // One memory per worker (the kernels' static scratch is per instance, so workers cannot share one), shared with
+  // this thread, which copies a call's arrays into it; it grows to the largest call and never shrinks.
+  const memories = pooled && Array.from({ length: count }, () => new WebAssembly.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true }));
   // Replies and failures go to the pool once it exists; until then to the start-up below (init has ids 1..count).
   let pool: FocalPool | undefined;
   const starting: Pending[] = [];
@@ -684,7 +821,7 @@ export async function createFocalPool(options?: FocalPoolOptions): Promise<Focal
       const ready = threads.map((thread, i) => new Promise((ok, fail) => {
         starting[i] = { resolve: ok, reject: fail };
         thread.hold(true); // an unref'd worker would let Node exit before it answers
-        startThread(thread, i + 1, engine);
+        startThread(thread, i + 1, engine, pooled, memories?.[i]);
       }));
       Promise.all(ready).then(() => resolve(), reject);
     });
@@ -695,6 +832,6 @@ export async function createFocalPool(options?: FocalPoolOptions): Promise<Focal
     spawn.done();
   }
   for (const t of threads) t.hold(false);
-  pool = new FocalPool(threads, engine, count + 1);
+  pool = new FocalPool(threads, engine, count + 1, memories);
   return pool;
 }

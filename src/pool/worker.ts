@@ -5,15 +5,30 @@
 // path. It embeds no wasm: the pool sends the compiled WebAssembly.Module it already has (or, where a runtime cannot
 // post a module, the build's bytes).
 import { runPass, type ElementwiseCall, type Outputs, type Pass } from '../core/elementwise.js';
-import { instantiateEngine, type Engine } from '../core/instance.js';
-import type { WasmModule } from '../core/public-types.js';
+import { instantiateEngine, instantiatePooledEngine, type Engine } from '../core/instance.js';
+import type { WasmMemory, WasmModule } from '../core/public-types.js';
 import { runRows, type RowCall, type RowOutputs } from '../core/rows.js';
 
-/** The pool's requests: start an engine, or run chunks [first, last) of a pass, or rows [first, last) of a call. */
+/**
+ * Arrays the pool has copied into this worker's memory (byte addresses): they replace the call's inputs (null: that
+ * input is not placed; the call then carries an empty array in its place), class indices and outputs (each as long
+ * as the call's), and are read and written in place.
+ */
+export interface Placed {
+  inputs: readonly ({ at: number; length: number } | null)[];
+  labels?: number;
+  loss?: number;
+  grad?: number;
+}
+
+/**
+ * The pool's requests: start an engine (with `memory`: the shared memory of a build rewritten to import it), or
+ * run chunks [first, last) of a pass, or rows [first, last) of a call.
+ */
 export type WorkerRequest =
-  | { id: number; kind: 'init'; simd: boolean; module?: WasmModule; bytes?: Uint8Array }
-  | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number }
-  | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number };
+  | { id: number; kind: 'init'; simd: boolean; module?: WasmModule; bytes?: Uint8Array; memory?: WasmMemory }
+  | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number; placed?: Placed }
+  | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number; placed?: Placed };
 
 /** One reply per request: a value, or an error as its class name and message (rebuilt on the pool's side). */
 export type WorkerReply =
@@ -52,16 +67,47 @@ let engine: Engine | undefined;
 function serve(request: WorkerRequest): { value: unknown; transfer: Transferable[] } {
   if (request.kind === 'init') {
     const module = request.module ?? new WebAssembly.Module(request.bytes! as BufferSource);
-    engine = instantiateEngine(module, request.simd);
+    engine = request.memory ? instantiatePooledEngine(module, request.simd, request.memory) : instantiateEngine(module, request.simd);
     return { value: engine.simd, transfer: [] };
   }
   if (!engine) throw new Error('focal-wasm pool worker: no engine (init never arrived)');
-  // The outputs are shared, so only the per-unit sums travel back.
-  const value = request.kind === 'elementwise'
-    ? runPass(engine, request.call, request.outputs, request.pass, request.first, request.last, true)
-    : runRows(engine, request.call, request.outputs, request.first, request.last, true);
+  // The outputs are shared (or placed in this worker's memory), so only the per-unit sums travel back.
+  let value;
+  if (request.kind === 'elementwise') {
+    const { call, placed } = request;
+    const outputs = placeOutputs(engine, request.outputs, placed, call.n, call.n);
+    value = runPass(engine, placeCall(engine, call, placed), outputs, request.pass, request.first, request.last, true);
+  } else {
+    const { call, placed } = request;
+    const outputs = placeOutputs(engine, request.outputs, placed, call.lossPer === 'row' ? call.rows : call.rows * call.classes, call.rows * call.classes);
+    value = runRows(engine, placeCall(engine, call, placed), outputs, request.first, request.last, true);
+  }
   const sums = [value.sums, 'focalSums' in value ? value.focalSums : undefined].filter((a) => a !== undefined);
   return { value, transfer: sums.map((a) => a.buffer) };
+}
+
+/** The call with its placed arrays as views of this worker's memory (in place: see Arena's `pooled`). */
+function placeCall<C extends ElementwiseCall | RowCall>(engine: Engine, call: C, placed: Placed | undefined): C {
+  if (!placed) return call;
+  const { arena } = engine;
+  arena.refresh(); // the pool's thread may have grown the memory since the last request
+  const inputs = call.inputs.map((input, k) => {
+    const place = placed.inputs[k];
+    return place ? { ...input, values: new Float32Array(arena.buffer, place.at, place.length) } : input;
+  });
+  const labels = placed.labels === undefined || !('rows' in call) ? undefined : new Int32Array(arena.buffer, placed.labels, call.rows);
+  return { ...call, inputs, ...(labels ? { labels } : {}) };
+}
+
+/** The outputs, those placed as views of this worker's memory (written in place). */
+function placeOutputs(engine: Engine, outputs: Outputs, placed: Placed | undefined, lossLength: number, gradLength: number): Outputs {
+  if (!placed) return outputs;
+  engine.arena.refresh();
+  const buffer = engine.arena.buffer;
+  return {
+    loss: placed.loss === undefined ? outputs.loss : new Float32Array(buffer, placed.loss, lossLength),
+    grad: placed.grad === undefined ? outputs.grad : new Float32Array(buffer, placed.grad, gradLength),
+  };
 }
 
 connect().then((port) => {
