@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy, type NpyData, type NpyDtype } from '../src/cli/npy.js';
 import { rng } from './engines.js';
-import { asymmetricRef, dflReduced, sigmoidFocalReduced, softmaxFocalReduced, ultralyticsDflRef } from './reference.js';
+import {
+  asymmetricRef, dflReduced, OVERLAP_REF_DEFAULTS, overlapRef, sigmoidFocalReduced, softmaxFocalReduced, ultralyticsDflRef,
+} from './reference.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'focal-cli-'));
@@ -171,6 +173,37 @@ describe.concurrent('focal-wasm loss: results', () => {
     const bad = await cli('loss', '--logits', files.logits, '--targets', files.classes, '--loss', 'distributionFocalLoss');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/targets\[5\] = -100: expected a value in \[0, 4\]/);
+  });
+
+  it('computes --loss diceLoss / diceFocalLoss on (N, C, H, W) logits: the shape from the header, int64 class indices or one-hot', async () => {
+    const shape = [2, 3, 4, 5];
+    const r = rng(33);
+    const x = Float32Array.from({ length: 120 }, () => (r() - 0.5) * 6);
+    const y = Int32Array.from({ length: 40 }, () => Math.floor(r() * 3));
+    const logitsPath = npy('dice-logits.npy', x, shape);
+    const indices = npy('dice-classes.npy', BigInt64Array.from(y, (v) => BigInt(v)), [2, 4, 5]);
+    const oneHot = Float32Array.from({ length: 120 }, (_, i) => {
+      const b = Math.floor(i / 60);
+      const c = Math.floor(i / 20) % 3;
+      return y[b * 20 + (i % 20)] === c ? 1 : 0;
+    });
+    const oneHotPath = npy('dice-onehot.npy', oneHot, shape);
+    for (const loss of ['diceLoss', 'diceFocalLoss'] as const) {
+      const want = overlapRef(x, y, true, { ...OVERLAP_REF_DEFAULTS, loss: loss === 'diceLoss' ? 'dice' : 'diceFocal', shape });
+      for (const targets of [indices, oneHotPath]) {
+        const gradPath = join(dir, `grad-${loss}.npy`);
+        const out = await cli('loss', '--logits', logitsPath, '--targets', targets, '--loss', loss, '--grad', gradPath);
+        expect(out.stderr).toBe('');
+        expect(rel(Number(out.stdout.trim()), want.loss as number)).toBeLessThan(1e-5);
+        const grad = readNpy(gradPath);
+        expect(grad.shape).toEqual(shape);
+        const scale = Math.max(...want.grad.map(Math.abs));
+        for (let i = 0; i < 120; i++) expect(Math.abs(grad.data[i]! - want.grad[i]!) / scale).toBeLessThan(1e-5);
+      }
+    }
+    const bad = await cli('loss', '--logits', logitsPath, '--targets', npy('dice-bad.npy', y, [40]), '--loss', 'diceLoss');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/shape \(40,\) does not fit the logits' shape \(2, 3, 4, 5\): expected \(2, 4, 5\) class indices/);
   });
 
   it('takes 1-D softmax logits with --classes, and per-class --alpha weights', async () => {

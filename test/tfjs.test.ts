@@ -140,6 +140,31 @@ describe.each(backends)('focal-wasm/tfjs on the tfjs $name backend', ({ name, av
     tf.dispose([logits, labels]);
   });
 
+  test('the overlap losses: shape from the tensor, class indices or one-hot labels, channels-last via classAxis', () => {
+    if (!ready) return;
+    const r = rng(21);
+    const shape = [2, 3, 4, 5]; // N x C x H x W
+    const x = Float32Array.from({ length: 120 }, () => (r() - 0.5) * 6);
+    const indices = Int32Array.from({ length: 40 }, () => Math.floor(r() * 3));
+    const logits = tf.tensor(x, shape);
+    for (const name of ['diceLoss', 'tverskyLoss', 'diceFocalLoss'] as const) {
+      const loss = focalLoss(fl, { loss: name });
+      const [gLogits] = tf.grads((l: tf.Tensor, z: tf.Tensor) => loss(l, z))([tf.tensor(indices, [2, 4, 5], 'int32'), logits]).slice(1);
+      const { loss: value, grad } = (fl[`${name}WithGrad`] as Focal['diceLossWithGrad']).call(fl, x, Array.from(indices), { shape });
+      expect(loss(tf.tensor(indices, [2, 4, 5], 'int32'), logits).dataSync()[0]).toBeCloseTo(value as number, 6);
+      expect(Array.from(gLogits!.dataSync())).toEqual(Array.from(grad));
+      // One-hot labels of the logits' shape give the same loss as the indices.
+      const oneHot = tf.transpose(tf.oneHot(tf.tensor(indices, [2, 4, 5], 'int32'), 3), [0, 3, 1, 2]);
+      expect(loss(oneHot, logits).dataSync()[0]).toBeCloseTo(value as number, 6);
+    }
+    // Channels last (N x H x W x C) with classAxis -1: the transposed data, the same loss.
+    const nhwc = tf.transpose(logits, [0, 2, 3, 1]);
+    const last = focalLoss(fl, { loss: 'diceLoss', classAxis: -1 });
+    expect(last(tf.tensor(indices, [2, 4, 5], 'int32'), nhwc).dataSync()[0])
+      .toBeCloseTo(fl.diceLoss(x, Array.from(indices), { shape }) as number, 6);
+    expect(() => last(tf.tensor(indices, [2, 4, 5], 'int32'), logits)).toThrow('labels: shape [2,4,5]: expected [2,3,4,5]');
+  });
+
   test('errors: reduction none, an unknown loss, sizes that differ, a label outside [0, 1]', () => {
     expect(() => focalLoss(fl, { reduction: 'none' as never })).toThrow(RangeError);
     expect(() => focalLoss(fl, { loss: 'dice' as never })).toThrow("options.loss = 'dice': expected one of");

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Focal } from '../focal.js';
 import type { AsymmetricOptions } from '../families/asymmetric.js';
 import type { BinaryFocalOptions } from '../families/binary.js';
+import type { DiceFocalOptions, DiceOptions, TverskyOptions } from '../families/dice.js';
 import type { DistributionFocalOptions } from '../families/dfl.js';
 import { isLossName, LOSS_NAMES, LOSSES, type LossName } from '../families/registry.js';
 import type { SigmoidFocalOptions } from '../families/sigmoid.js';
@@ -31,7 +32,10 @@ export type TfjsFocalOptions =
   | ({ loss: 'asymmetricLoss' } & ForTfjs<AsymmetricOptions>)
   | ({ loss: 'binaryFocalLoss' } & ForTfjs<BinaryFocalOptions>)
   | ({ loss: 'softmaxFocalLoss' } & ForTfjs<Omit<SoftmaxFocalOptions, 'classes' | 'shape' | 'classAxis'>>)
-  | ({ loss: 'distributionFocalLoss' } & ForTfjs<Omit<DistributionFocalOptions, 'bins'>>);
+  | ({ loss: 'distributionFocalLoss' } & ForTfjs<Omit<DistributionFocalOptions, 'bins'>>)
+  | ({ loss: 'diceLoss' } & ForTfjs<Omit<DiceOptions, 'shape'>>)
+  | ({ loss: 'tverskyLoss' } & ForTfjs<Omit<TverskyOptions, 'shape'>>)
+  | ({ loss: 'diceFocalLoss' } & ForTfjs<Omit<DiceFocalOptions, 'shape'>>);
 
 export type TfjsLoss = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 
@@ -43,7 +47,15 @@ function inputWord(name: LossName): string {
 /** Options the adapter sets itself (softmax: the classes come from the last axis of the logits). */
 const SET_HERE: Partial<Record<LossName, readonly string[]>> = {
   softmaxFocalLoss: ['classes', 'shape', 'classAxis'], distributionFocalLoss: ['bins'],
+  diceLoss: ['shape'], tverskyLoss: ['shape'], diceFocalLoss: ['shape'],
 };
+
+/** The class axis of an overlap loss's logits (options.classAxis, default 1 as MONAI's N x C x spatial). */
+function overlapClassAxis(name: LossName, options: Record<string, unknown>, rank: number): number | undefined {
+  if (LOSSES[name].driver !== 'regions') return undefined;
+  const axis = typeof options.classAxis === 'number' ? options.classAxis : 1;
+  return axis < 0 ? axis + rank : axis;
+}
 
 type LossWithGrad = (first: Float32Array, second: Float32Array | number[], options: object) => WithGrad;
 
@@ -64,7 +76,10 @@ function asFloat32(values: tf.TypedArray | string[] | Uint8Array): Float32Array 
  *   targets, a distribution per row) or of the logits' shape without the last axis (class indices, int32 or
  *   float holding whole numbers);
  * - 'distributionFocalLoss': logits [..., bins] with labels of the logits' shape without the last axis (one
- *   continuous target in [0, bins - 1] per row).
+ *   continuous target in [0, bins - 1] per row);
+ * - 'diceLoss', 'tverskyLoss', 'diceFocalLoss': logits [N, C, ...spatial] (or the classes on `classAxis`, e.g. -1
+ *   for a channels-last model), the shape taken from the tensor, with labels of the same shape (one-hot or soft) or
+ *   of that shape without the class axis (class indices).
  * The gradient with respect to the predictions is the engine's fused gradient (d(reduced loss)/d predictions,
  * multiplied by the incoming dy); labels get a zero gradient. Reads both tensors synchronously (dataSync), so it
  * runs on the cpu and wasm backends; on webgl / webgpu it works but waits for the GPU at each call.
@@ -105,6 +120,12 @@ export function focalLoss(focal: Focal, options: TfjsFocalOptions = {}): TfjsLos
     } else if (name === 'distributionFocalLoss') {
       // One continuous target per row of bins (the logits' last axis).
       result = method(x, asFloat32(labels.dataSync()), { ...rest, bins: predictions.shape[predictions.shape.length - 1] ?? 1 });
+    } else if (LOSSES[name].driver === 'regions') {
+      // The logits' shape from the tensor; labels of the same shape (one-hot or soft) or class indices (the shape
+      // without the class axis), which go as numbers so that one that is not a whole number is refused.
+      const indices = labels.size !== predictions.size;
+      const targets = indices ? Array.from(labels.dataSync() as ArrayLike<number>) : asFloat32(labels.dataSync());
+      result = method(x, targets, { ...rest, shape: predictions.shape });
     } else {
       result = method(x, asFloat32(labels.dataSync()), rest);
     }
@@ -116,15 +137,24 @@ export function focalLoss(focal: Focal, options: TfjsFocalOptions = {}): TfjsLos
     };
   }) as unknown as (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
   return (labels, predictions) => {
-    checkShapes(name, labels, predictions);
+    checkShapes(name, labels, predictions, rest);
     // Integer or boolean labels are cast once, so the gradient tfjs sees for them is a float32 zero.
     return lossWithGrad(labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32'), predictions);
   };
 }
 
-function checkShapes(name: LossName, labels: tf.Tensor, predictions: tf.Tensor): void {
+function checkShapes(name: LossName, labels: tf.Tensor, predictions: tf.Tensor, options: Record<string, unknown>): void {
   const sameShape = labels.shape.length === predictions.shape.length && labels.shape.every((d, i) => d === predictions.shape[i]);
   if (sameShape) return;
+  const axis = overlapClassAxis(name, options, predictions.shape.length);
+  if (axis !== undefined) {
+    const indexShape = predictions.shape.filter((_, i) => i !== axis);
+    if (labels.shape.length === indexShape.length && labels.shape.every((d, i) => d === indexShape[i])) return;
+    throw new RangeError(
+      `labels: shape [${labels.shape}]: expected [${predictions.shape}] (one-hot or soft targets) or [${indexShape}] ` +
+        `(class indices, the class axis ${axis} removed) for logits of shape [${predictions.shape}]`,
+    );
+  }
   if (name === 'distributionFocalLoss') {
     const rows = predictions.shape.slice(0, -1);
     if (labels.shape.length === rows.length && labels.shape.every((d, i) => d === rows[i])) return;

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFocalSync } from '../focal.js';
 import { DEFAULTS } from '../options/defaults.js';
-import { isLossName, LOSS_NAMES, type LossName } from '../families/registry.js';
+import { isLossName, LOSS_NAMES, LOSSES, type LossName } from '../families/registry.js';
 import type { Floats, Reduction } from '../options/checks.js';
 import type { WithGrad } from '../options/results.js';
 import { NpyError, npyHeader, parseNpy, shapeText, toFloat32, toInt32, type NpyArray } from './npy.js';
@@ -218,6 +218,22 @@ function runLoss(opts: LossCommandOptions): void {
     const rows = logits.length / bins;
     const perRow = typeof result.loss !== 'number' && result.loss.length === rows;
     lossShape = perRow ? rowShape : [typeof result.loss === 'number' ? 1 : result.loss.length];
+  } else if (LOSSES[loss].driver === 'regions') {
+    // Dice, Tversky, Dice + focal: (N, C, ...spatial) logits (the classes on --set classAxis=, default 1), targets of
+    // that shape (one-hot or soft) or without the class axis (class indices, any integer dtype).
+    const shape = logitsFile.shape;
+    const axisOption = (opts.set as { classAxis?: unknown } | undefined)?.classAxis;
+    const axis = typeof axisOption === 'number' ? (axisOption < 0 ? axisOption + shape.length : axisOption) : 1;
+    const indexShape = shape.filter((_, i) => i !== axis);
+    let targets: Floats | Int32Array;
+    if (sameShape(t.shape, indexShape)) targets = toInt32(t, `--targets ${opts.targets}`, 'a class index');
+    else if (sameShape(t.shape, shape)) targets = floatTargets(t);
+    else {
+      throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} does not fit the logits' shape ${shapeText(shape)}: expected ${shapeText(indexShape)} class indices or ${shapeText(shape)} one-hot or soft targets (nothing is broadcast)`);
+    }
+    const method = fl[`${loss}WithGrad`] as (x: Floats, t: Floats | Int32Array, o: object) => WithGrad;
+    result = method.call(fl, logits, targets, { ...common, shape, ...(alpha !== undefined ? { alpha } : {}) });
+    lossShape = [typeof result.loss === 'number' ? 1 : result.loss.length];
   } else {
     if (!sameShape(t.shape, logitsFile.shape)) {
       throw new UsageError(`--targets ${opts.targets}: shape ${shapeText(t.shape)} differs from the logits' shape ${shapeText(logitsFile.shape)}: expected the same shape, one target per logit (nothing is broadcast)`);
