@@ -19,11 +19,28 @@ const FAMILIES = ['sigmoid', 'softmax', 'layout', 'asymmetric', 'dfl', 'detr', '
 /** Suites whose rows do not fit the family table (thread counts, tfjs steps): run after it, printing their own. */
 const STANDALONE = ['pool', 'tfjs'] as const;
 
-/** Issue 5's targets (SIMD build). "≥ 10x tfjs-wasm forward-only" is read as forward against forward. */
+/**
+ * The targets the table is read against (SIMD build): issue 5's against plain TS and tfjs-wasm ("≥ 10x tfjs-wasm
+ * forward-only" read as forward against forward), issue 14's against same-width native C (x86-64-v2 + libmvec:
+ * ahead means ≥ 1x) and the plain loop at small N, issue 15's new losses against their plain transcriptions.
+ */
 const TARGETS: Target[] = [
   { family: 'sigmoid', size: '1e6', pass: 'forward+grad', peer: 'plain TS', atLeast: 20 },
   { family: 'sigmoid', size: '1e6', pass: 'forward', peer: 'tfjs-wasm', atLeast: 10 },
   { family: 'softmax', size: '1e5×80', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
+  ...(['forward', 'forward+grad'] as const).flatMap((pass) => [
+    { family: 'sigmoid', size: '1e6', pass, peer: 'C x86-64-v2', atLeast: 1 },
+    { family: 'sigmoid', size: '16e6', pass, peer: 'C x86-64-v2', atLeast: 1 },
+    { family: 'softmax', size: '1e5×10', pass, peer: 'C x86-64-v2', atLeast: 1 },
+    { family: 'softmax', size: '1e5×80', pass, peer: 'C x86-64-v2', atLeast: 1 },
+    { family: 'softmax', size: '1e4×1000', pass, peer: 'C x86-64-v2', atLeast: 1 },
+  ] satisfies Target[]),
+  { family: 'sigmoid', size: '16', pass: 'forward+grad', peer: 'plain TS', atLeast: 1 },
+  { family: 'sigmoid', size: '1e3', pass: 'forward+grad', peer: 'plain TS', atLeast: 5 },
+  { family: 'asymmetric', size: '64×9605', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
+  { family: 'dfl', size: '1e5×4×17', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
+  { family: 'detr', size: '300×80→100', pass: 'forward', peer: 'plain TS', atLeast: 10 },
+  { family: 'dice', size: '8×4×128×128', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
 ];
 
 function suiteUrl(family: string): URL {
@@ -74,7 +91,7 @@ async function parent(args: string[]): Promise<void> {
   for (const family of families) results.push(await runFamily(family));
   m.loadEnd = os.loadavg()[0]!;
   console.log(formatReport(m, results));
-  if (!QUICK) console.log(`\nTargets (issue 5):\n${formatTargets(results, TARGETS)}`);
+  if (!QUICK) console.log(`\nTargets (issues 5, 14, 15):\n${formatTargets(results, TARGETS)}`);
   console.log(`\nJSON: ${writeResults(m, results)}`);
   if (args.includes('--readme')) {
     console.log(updateReadme(formatReadme(m, results))

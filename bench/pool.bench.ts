@@ -1,25 +1,28 @@
-// createFocalPool: sigmoid focal loss at N = 16e6 (torchvision defaults, 'mean'), forward and forward+gradient,
-// on the single-thread engine (main thread) beside pools of 1 and 2 worker threads (SIMD build throughout).
-// Pool inputs and gradOut live in SharedArrayBuffers (the zero-copy way to call a pool); the engine gets plain
-// Float32Arrays and a caller-owned gradOut, so neither side pays an allocation per call. Each result is checked
-// bit for bit against the engine's before it is timed. Prints ns/element (median) and the speedups.
-//   npx tsx bench/pool.bench.ts          BENCH_QUICK=1 npx tsx bench/pool.bench.ts   (N / 100, a smoke run)
+// createFocalPool against the single-thread engine, forward+gradient, on the two workloads of issue 14's pool target:
+// sigmoid focal loss at N = 16e6 and softmax focal loss at 2e5 x 80 (torchvision / mmcv defaults, 'mean'), with the
+// ordinary Float32Arrays a caller holds (the pool copies them into its workers' memories) and with arrays already in
+// SharedArrayBuffers (read in place). Beside them: the engine in place (fl.alloc), the -march=native C peer on one
+// core, and two engines running at once on two worker threads, each on half the data (no pool): what two threads of
+// this machine give at all, the ceiling of any pool here. Each pool result is checked bit for bit against the
+// engine's before it is timed. Prints ns/element (median) and the speed-ups over the copying engine.
+//   npx tsx bench/pool.bench.ts          BENCH_QUICK=1 npx tsx bench/pool.bench.ts   (sizes / 100, a smoke run)
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { createFocalPool, createFocalSync, type FocalPool } from '../src/index.js';
 import { QUICK, normal, rng, scaled, sizeLabel } from './harness.js';
+import { nativeBuilds } from './peers/native.js';
 
 const N = scaled(16e6);
-const THREADS = [1, 2];
+const CLASSES = 80;
 
 export interface PoolRow {
+  workload: string;
   contender: string;
-  pass: 'forward' | 'forward+grad';
   nsPerElement: number;
-  minNsPerElement: number;
   samples: number;
-  /** The single-thread engine's median over this row's. */
+  /** The copying engine's median over this row's. */
   speedupVsEngine: number;
 }
 
@@ -31,103 +34,172 @@ export interface PoolResult {
   rows: PoolRow[];
   /** Whether every pool result equalled the engine's bit for bit. */
   identical: boolean;
+  notes: string[];
 }
 
-function shared(n: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(n * 4));
-}
-
-/** Logits ~ 3·N(0, 1), hard targets with 10% positives (as bench/sigmoid.bench.ts). */
-function data(n: number): { logits: Float32Array; targets: Float32Array } {
-  const random = rng(0x5eed + n);
-  const logits = shared(n);
-  const targets = shared(n);
-  for (let i = 0; i < n; i++) {
-    logits[i] = 3 * normal(random);
-    targets[i] = random() < 0.1 ? 1 : 0;
-  }
-  return { logits, targets };
+function shared<T extends Float32Array | Int32Array>(values: T): T {
+  const view = new (values.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(values.byteLength));
+  view.set(values as never);
+  return view;
 }
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
-  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  if (ua.length !== ub.length) return false;
-  for (let i = 0; i < ua.length; i++) if (ua[i] !== ub[i]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+interface Workload {
+  name: string;
+  /** Runs on the engine or a pool with the given arrays; resolves to the loss and fills gradOut. */
+  call(api: 'engine' | FocalPool, arrays: Arrays): Promise<number> | number;
+  arrays: Arrays;
+  /** The one-core native C call on the same data, when the C peer builds here. */
+  native?: () => number;
+  /** Worker source computing this workload on half the data, for the two-engines-at-once row. */
+  half: string;
+}
+
+interface Arrays {
+  logits: Float32Array;
+  targets: Float32Array | Int32Array;
+  gradOut: Float32Array;
+}
+
+function workloads(): Workload[] {
+  const random = rng(0x5eed);
+  const logits = Float32Array.from({ length: N }, () => 3 * normal(random));
+  const targets = Float32Array.from({ length: N }, () => (random() < 0.1 ? 1 : 0));
+  const labels = Int32Array.from({ length: N / CLASSES }, () => Math.floor(random() * CLASSES));
+  const fl = createFocalSync();
+  const native = nativeBuilds().builds.find((b) => b.impl === 'C native')?.addon;
+  const grad = new Float32Array(N);
+  const engineCall = (name: 'sigmoid' | 'softmax') => (api: 'engine' | FocalPool, a: Arrays): Promise<number> | number => {
+    const target = api === 'engine' ? fl : api;
+    if (name === 'sigmoid') {
+      const r = target.sigmoidFocalLossWithGrad(a.logits, a.targets as Float32Array, { gradOut: a.gradOut });
+      return r instanceof Promise ? r.then((v) => v.loss) : r.loss;
+    }
+    const r = target.softmaxFocalLossWithGrad(a.logits, a.targets as Int32Array, { gradOut: a.gradOut });
+    return r instanceof Promise ? r.then((v) => v.loss) : r.loss;
+  };
+  return [
+    {
+      name: `sigmoid ${sizeLabel(N)}`, call: engineCall('sigmoid'), arrays: { logits, targets, gradOut: new Float32Array(N) },
+      native: native && (() => native.sigmoidFocal(logits, targets, 0.25, 2, grad)),
+      half: `fl.sigmoidFocalLossWithGrad(x, t, { gradOut: g })`,
+    },
+    {
+      name: `softmax ${sizeLabel(N / CLASSES)}×${CLASSES}`, call: engineCall('softmax'),
+      arrays: { logits, targets: labels, gradOut: new Float32Array(N) },
+      native: native && (() => native.softmaxFocal(logits, labels, CLASSES, -1, 2, grad)),
+      half: `fl.softmaxFocalLossWithGrad(x, y, { gradOut: g })`,
+    },
+  ];
+}
+
+/**
+ * Two worker threads, each with its own engine and its own half of the data in place, started together: the
+ * elapsed time of both (per element of the whole), median of `rounds`. No copies, no messages during the work.
+ */
+async function twoEngines(half: string, n: number, rounds: number): Promise<number> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    import(workerData.url).then(async ({ createFocal }) => {
+      const fl = await createFocal();
+      const n = workerData.n;
+      const [x, t, g] = fl.alloc(n, n, n);
+      for (let i = 0; i < n; i++) { x[i] = Math.sin(i) * 3; t[i] = i % 10 === 0 ? 1 : 0; }
+      const y = Int32Array.from({ length: n / ${CLASSES} }, (_, i) => i % ${CLASSES});
+      ${half};
+      parentPort.on('message', () => { ${half}; parentPort.postMessage('done'); });
+      parentPort.postMessage('ready');
+    });`;
+  const url = new URL('../dist/index.js', import.meta.url).href;
+  const workers = [0, 1].map(() => new Worker(source, { eval: true, workerData: { url, n: n / 2 } }));
+  const next = (w: Worker): Promise<unknown> => new Promise((resolve) => w.once('message', resolve));
+  await Promise.all(workers.map(next));
+  const times: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    await Promise.all(workers.map((w) => {
+      const done = next(w);
+      w.postMessage('go');
+      return done;
+    }));
+    times.push(performance.now() - started);
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
+  times.sort((a, b) => a - b);
+  return (times[times.length >> 1]! * 1e6) / n;
 }
 
 export async function run(): Promise<PoolResult> {
   const loadStart = os.loadavg()[0]!;
-  const { logits: sharedLogits, targets: sharedTargets } = data(N);
-  // The engine reads ordinary arrays, as a single-thread caller has them.
-  const logits = sharedLogits.slice();
-  const targets = sharedTargets.slice();
   const fl = createFocalSync();
-  const engineGrad = new Float32Array(N);
-  const pools: FocalPool[] = [];
-  for (const threads of THREADS) pools.push(await createFocalPool({ threads }));
-
-  // Check before timing: each pool's loss and gradient against the engine's.
-  const expected = fl.sigmoidFocalLossWithGrad(logits, targets, { gradOut: engineGrad });
-  const expectedForward = fl.sigmoidFocalLoss(logits, targets);
+  const pool = await createFocalPool({ threads: 2 });
+  const pool1 = await createFocalPool({ threads: 1 });
+  const rows: PoolRow[] = [];
+  const notes: string[] = [];
   let identical = true;
-  const poolGrads = pools.map(() => shared(N));
-  for (const [i, pool] of pools.entries()) {
-    const got = await pool.sigmoidFocalLossWithGrad(sharedLogits, sharedTargets, { gradOut: poolGrads[i] });
-    const forward = await pool.sigmoidFocalLoss(sharedLogits, sharedTargets);
-    identical &&= got.loss === expected.loss && forward === expectedForward && sameBits(got.grad, expected.grad);
-  }
-
-  const options = QUICK ? { time: 50, iterations: 2 } : { time: 3000, iterations: 12, warmupTime: 200, warmupIterations: 2 };
-  const bench = new Bench({ ...options, throws: true });
-  const names: Array<[string, PoolRow['pass']]> = [];
-  const add = (contender: string, pass: PoolRow['pass'], fn: () => unknown): void => {
-    names.push([contender, pass]);
-    bench.add(`${contender} ${pass}`, fn);
-  };
-  add('engine (main thread)', 'forward', () => fl.sigmoidFocalLoss(logits, targets));
-  add('engine (main thread)', 'forward+grad', () => fl.sigmoidFocalLossWithGrad(logits, targets, { gradOut: engineGrad }));
-  for (const [i, pool] of pools.entries()) {
-    const label = `pool, ${pool.threads} thread${pool.threads > 1 ? 's' : ''}`;
-    add(label, 'forward', () => pool.sigmoidFocalLoss(sharedLogits, sharedTargets));
-    add(label, 'forward+grad', () => pool.sigmoidFocalLossWithGrad(sharedLogits, sharedTargets, { gradOut: poolGrads[i] }));
-  }
-  await bench.run();
-  await Promise.all(pools.map((p) => p.terminate()));
-
-  const rows: PoolRow[] = bench.tasks.map((task, i) => {
-    const result = task.result;
-    if (!('latency' in result)) throw new Error(`${task.name}: tinybench ended in state ${result.state}`);
-    const [contender, pass] = names[i]!;
-    return {
-      contender, pass, nsPerElement: (result.latency.p50 * 1e6) / N, minNsPerElement: (result.latency.min * 1e6) / N,
-      samples: result.latency.samplesCount, speedupVsEngine: 0,
+  const options = QUICK ? { time: 50, iterations: 2 } : { time: 3000, iterations: 10, warmupTime: 200, warmupIterations: 2 };
+  for (const work of workloads()) {
+    const { arrays } = work;
+    const sharedArrays: Arrays = { logits: shared(arrays.logits), targets: shared(arrays.targets), gradOut: shared(arrays.gradOut) };
+    // One alloc call for all of a workload's views (a later one may grow the memory and detach the earlier).
+    const sigmoid = work.name.startsWith('sigmoid');
+    const views = sigmoid ? fl.alloc(N, N, N) : fl.alloc(N, N);
+    views[0]!.set(arrays.logits);
+    if (sigmoid) views[2]!.set(arrays.targets as Float32Array);
+    const inPlace: Arrays = { logits: views[0]!, gradOut: views[1]!, targets: sigmoid ? views[2]! : arrays.targets };
+    // Check before timing: each pool's loss and gradient against the engine's, ordinary and shared arrays.
+    const expected = await work.call('engine', arrays);
+    const expectedGrad = arrays.gradOut.slice();
+    for (const [api, a] of [[pool, arrays], [pool, sharedArrays], [pool1, arrays]] as const) {
+      identical &&= (await work.call(api, a)) === expected && sameBits(a.gradOut, expectedGrad);
+    }
+    const bench = new Bench({ ...options, throws: true });
+    const names: string[] = [];
+    const add = (contender: string, fn: () => unknown): void => {
+      names.push(contender);
+      bench.add(contender, fn);
     };
-  });
+    add('engine, ordinary arrays (copying)', () => work.call('engine', arrays));
+    add('engine, in place (fl.alloc)', () => work.call('engine', inPlace));
+    add('pool 1 thread, ordinary arrays', () => work.call(pool1, arrays));
+    add('pool 2 threads, ordinary arrays', () => work.call(pool, arrays));
+    add('pool 2 threads, SharedArrayBuffer arrays', () => work.call(pool, sharedArrays));
+    if (work.native) add('C -march=native, 1 thread', work.native);
+    await bench.run();
+    fl.freeAll();
+    for (const [i, task] of bench.tasks.entries()) {
+      const result = task.result;
+      if (!('latency' in result)) throw new Error(`${task.name}: tinybench ended in state ${result.state}`);
+      rows.push({ workload: work.name, contender: names[i]!, nsPerElement: (result.latency.p50 * 1e6) / N, samples: result.latency.samplesCount, speedupVsEngine: 0 });
+    }
+    rows.push({
+      workload: work.name, contender: 'two engines at once, in place, half each (no pool: the machine\'s 2 threads)',
+      nsPerElement: await twoEngines(work.half, N, QUICK ? 3 : 9), samples: QUICK ? 3 : 9, speedupVsEngine: 0,
+    });
+  }
+  await Promise.all([pool.terminate(), pool1.terminate()]);
+  if (!nativeBuilds().builds.length) notes.push(...nativeBuilds().notes);
   for (const row of rows) {
-    const engine = rows.find((r) => r.contender.startsWith('engine') && r.pass === row.pass)!;
+    const engine = rows.find((r) => r.workload === row.workload && r.contender.startsWith('engine, ordinary'))!;
     row.speedupVsEngine = engine.nsPerElement / row.nsPerElement;
   }
-  return { n: N, cores: os.availableParallelism(), loadStart, loadEnd: os.loadavg()[0]!, rows, identical };
+  return { n: N, cores: os.availableParallelism(), loadStart, loadEnd: os.loadavg()[0]!, rows, identical, notes };
 }
 
 export function format(result: PoolResult): string {
   const lines = [
-    `createFocalPool, sigmoid focal loss, N = ${sizeLabel(result.n)}, SIMD build, ${result.cores} cores, ` +
-      `1-min load ${result.loadStart.toFixed(2)} → ${result.loadEnd.toFixed(2)}; ` +
-      `pool results bit-identical to the engine: ${result.identical ? 'yes' : 'NO'}`,
+    `createFocalPool, forward+gradient, SIMD build, ${result.cores} cores, 1-min load ${result.loadStart.toFixed(2)} → ` +
+      `${result.loadEnd.toFixed(2)}; pool results bit-identical to the engine: ${result.identical ? 'yes' : 'NO'}`,
+    ...result.notes,
     '',
-    '| contender | pass | ns/element (median) | fastest | samples | speedup vs engine | vs 1-thread pool |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| workload | contender | ns/element (median) | samples | vs copying engine |',
+    '|---|---|---:|---:|---:|',
   ];
   for (const row of result.rows) {
-    const one = result.rows.find((r) => r.contender === 'pool, 1 thread' && r.pass === row.pass);
-    const vsOne = one && row.contender.startsWith('pool') ? (one.nsPerElement / row.nsPerElement).toFixed(2) + 'x' : '';
-    lines.push(
-      `| ${row.contender} | ${row.pass} | ${row.nsPerElement.toFixed(3)} | ${row.minNsPerElement.toFixed(3)} | ` +
-        `${row.samples} | ${row.speedupVsEngine.toFixed(2)}x | ${vsOne} |`,
-    );
+    lines.push(`| ${row.workload} | ${row.contender} | ${row.nsPerElement.toFixed(3)} | ${row.samples} | ${row.speedupVsEngine.toFixed(2)}x |`);
   }
   return lines.join('\n');
 }
