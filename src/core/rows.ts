@@ -9,7 +9,7 @@
 import {
   CHUNK, ROW_SLACK, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
 } from './abi.js';
-import { detachedError, type Readable } from './arena.js';
+import { detachedError, type Arena, type Readable } from './arena.js';
 import { show } from './describe.js';
 import type { Engine, RowKernelName } from './engine.js';
 import { layoutChunk, layoutSlotElements, stageRows, unstageRows, type ClassLayout } from './layout.js';
@@ -98,11 +98,12 @@ export function runRows(
   let elements = layout ? layoutSlotElements(layout, ROW_SLACK) : C + ROW_SLACK;
   if (layout && arena.viewsLive && !arena.fits(slotCount, elements)) elements = C + ROW_SLACK;
   const staging = arena.stage(slotCount, elements, what);
-  const slots = staging.slots;
-  const inputSlots = slots.slice(0, inputs.length);
-  const [labelsAt, tableAt, lossAt, gradAt, scratchAt] = slots.slice(inputs.length) as [
-    number, number, number, number, number,
-  ];
+  const slots = staging.slots; // inputs first, then labels, table, loss, grad, scratch (read by index: no arrays per call)
+  const labelsAt = slots[inputs.length]!;
+  const tableAt = slots[inputs.length + 1]!;
+  const lossAt = slots[inputs.length + 2]!;
+  const gradAt = slots[inputs.length + 3]!;
+  const scratchAt = slots[inputs.length + 4]!;
   const rawAt = layout ? slots[inputs.length + 5]! : 0;
   const gammaAt = call.gammaTable ? slots[slotCount - 1]! : 0;
   const rowsPerChunk = Math.floor((staging.elements - ROW_SLACK) / C);
@@ -120,24 +121,25 @@ export function runRows(
   setStream(i32, arena, STREAM_SCRATCH, scratchAt);
   setStream(i32, arena, STREAM_ACC, arena.acc);
   const lossWidth = call.lossPer === 'row' ? 1 : C;
-  // In place: class-last views with their padding (row streams) or any view (one value per row).
-  const inPlace = (values: unknown, per: 'class' | 'row'): values is Float32Array =>
-    per === 'row' ? arena.owns(values) : !layout && arena.ownsPadded(values);
-  const lossInPlace = inPlace(loss, call.lossPer); // softmax rows of C = 1 are still rows: padded views only
-  const gradInPlace = inPlace(grad, 'class');
+  const lossInPlace = inPlace(arena, layout, loss, call.lossPer); // softmax rows of C = 1 are still rows: padded views only
+  const gradInPlace = inPlace(arena, layout, grad, 'class');
+  const bases: number[] = []; // each input stream's address for row `from` of the chunk
   // As the elementwise driver: gradients are scanned for an overflow only when something scales them up.
   const scanGrad = grad !== undefined && gradientMayOverflow(inputs, call.classTable !== undefined, call.params.alpha, call.params.gradScale);
   for (let from = first, count = 0; from < last; from += count) {
     count = layout ? layoutChunk(layout, from, rowsPerChunk, last) : Math.min(rowsPerChunk, last - from);
     // Stage the chunk's rows; the base address of each stream for row `from`.
-    const bases = inputs.map((input, k) => {
-      const { values, name, per } = input;
-      if (inPlace(values, per)) return values.byteOffset + from * (per === 'class' ? C : 1) * 4;
-      if (per === 'class' && layout) stageRows(engine, layout, values, from, count, rawAt, inputSlots[k]!, name);
-      else if (per === 'class') arena.copyIn(values, from * C, count * C, inputSlots[k]!, name);
-      else arena.copyIn(values, from, count, inputSlots[k]!, name);
-      return inputSlots[k]!;
-    });
+    for (let k = 0; k < inputs.length; k++) {
+      const { values, name, per } = inputs[k]!;
+      if (inPlace(arena, layout, values, per)) {
+        bases[k] = values.byteOffset + from * (per === 'class' ? C : 1) * 4;
+        continue;
+      }
+      if (per === 'class' && layout) stageRows(engine, layout, values, from, count, rawAt, slots[k]!, name);
+      else if (per === 'class') arena.copyIn(values, from * C, count * C, slots[k]!, name);
+      else arena.copyIn(values, from, count, slots[k]!, name);
+      bases[k] = slots[k]!;
+    }
     if (call.labels) copyLabels(engine, call.labels, from, count, labelsAt);
     const lossBase = lossInPlace ? loss!.byteOffset + from * lossWidth * 4 : lossAt;
     const gradBase = gradInPlace ? grad!.byteOffset + from * C * 4 : gradAt;
@@ -183,14 +185,22 @@ export function runRows(
   return { total, sums };
 }
 
+/** In place: class-last views with their padding (row streams) or any view (one value per row). */
+function inPlace(arena: Arena, layout: ClassLayout | undefined, values: unknown, per: 'class' | 'row'): values is Float32Array {
+  return per === 'row' ? arena.owns(values) : !layout && arena.ownsPadded(values);
+}
+
 /** Copies class indices into an int32 slot; an entry that is not a 32-bit integer is refused here. */
 export function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from: number, count: number, ptr: number): void {
   const i32 = engine.arena.i32;
   const at = ptr >>> 2;
   if (labels instanceof Int32Array) {
-    const part = labels.subarray(from, from + count);
-    if (part.length !== count) throw detachedError('targets');
-    i32.set(part, at);
+    if (labels.length < from + count) throw detachedError('targets');
+    if (count <= 16) {
+      for (let i = 0; i < count; i++) i32[at + i] = labels[from + i]!; // no subarray object for a few rows
+    } else {
+      i32.set(labels.subarray(from, from + count), at);
+    }
     return;
   }
   for (let i = 0; i < count; i++) {

@@ -151,7 +151,9 @@ function overlapPlan(loss: OverlapLoss, logitsArg: unknown, targetsArg: unknown,
   if (options.shape === undefined) {
     throw new TypeError(`options.shape = undefined: expected the logits' shape, [N, C, ...spatial] (required by ${loss})`);
   }
-  const layout = layoutOption({ ...options, classAxis: options.classAxis ?? defaults.classAxis }, logits.length, labels?.length)!;
+  const layoutArgs = Object.assign({}, options); // assigned, not spread (see sigmoidFamilyPlan)
+  layoutArgs.classAxis = options.classAxis ?? defaults.classAxis;
+  const layout = layoutOption(layoutArgs, logits.length, labels?.length)!;
   const rank = layout.shape.length;
   if (rank < 2 || layout.classAxis === 0) {
     throw new RangeError(

@@ -4,10 +4,10 @@
 import { FLAG_DETACH_MODULATOR, GAMMA_GENERAL, STREAM_INPUT, STREAM_TARGETS, STREAM_WEIGHTS } from '../core/abi.js';
 import { layoutIndex, layoutOption, type ClassLayout } from '../core/layout.js';
 import { finiteRule, FINITE, isFinite32, isUnit, UNIT, type Locator, type ValueRule } from '../core/locate.js';
-import { gammaMode } from '../core/params.js';
+import { gammaMode, type KernelParams } from '../core/params.js';
 import type { Float16Like } from '../core/public-types.js';
 import type { HalfFloats } from '../core/half.js';
-import type { RowPlan, RowStream } from '../core/rows.js';
+import type { RowCall, RowPlan, RowStream } from '../core/rows.js';
 import {
   booleanOption, checkLength, checkLive, classAlphaOption, classesOption, float16Option, gammaOption, ignoreIndexOption,
   inputFloats, isFloats, lossOutputs, normalizerOption, perClass, perClassGammas, readable, reductionOption, rowCount,
@@ -136,32 +136,38 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
   if (soft) inputs.push({ stream: STREAM_TARGETS, values: soft, name: 'targets', per: 'class' });
   if (weights) inputs.push({ stream: STREAM_WEIGHTS, values: weights, name: 'options.weights', per: 'row' });
   const useSoft = soft !== undefined || smoothing > 0;
+  // Optional fields assigned, not spread in: each spread in a literal is a call per call (see sigmoidFamilyPlan).
+  const params: KernelParams = {
+    alpha, gamma, gammaMode: gammas ? GAMMA_GENERAL : gammaMode(gamma), ignoreIndex,
+    gradScale: reduction === 'mean' && divisor > 0 ? 1 / divisor : 1,
+  };
+  if (detach) params.flags = FLAG_DETACH_MODULATOR;
+  if (useSoft) {
+    // Keras label smoothing, rounded to float32 as the kernel applies it: t' = t (1 - eps) + eps / C.
+    params.smoothKeep = Math.fround(1 - smoothing);
+    params.smoothLo = Math.fround(smoothing / C);
+  }
+  const call: RowCall = {
+    kernel: useSoft ? 'softmaxFocalSoft' : 'softmaxFocal',
+    rows,
+    classes: C,
+    inputs,
+    labels,
+    classTable: alphas,
+    layout,
+    params,
+    reduction,
+    divisor,
+    writeLoss: reduction === 'none',
+    lossPer: 'row',
+    out,
+    withGrad,
+    gradOut,
+  };
+  if (gammas) call.gammaTable = gammas;
 
   return {
-    call: {
-      kernel: useSoft ? 'softmaxFocalSoft' : 'softmaxFocal',
-      rows,
-      classes: C,
-      inputs,
-      labels,
-      classTable: alphas,
-      ...(gammas ? { gammaTable: gammas } : {}),
-      layout,
-      params: {
-        alpha, gamma, gammaMode: gammas ? GAMMA_GENERAL : gammaMode(gamma), ignoreIndex,
-        ...(detach ? { flags: FLAG_DETACH_MODULATOR } : {}),
-        // Keras label smoothing, rounded to float32 as the kernel applies it: t' = t (1 - eps) + eps / C.
-        ...(useSoft ? { smoothKeep: Math.fround(1 - smoothing), smoothLo: Math.fround(smoothing / C) } : {}),
-        gradScale: reduction === 'mean' && divisor > 0 ? 1 / divisor : 1,
-      },
-      reduction,
-      divisor,
-      writeLoss: reduction === 'none',
-      lossPer: 'row',
-      out,
-      withGrad,
-      gradOut,
-    },
+    call,
     locator: () => softmaxLocator(readable(logits), labels, soft && readable(soft), weights && readable(weights), C, ignoreIndex, layout),
   };
 }
