@@ -17,7 +17,7 @@ import {
 
 const FAMILIES = ['sigmoid', 'softmax', 'layout', 'asymmetric', 'dfl', 'detr', 'dice'] as const;
 /** Suites whose rows do not fit the family table (thread counts, tfjs steps): run after it, printing their own. */
-const STANDALONE = ['pool', 'tfjs'] as const;
+const STANDALONE = ['calls', 'pool', 'tfjs'] as const;
 
 /**
  * The targets the table is read against (SIMD build): issue 5's against plain TS and tfjs-wasm ("≥ 10x tfjs-wasm
