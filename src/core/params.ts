@@ -61,8 +61,8 @@ const ACTIVATION = PARAM_ACTIVATION >> 2;
 const FIRST_CLASS = PARAM_FIRST_CLASS >> 2;
 
 /**
- * Writes the parameter block: every field, 0 where not given. `pass` overrides fields per pass (the gradient scale,
- * and the normalized focal loss's second-pass fields). Float32 fields round the number as a wasm call's f32
+ * Writes the parameter block: every field, 0 where not given. `pass` overrides fields per pass: gradScale, flags,
+ * invS and dfCoef (the gradient scale, the normalized focal loss's second pass, a region pass's flags) only. Float32 fields round the number as a wasm call's f32
  * argument would; no allocation (this runs on every call). The block is zeroed, then the fields each object has are
  * written by name: reading all 21 names from every family's parameter object (each its own shape) would make every
  * read a megamorphic miss in V8 once an application calls several losses (about 1 µs per call).
@@ -72,7 +72,12 @@ export function writeParams(arena: Arena, params: KernelParams, pass: KernelPara
   const at = arena.params >>> 2;
   for (let k = 0; k < PARAM_WORDS; k++) i32[at + k] = 0;
   writeFields(arena, at, params);
-  writeFields(arena, at, pass);
+  // A pass sets at most these four, from a handful of shapes: read by name.
+  const f32 = arena.f32;
+  if (pass.gradScale !== undefined) f32[at + GRAD_SCALE] = pass.gradScale;
+  if (pass.flags !== undefined) i32[at + FLAGS] = pass.flags;
+  if (pass.invS !== undefined) f32[at + INV_S] = pass.invS;
+  if (pass.dfCoef !== undefined) f32[at + DF_COEF] = pass.dfCoef;
 }
 
 const PARAM_WORDS = PARAM_BLOCK_BYTES / 4;
