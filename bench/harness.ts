@@ -7,10 +7,12 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Bench, type BenchOptions } from 'tinybench';
 import { CHUNK } from '../src/core/abi.js';
-import { createFocal, type Focal } from '../src/index.js';
+// The build users get (tsc's output, as npm run bench builds it): tsx's transform of src/ adds a name-keeping call
+// per closure, which weighs on calls of a few elements (2-3 us per call at N = 1 instead of 0.5).
+import { createFocal, type Focal } from '../dist/index.js';
 import { peerNotes } from './peers/native.js';
 import {
-  formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type Pass, type Row,
+  formatReport, machine, writeResults, type Agreement, type CopyIn, type FamilyResult, type Impl, type InPlace, type Pass, type Row,
 } from './table.js';
 
 // Steady state from the first call: V8 runs new wasm in its baseline tier (Liftoff) and swaps in optimized code
@@ -157,18 +159,32 @@ function message(e: unknown): string {
 }
 
 /** Times `fn` alone (`once`: a single call); the median latency per element in ns, with tinybench's statistics. */
+/** Elements per timed iteration at least (see time()). */
+const BATCH_ELEMENTS = 1024;
+
 export async function time(name: string, fn: () => unknown, elements: number, once = false):
 Promise<{ nsPerElement: number; minNsPerElement: number; samples: number; rme: number }> {
   await settleHeap();
   const options = once ? { time: 0, iterations: 1, warmup: false } : benchOptions(elements);
   const bench = new Bench({ ...options, throws: true });
-  bench.add(name, fn);
+  // Calls of a few elements go BATCH_ELEMENTS / elements to a timed iteration: tinybench's own bookkeeping per
+  // iteration (clock reads, statistics) is about as long as such a call and would be counted as its cost.
+  const batch = once || elements >= BATCH_ELEMENTS ? 1 : Math.ceil(BATCH_ELEMENTS / elements);
+  const isAsync = batch > 1 && fn() instanceof Promise;
+  const timed = batch === 1 ? fn : isAsync
+    ? async () => {
+      for (let i = 0; i < batch; i++) await fn();
+    }
+    : () => {
+      for (let i = 0; i < batch; i++) fn();
+    };
+  bench.add(name, timed);
   await bench.run();
   const result = bench.tasks[0]!.result;
   if (!('latency' in result)) throw new Error(`${name}: tinybench ended in state ${result.state}`);
   return {
-    nsPerElement: (result.latency.p50 * 1e6) / elements,
-    minNsPerElement: (result.latency.min * 1e6) / elements,
+    nsPerElement: (result.latency.p50 * 1e6) / (elements * batch),
+    minNsPerElement: (result.latency.min * 1e6) / (elements * batch),
     samples: result.latency.samplesCount,
     rme: result.latency.rme,
   };
@@ -265,3 +281,21 @@ export async function runAlone(moduleUrl: string, run: () => Promise<FamilyResul
   console.log(formatReport(m, [result]));
   console.log(`\nJSON: ${writeResults(m, [result])}`);
 }
+
+/**
+ * The SIMD engine on fl.alloc views (no copy in or out): `inPlace` must give the copying call's loss and gradient
+ * bit for bit (else the bench stops), then it is timed. `views` are freed afterwards by the caller's fl.freeAll().
+ */
+export async function timeInPlace(
+  family: string, size: string, pass: Pass, elements: number,
+  inPlace: () => { loss: number; grad?: Float32Array }, copying: () => { loss: number; grad?: Float32Array },
+): Promise<InPlace> {
+  const a = copying();
+  const b = inPlace();
+  const sameGrad = !a.grad || (b.grad !== undefined && a.grad.every((v, i) => Object.is(v, b.grad![i])));
+  if (!Object.is(a.loss, b.loss) || !sameGrad) throw new Error(`in-place ${family} ${size} ${pass} differs from the copying call`);
+  const timed = await time('engine SIMD in place', inPlace, elements);
+  process.stderr.write(`  ${family} ${size} ${pass} engine SIMD in place: ${timed.nsPerElement.toFixed(2)} ns/el\n`);
+  return { size, pass, nsPerElement: timed.nsPerElement, minNsPerElement: timed.minNsPerElement };
+}
+

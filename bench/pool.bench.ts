@@ -10,7 +10,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
-import { createFocalPool, createFocalSync, type FocalPool } from '../src/index.js';
+import { createFocalPool, createFocalSync, type FocalPool } from '../dist/index.js';
 import { QUICK, normal, rng, scaled, sizeLabel } from './harness.js';
 import { nativeBuilds } from './peers/native.js';
 

@@ -2,9 +2,9 @@
 // native C builds and onnxruntime (forward), at N = 1e4, 1e6, 16e6, forward ('mean') and forward+gradient,
 // torchvision defaults (alpha 0.25, gamma 2); and the cost of one small call, N = 1, 16, 100, 1e3 (no tfjs).
 // `npx tsx bench/sigmoid.bench.ts` runs this family alone; bench/index.ts runs it in its own process.
-import type { Focal } from '../src/index.js';
+import type { Focal } from '../dist/index.js';
 import {
-  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, time, type Contender,
+  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, timeInPlace, type Contender,
 } from './harness.js';
 import { sigmoidPeers } from './peers/index.js';
 import { wasmFeaturesNote } from './peers/tfjs.js';
@@ -71,10 +71,7 @@ export async function run(): Promise<FamilyResult> {
   return { family: FAMILY, rows, copyIn, inPlace, notes };
 }
 
-/**
- * The SIMD engine on fl.alloc views for the logits, the targets and the gradient: no copy in or out. Its result
- * must equal the copying call's bit for bit (else the bench stops), then it is timed.
- */
+/** The SIMD engine on fl.alloc views for the logits, the targets and the gradient: no copy in or out. */
 async function measureInPlace(fl: Focal, logits: Float32Array, targets: Float32Array, size: string, pass: Pass):
 Promise<InPlace> {
   const n = logits.length;
@@ -83,18 +80,15 @@ Promise<InPlace> {
     x.set(logits);
     t.set(targets);
     const options = { alpha: ALPHA, gamma: GAMMA };
-    const call = pass === 'forward'
-      ? () => fl.sigmoidFocalLoss(x, t, options) as number
-      : () => fl.sigmoidFocalLossWithGrad(x, t, { ...options, gradOut: g }).loss as number;
-    const copying = pass === 'forward'
-      ? { loss: fl.sigmoidFocalLoss(logits, targets, options) as number }
-      : fl.sigmoidFocalLossWithGrad(logits, targets, options);
-    const loss = call();
-    const sameGrad = !('grad' in copying) || g.every((v, i) => Object.is(v, copying.grad[i]));
-    if (!Object.is(loss, copying.loss) || !sameGrad) throw new Error(`in-place ${size} ${pass} differs from the copying call`);
-    const timed = await time('engine SIMD in place', call, n);
-    process.stderr.write(`  ${FAMILY} ${size} ${pass} engine SIMD in place: ${timed.nsPerElement.toFixed(2)} ns/el\n`);
-    return { size, pass, nsPerElement: timed.nsPerElement, minNsPerElement: timed.minNsPerElement };
+    return await timeInPlace(
+      FAMILY, size, pass, n,
+      pass === 'forward'
+        ? () => ({ loss: fl.sigmoidFocalLoss(x, t, options) as number })
+        : () => ({ loss: fl.sigmoidFocalLossWithGrad(x, t, { ...options, gradOut: g }).loss as number, grad: g }),
+      pass === 'forward'
+        ? () => ({ loss: fl.sigmoidFocalLoss(logits, targets, options) as number })
+        : () => fl.sigmoidFocalLossWithGrad(logits, targets, options) as { loss: number; grad: Float32Array },
+    );
   } finally {
     fl.freeAll();
   }

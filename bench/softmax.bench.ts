@@ -3,11 +3,11 @@
 // (gamma 2, no alpha). ns/element is per logit (N x C). `npx tsx bench/softmax.bench.ts` runs this family alone;
 // bench/index.ts runs it in its own process.
 import {
-  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, type Contender,
+  engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, timeInPlace, type Contender,
 } from './harness.js';
 import { softmaxPeers } from './peers/index.js';
 import { wasmFeaturesNote } from './peers/tfjs.js';
-import type { CopyIn, FamilyResult, Pass, Row } from './table.js';
+import type { CopyIn, FamilyResult, InPlace, Pass, Row } from './table.js';
 
 const FAMILY = 'softmax';
 /** [rows, classes]: the issue's sizes (1e4 rows at C = 1000 keeps the logits at 1e7, 40 MB). */
@@ -35,6 +35,7 @@ export async function run(): Promise<FamilyResult> {
   ];
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
+  const inPlace: InPlace[] = [];
   for (const [rowCount, classes] of SIZES) {
     const elements = rowCount * classes;
     const size = `${sizeLabel(rowCount)}×${classes}`;
@@ -53,9 +54,27 @@ export async function run(): Promise<FamilyResult> {
       });
       contenders.push(...softmaxPeers(logits, targets, { classes, gamma: GAMMA }, pass));
       rows.push(...await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders));
+      // The same call on fl.alloc views of the logits and the gradient (the class indices are copied either way).
+      const fl = engines[0]!.fl;
+      const [z, g] = fl.alloc(elements, elements) as [Float32Array, Float32Array];
+      try {
+        z.set(logits);
+        const options = { classes, gamma: GAMMA, alpha: null };
+        inPlace.push(await timeInPlace(
+          FAMILY, size, pass, elements,
+          withGrad
+            ? () => ({ loss: fl.softmaxFocalLossWithGrad(z, targets, { ...options, gradOut: g }).loss as number, grad: g })
+            : () => ({ loss: fl.softmaxFocalLoss(z, targets, options) as number }),
+          withGrad
+            ? () => fl.softmaxFocalLossWithGrad(logits, targets, options) as { loss: number; grad: Float32Array }
+            : () => ({ loss: fl.softmaxFocalLoss(logits, targets, options) as number }),
+        ));
+      } finally {
+        fl.freeAll();
+      }
     }
   }
-  return { family: FAMILY, rows, copyIn, notes };
+  return { family: FAMILY, rows, copyIn, inPlace, notes };
 }
 
 await runAlone(import.meta.url, run);

@@ -4,8 +4,8 @@
 // Standalone: `npx tsx bench/tfjs.bench.ts` (BENCH_QUICK=1 for a smoke run). Never asserts; prints a table.
 import os from 'node:os';
 import { Bench } from 'tinybench';
-import { createFocalSync } from '../src/index.js';
-import { focalLoss } from '../src/adapters/tfjs.js';
+import { createFocalSync } from '../dist/index.js';
+import { focalLoss } from '../dist/adapters/tfjs.js';
 import { QUICK, normal, rng, scaled, sizeLabel } from './harness.js';
 import { sigmoidFocalTf, tf, useBackend, wasmFeatures, type TfBackend } from './peers/tfjs.js';
 
