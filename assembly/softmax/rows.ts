@@ -137,6 +137,38 @@ export let rowFinite: bool = true;
   return ((s0 + s1) + (s2 + s3)) + <f64>(ties - 1);
 }
 
+// Set by expCappedVectors: the lanewise max and min of the vectors it read.
+export const EXP_PASS_MAX: usize = memory.data(16, 16);
+export const EXP_PASS_MIN: usize = memory.data(16, 16);
+
+/**
+ * dst[j] = exp(min(src[j] - shift, 64)) for the `floats` (a multiple of 4) at src (dst may be src), two vectors per
+ * iteration (V8 does not unroll), keeping the lanewise max and min of the src vectors (EXP_PASS_MAX, EXP_PASS_MIN: an infinity shows
+ * there). The class-index exp pass, over a row's vectors (rowExpSumExcept) or four rows' columns (hard.ts).
+ */
+// @ts-ignore: decorator
+@inline export function expCappedVectors(src: usize, dst: usize, floats: usize, shift: v128): void {
+  let mV = f32x4.splat(-Infinity);
+  let nV = f32x4.splat(Infinity);
+  let j: usize = 0;
+  for (; j + 8 <= floats; j += 8) {
+    const x0 = v128.load(src + (j << 2));
+    const x1 = v128.load(src + (j << 2), 16);
+    mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
+    nV = f32x4.pmin(f32x4.pmin(nV, x0), x1);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x0, shift)));
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x1, shift)), 16);
+  }
+  for (; j < floats; j += 4) {
+    const x = v128.load(src + (j << 2));
+    mV = f32x4.pmax(mV, x);
+    nV = f32x4.pmin(nV, x);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x, shift)));
+  }
+  v128.store(EXP_PASS_MAX, mV);
+  v128.store(EXP_PASS_MIN, nV);
+}
+
 // Set by rowExpSumExcept: the row's largest logit (NaN-free when rowFinite).
 export let rowLargest: f32 = 0;
 
@@ -170,20 +202,10 @@ export let rowLargest: f32 = 0;
     // the max or the min, a NaN logit makes its e_j and so the sum NaN (at j = y, through the shift, every other
     // e_j; a row short of one whole vector goes through the masked tail, which tests each lane).
     const whole = classes & ~3;
-    for (; j + 8 <= whole; j += 8) {
-      const x0 = v128.load(z + (j << 2));
-      const x1 = v128.load(z + (j << 2), 16);
-      mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
-      nV = f32x4.pmin(f32x4.pmin(nV, x0), x1);
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x0, shiftV)));
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x1, shiftV)), 16);
-    }
-    for (; j < whole; j += 4) {
-      const x = v128.load(z + (j << 2));
-      mV = f32x4.pmax(mV, x);
-      nV = f32x4.pmin(nV, x);
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x, shiftV)));
-    }
+    expCappedVectors(z, e, whole, shiftV);
+    mV = v128.load(EXP_PASS_MAX);
+    nV = v128.load(EXP_PASS_MIN);
+    j = whole;
     for (let k: usize = 0; k < whole; k += 4) {
       const rest = v128.andnot(v128.load(e + (k << 2)), i32x4.eq(idxV, yV));
       idxV = i32x4.add(idxV, i32x4.splat(4));
