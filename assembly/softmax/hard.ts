@@ -195,7 +195,12 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   expCappedVectors(cols, cols, classes << 2, shift);
   const mV = v128.load(EXP_PASS_MAX);
   const nV = v128.load(EXP_PASS_MIN);
-  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high). yRel = y - j.
+  // e_y left out of the sums by a 0 in its place (the +0 the row pass's mask adds; phase 3 writes g_y itself).
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 0) << 4), 0);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 1) << 4), 0, 4);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 2) << 4), 0, 8);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 3) << 4), 0, 12);
+  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
   let s0L = f64x2.splat(0);
   let s0H = f64x2.splat(0);
   let s1L = f64x2.splat(0);
@@ -204,15 +209,13 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   let s2H = f64x2.splat(0);
   let s3L = f64x2.splat(0);
   let s3H = f64x2.splat(0);
-  let yRel = yV;
   let j: usize = 0;
   for (; j + 4 <= classes; j += 4) {
     const c = cols + (j << 4);
-    const e0 = v128.andnot(v128.load(c), i32x4.eq(yRel, i32x4.splat(0)));
-    const e1 = v128.andnot(v128.load(c, 16), i32x4.eq(yRel, i32x4.splat(1)));
-    const e2 = v128.andnot(v128.load(c, 32), i32x4.eq(yRel, i32x4.splat(2)));
-    const e3 = v128.andnot(v128.load(c, 48), i32x4.eq(yRel, i32x4.splat(3)));
-    yRel = i32x4.sub(yRel, i32x4.splat(4));
+    const e0 = v128.load(c);
+    const e1 = v128.load(c, 16);
+    const e2 = v128.load(c, 32);
+    const e3 = v128.load(c, 48);
     s0L = addLanesLow(s0L, e0);
     s0H = addLanesHigh(s0H, e0);
     s1L = addLanesLow(s1L, e1);
@@ -224,16 +227,16 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   }
   // The last classes % 4 columns, in lanes 0, 1, 2 (the row pass's masked tail adds +0 in the others: no change).
   if (j < classes) {
-    const e0 = v128.andnot(v128.load(cols + (j << 4)), i32x4.eq(yRel, i32x4.splat(0)));
+    const e0 = v128.load(cols + (j << 4));
     s0L = addLanesLow(s0L, e0);
     s0H = addLanesHigh(s0H, e0);
     if (j + 1 < classes) {
-      const e1 = v128.andnot(v128.load(cols + (j << 4), 16), i32x4.eq(yRel, i32x4.splat(1)));
+      const e1 = v128.load(cols + (j << 4), 16);
       s1L = addLanesLow(s1L, e1);
       s1H = addLanesHigh(s1H, e1);
     }
     if (j + 2 < classes) {
-      const e2 = v128.andnot(v128.load(cols + (j << 4), 32), i32x4.eq(yRel, i32x4.splat(2)));
+      const e2 = v128.load(cols + (j << 4), 32);
       s2L = addLanesLow(s2L, e2);
       s2H = addLanesHigh(s2H, e2);
     }
