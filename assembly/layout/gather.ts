@@ -39,7 +39,9 @@ export function layoutScatter(src: usize, dst: usize, outer: usize, classes: usi
       const s2 = s1 + (cols << 2);
       const s3 = s2 + (cols << 2);
       let c: usize = 0;
-      for (; c + 4 <= cols; c += 4) transposeTileF32x4(s0 + (c << 2), cols << 2, dst + ((c * rows + r) << 2), rows << 2);
+      for (; c + 4 <= cols; c += 4) {
+        transposeTileF32x4(s0 + (c << 2), cols << 2, dst + ((c * rows + r) << 2), rows << 2);
+      }
       for (; c < cols; c++) {
         const t = dst + ((c * rows + r) << 2);
         store<f32>(t, load<f32>(s0 + (c << 2)));

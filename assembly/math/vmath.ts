@@ -1,6 +1,7 @@
 // Vector math shared by the loss kernels: exp, log, log1p, sigmoid, softplus, pow on f32x4, each beside its
-// scalar twin (and a 4 x 4 tile transpose). A twin performs the same float32 operations in the same order as its vector form, so the SIMD
-// build, the scalar build and the loop tails give bit-identical results (tested in test/vmath.test.ts).
+// scalar twin, and a 4 x 4 tile transpose. A twin performs the same float32 operations in the same order as its
+// vector form, so the SIMD build, the scalar build and the loop tails give bit-identical results (tested in
+// test/vmath.test.ts).
 // Domains and worst errors in float32 ulps, measured against float64 on every float32 binade (24 random
 // mantissas each, both signs) plus dense grids (test/vmath.test.ts asserts these bounds for all three builds):
 //   exp      all x; +inf above 88.72, subnormal results rounded once, 0 below -103.9    <= 1 ulp    (0.96)

@@ -1,5 +1,5 @@
 // Multi-class focal loss from logits with class indices (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy
-// semantics). One fused pass per row, f32x4 over the classes:
+// semantics). One fused pass per row, f32x4 over the classes (over four rows, lanes = rows, for C <= 88):
 // exp(z - shift) with its float64 sum, the loss, and the full row of the gradient, for any number of classes C >= 1.
 // Per row, with class index y and shift = z_y (or the row max when z_y is far below it, see SHIFT_LIMIT),
 // e_j = exp(z_j - z_y) and r = sum_{j != y} e_j (summed in float64, without the target's own 1):
@@ -37,10 +37,11 @@ const ROW_B: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 const ROW_C: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 const ROW_D: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 // Rows of at most TILED_MAX_CLASSES classes go four to a vector (lanes = rows: see expSumExceptRowsF32x4): ROW_TILED
-// marks the first row of each such group, whose columns live in ROW_COLUMNS from phase 1 to phase 3.
+// marks the first row of each such group, whose columns live in the scratch stream from phase 1 to phase 3 (a
+// staging slot, at least CHUNK floats: ROW_BLOCK * TILED_MAX_CLASSES = 2816 fit; without a gradient the row pass's
+// e_j, written there too, overwrites only columns already summed).
 const TILED_MAX_CLASSES: usize = 88;
 const ROW_TILED: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
-const ROW_COLUMNS: usize = memory.data(<i32>(ROW_BLOCK * TILED_MAX_CLASSES * 4), 16);
 const TILED_FALLBACK: i32 = 2; // expSumExceptRowsF32x4: a row's target lies more than SHIFT_LIMIT below its max
 const ROW_SKIPPED: i32 = 0; // ignoreIndex, or a target out of range (flagged)
 const ROW_BY_TARGET: i32 = 1; // shifted by z_y: A = r
@@ -324,7 +325,7 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
   // (kernel-only, fastest of 60 rounds: C = 10 forward 4.4 -> 4.0 ns/logit, C = 80 forward+gradient 1.65 -> 1.53).
   // Same operations per row, same order of the float64 lanes: the results do not change.
   const tiled = classes >= 4 && classes <= TILED_MAX_CLASSES;
-  const tileBytes = ((classes + 3) & ~3) << 2; // one row's share of ROW_COLUMNS
+  const tileBytes = ((classes + 3) & ~3) << 2; // one row's share of the columns in scratch
   for (let first: usize = 0; first < rows; first += ROW_BLOCK) {
     const count = min<usize>(ROW_BLOCK, rows - first);
     // Phase 1: each row's e_j and sums; the row kind and what phase 2 needs go to the block's scratch. Small C: four
@@ -337,8 +338,9 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
         store<i32>(at, 0, ROW_TILED);
         if (tiled && b + 4 <= count) {
           const yV = v128.load(targets + (i << 2));
-          if (i32x4.all_true(v128.and(i32x4.ne(yV, i32x4.splat(ignoreIndex)), i32x4.lt_u(yV, i32x4.splat(<i32>classes))))) {
-            const status = expSumExceptRowsF32x4(z, yV, classes, ROW_COLUMNS + b * tileBytes, at);
+          const inRange = v128.and(i32x4.ne(yV, i32x4.splat(ignoreIndex)), i32x4.lt_u(yV, i32x4.splat(<i32>classes)));
+          if (i32x4.all_true(inRange)) {
+            const status = expSumExceptRowsF32x4(z, yV, classes, scratch + b * tileBytes, at);
             if (status != TILED_FALLBACK) {
               bad |= status;
               store<i32>(at, 1, ROW_TILED);
@@ -407,7 +409,7 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
         const g = gradOut + ((i * classes) << 2);
         if (ASC_FEATURE_SIMD) {
           if (load<i32>(at, ROW_TILED)) {
-            gradRowsF32x4(g, v128.load(targets + (i << 2)), classes, ROW_COLUMNS + b * tileBytes, at);
+            gradRowsF32x4(g, v128.load(targets + (i << 2)), classes, scratch + b * tileBytes, at);
             b += 3;
             continue;
           }

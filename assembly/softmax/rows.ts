@@ -222,9 +222,10 @@ export let rowLargest: f32 = 0;
     let acc23 = f64x2.splat(0);
     // Pass 1, exp with the running max and min (expCappedVectors); pass 2 adds the stored e_j to the float64 lanes.
     // Split, the exp pass is a short loop the core overlaps well, ~11% faster than one loop doing both (C = 80 and
-    // 1000; with the sum trailing the exp pass by 8 vectors in one loop, 7-9% slower too). Finiteness without a test per vector (3% faster): an infinity shows in
-    // the max or the min, a NaN logit makes its e_j and so the sum NaN (at j = y, through the shift, every other
-    // e_j; a row short of one whole vector goes through the masked tail, which tests each lane).
+    // 1000; with the sum trailing the exp pass by 8 vectors in one loop, 7-9% slower too). Finiteness without a
+    // test per vector (3% faster): an infinity shows in the max or the min, a NaN logit makes its e_j and so the sum
+    // NaN (at j = y, through the shift, every other e_j; a row short of one whole vector goes through the masked
+    // tail, which tests each lane).
     const whole = classes & ~3;
     expCappedVectors(z, e, whole, shiftV);
     mV = v128.load(EXP_PASS_MAX);
