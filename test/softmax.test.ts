@@ -92,8 +92,10 @@ describe.each(builds)('softmax focal loss, $name build', ({ name: build, create 
   // The class-index row pass finds non-finite logits through its max, its min and a NaN sum (no test per vector):
   // every position (the target's own included, whole vectors and the masked tail), and rows taken again by their
   // max (target 100 below it).
-  test.each([1, 3, 4, 8, 9, 80])('C = %i: a non-finite logit anywhere in a row is a RangeError naming it', (C) => {
-    const rows = 3;
+  // Rows of 4 to 88 classes also go four to a vector (lanes = rows): 9 rows put row 1 in such a group and row 8
+  // alone.
+  test.each([1, 3, 4, 8, 9, 10, 80, 130])('C = %i: a non-finite logit anywhere in a row is a RangeError naming it', (C) => {
+    const rows = 9;
     for (const farBelow of [false, true]) {
       for (const bad of [NaN, Infinity, -Infinity]) {
         for (let j = 0; j < C; j++) {
@@ -506,7 +508,7 @@ describe.each(builds)('softmax focal loss, $name build', ({ name: build, create 
 describe('both builds', () => {
   test('SIMD and scalar builds give bit-identical losses and gradients', async () => {
     const [simd, scalar] = await Promise.all([createFocal({ simd: true }), createFocal({ simd: false })]);
-    for (const C of [1, 3, 10, 83]) {
+    for (const C of [1, 3, 4, 5, 10, 15, 83, 128, 129]) {
       const z = randomLogits(500, C, 120 + C);
       const y = randomLabels(z, C, 130 + C);
       const t = randomDistributions(500, C, 140 + C);

@@ -2,6 +2,7 @@
 // outer = N, inner = H W) becomes (outer inner) x classes rows for the row kernels of softmax/, and a block of
 // gradient rows goes back. Pure copies (4 x 4 transposes in the SIMD build), so both builds give the same bits
 // and a strided call gives exactly what the class-last call on a transposed copy gives.
+import { transposeTileF32x4 } from '../math/vmath';
 
 /**
  * Copies the float32 block at src, laid out outer x classes x inner, into rows at dst, laid out
@@ -39,19 +40,7 @@ export function layoutScatter(src: usize, dst: usize, outer: usize, classes: usi
       const s3 = s2 + (cols << 2);
       let c: usize = 0;
       for (; c + 4 <= cols; c += 4) {
-        const a = v128.load(s0 + (c << 2));
-        const b = v128.load(s1 + (c << 2));
-        const d = v128.load(s2 + (c << 2));
-        const e = v128.load(s3 + (c << 2));
-        const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-        const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-        const de01 = v128.shuffle<f32>(d, e, 0, 4, 1, 5);
-        const de23 = v128.shuffle<f32>(d, e, 2, 6, 3, 7);
-        const t0 = dst + ((c * rows + r) << 2);
-        v128.store(t0, v128.shuffle<f32>(ab01, de01, 0, 1, 4, 5));
-        v128.store(t0 + (rows << 2), v128.shuffle<f32>(ab01, de01, 2, 3, 6, 7));
-        v128.store(t0 + (rows << 3), v128.shuffle<f32>(ab23, de23, 0, 1, 4, 5));
-        v128.store(t0 + ((rows * 3) << 2), v128.shuffle<f32>(ab23, de23, 2, 3, 6, 7));
+        transposeTileF32x4(s0 + (c << 2), cols << 2, dst + ((c * rows + r) << 2), rows << 2);
       }
       for (; c < cols; c++) {
         const t = dst + ((c * rows + r) << 2);
@@ -85,19 +74,7 @@ export function layoutScatter(src: usize, dst: usize, outer: usize, classes: usi
       const t3 = t2 + (rows << 2);
       let r: usize = 0;
       for (; r + 4 <= rows; r += 4) {
-        const s0 = src + ((r * cols + c) << 2);
-        const a = v128.load(s0);
-        const b = v128.load(s0 + (cols << 2));
-        const d = v128.load(s0 + (cols << 3));
-        const e = v128.load(s0 + ((cols * 3) << 2));
-        const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
-        const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
-        const de01 = v128.shuffle<f32>(d, e, 0, 4, 1, 5);
-        const de23 = v128.shuffle<f32>(d, e, 2, 6, 3, 7);
-        v128.store(t0 + (r << 2), v128.shuffle<f32>(ab01, de01, 0, 1, 4, 5));
-        v128.store(t1 + (r << 2), v128.shuffle<f32>(ab01, de01, 2, 3, 6, 7));
-        v128.store(t2 + (r << 2), v128.shuffle<f32>(ab23, de23, 0, 1, 4, 5));
-        v128.store(t3 + (r << 2), v128.shuffle<f32>(ab23, de23, 2, 3, 6, 7));
+        transposeTileF32x4(src + ((r * cols + c) << 2), cols << 2, t0 + (r << 2), rows << 2);
       }
       for (; r < rows; r++) {
         const s = src + ((r * cols + c) << 2);

@@ -1,6 +1,7 @@
 // Vector math shared by the loss kernels: exp, log, log1p, sigmoid, softplus, pow on f32x4, each beside its
-// scalar twin. A twin performs the same float32 operations in the same order as its vector form, so the SIMD
-// build, the scalar build and the loop tails give bit-identical results (tested in test/vmath.test.ts).
+// scalar twin, and a 4 x 4 tile transpose. A twin performs the same float32 operations in the same order as its
+// vector form, so the SIMD build, the scalar build and the loop tails give bit-identical results (tested in
+// test/vmath.test.ts).
 // Domains and worst errors in float32 ulps, measured against float64 on every float32 binade (24 random
 // mantissas each, both signs) plus dense grids (test/vmath.test.ts asserts these bounds for all three builds):
 //   exp      all x; +inf above 88.72, subnormal results rounded once, 0 below -103.9    <= 1 ulp    (0.96)
@@ -156,6 +157,29 @@ const EXP_CAP: f32 = 64.0;
 // All-ones lanes where x is finite (NaN and +-inf give 0): -|x| > -inf, the kernels' one input check.
 // @ts-ignore: decorator
 @inline export function finiteF32x4(x: v128): v128 { return f32x4.gt(negAbsF32x4(x), f32x4.splat(-Infinity)); }
+
+// ---- 4 x 4 transpose ------------------------------------------------------------------------------------
+// The float32 tile whose rows are a, b, c, d, stored with its columns at dst, dst + dstStride, dst + 2 dstStride,
+// dst + 3 dstStride: eight shuffles (unpack low/high of pairs, then of halves), four stores. Pure data movement, no
+// rounding. Shared by the class-axis layouts and the small-C softmax rows.
+// @ts-ignore: decorator
+@inline export function storeTransposedF32x4(a: v128, b: v128, c: v128, d: v128, dst: usize, dstStride: usize): void {
+  const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+  const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+  const cd01 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+  const cd23 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.shuffle<f32>(ab01, cd01, 0, 1, 4, 5));
+  v128.store(dst + dstStride, v128.shuffle<f32>(ab01, cd01, 2, 3, 6, 7));
+  v128.store(dst + (dstStride << 1), v128.shuffle<f32>(ab23, cd23, 0, 1, 4, 5));
+  v128.store(dst + dstStride * 3, v128.shuffle<f32>(ab23, cd23, 2, 3, 6, 7));
+}
+
+/** The tile whose rows are at src, src + srcStride, ... stored transposed (storeTransposedF32x4). */
+// @ts-ignore: decorator
+@inline export function transposeTileF32x4(src: usize, srcStride: usize, dst: usize, dstStride: usize): void {
+  storeTransposedF32x4(v128.load(src), v128.load(src + srcStride), v128.load(src + (srcStride << 1)),
+    v128.load(src + srcStride * 3), dst, dstStride);
+}
 
 // ---- log --------------------------------------------------------------------------------------------------
 // Natural log of m in [sqrt(1/2), sqrt(2)) as (head, tail) pieces summed by the callers with k ln2.

@@ -1,5 +1,5 @@
 // Multi-class focal loss from logits with class indices (mmcv softmax_focal_loss / Keras CategoricalFocalCrossentropy
-// semantics). One fused pass per row, f32x4 over the classes:
+// semantics). One fused pass per row, f32x4 over the classes (over four rows, lanes = rows, for C <= 88):
 // exp(z - shift) with its float64 sum, the loss, and the full row of the gradient, for any number of classes C >= 1.
 // Per row, with class index y and shift = z_y (or the row max when z_y is far below it, see SHIFT_LIMIT),
 // e_j = exp(z_j - z_y) and r = sum_{j != y} e_j (summed in float64, without the target's own 1):
@@ -15,10 +15,13 @@ import {
   STREAM_WEIGHTS,
 } from '../abi';
 import {
-  finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4,
+  finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
+  splitHighF32x4, storeTransposedF32x4, transposeTileF32x4,
 } from '../math/vmath';
-import { addToLane } from '../math/reduce';
-import { log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2 } from './rows';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
+import {
+  EXP_PASS_MAX, EXP_PASS_MIN, expCappedVectors, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2,
+} from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
 // shift by it: e^64 times up to 2^28 classes stays below the float32 maximum.
@@ -33,6 +36,13 @@ const ROW_A: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 const ROW_B: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 const ROW_C: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
 const ROW_D: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
+// Rows of at most TILED_MAX_CLASSES classes go four to a vector (lanes = rows: see expSumExceptRowsF32x4): ROW_TILED
+// marks the first row of each such group, whose columns live in the scratch stream from phase 1 to phase 3 (a
+// staging slot, at least CHUNK floats: ROW_BLOCK * TILED_MAX_CLASSES = 2816 fit; without a gradient the row pass's
+// e_j, written there too, overwrites only columns already summed).
+const TILED_MAX_CLASSES: usize = 88;
+const ROW_TILED: usize = memory.data(<i32>ROW_BLOCK * 4, 16);
+const TILED_FALLBACK: i32 = 2; // expSumExceptRowsF32x4: a row's target lies more than SHIFT_LIMIT below its max
 const ROW_SKIPPED: i32 = 0; // ignoreIndex, or a target out of range (flagged)
 const ROW_BY_TARGET: i32 = 1; // shifted by z_y: A = r
 const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = e_y, D = z_y - m
@@ -166,6 +176,120 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 }
 
 /**
+ * Phase 1 for the four rows at z (targets yV, all in [0, classes)) with lanes = rows, for small C, where the row
+ * pass's per-row work (the horizontal max, min and sums, the masked tail vector) outweighs its few vectors: the
+ * logits go through 4 x 4 transposes into `cols` (column j of the four rows at cols + 16 j), e_j = exp(z_j - z_y)
+ * replaces them there (kept for phase 3), and each row's sum of e_j over j != y is added in float64 lanes in the row
+ * pass's order (lane = j mod 4, in j order, combined (s0 + s1) + (s2 + s3)): r, the kind and the max test are
+ * rowExpSumExcept's, bit for bit. Writes the four rows' slots at `at`; returns 1 when a row holds a value that is
+ * not finite (max, min, the target's own logit, a NaN sum), TILED_FALLBACK when a row must be shifted by its max.
+ */
+// @ts-ignore: decorator
+@inline function expSumExceptRowsF32x4(z: usize, yV: v128, classes: usize, cols: usize, at: usize): i32 {
+  const stride = classes << 2;
+  // The last tile reads up to 3 floats past row 3: the next row, or the slack after the last (ROW_SLACK).
+  for (let j: usize = 0; j < classes; j += 4) transposeTileF32x4(z + (j << 2), stride, cols + (j << 4), 16);
+  let shift = f32x4.splat(load<f32>(cols + (<usize>i32x4.extract_lane(yV, 0) << 4)));
+  shift = f32x4.replace_lane(shift, 1, load<f32>(cols + (<usize>i32x4.extract_lane(yV, 1) << 4), 4));
+  shift = f32x4.replace_lane(shift, 2, load<f32>(cols + (<usize>i32x4.extract_lane(yV, 2) << 4), 8));
+  shift = f32x4.replace_lane(shift, 3, load<f32>(cols + (<usize>i32x4.extract_lane(yV, 3) << 4), 12));
+  expCappedVectors(cols, cols, classes << 2, shift);
+  const mV = v128.load(EXP_PASS_MAX);
+  const nV = v128.load(EXP_PASS_MIN);
+  // e_y left out of the sums by a 0 in its place (the +0 the row pass's mask adds; phase 3 writes g_y itself).
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 0) << 4), 0);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 1) << 4), 0, 4);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 2) << 4), 0, 8);
+  store<f32>(cols + (<usize>i32x4.extract_lane(yV, 3) << 4), 0, 12);
+  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
+  let s0L = f64x2.splat(0);
+  let s0H = f64x2.splat(0);
+  let s1L = f64x2.splat(0);
+  let s1H = f64x2.splat(0);
+  let s2L = f64x2.splat(0);
+  let s2H = f64x2.splat(0);
+  let s3L = f64x2.splat(0);
+  let s3H = f64x2.splat(0);
+  let j: usize = 0;
+  for (; j + 4 <= classes; j += 4) {
+    const c = cols + (j << 4);
+    const e0 = v128.load(c);
+    const e1 = v128.load(c, 16);
+    const e2 = v128.load(c, 32);
+    const e3 = v128.load(c, 48);
+    s0L = addLanesLow(s0L, e0);
+    s0H = addLanesHigh(s0H, e0);
+    s1L = addLanesLow(s1L, e1);
+    s1H = addLanesHigh(s1H, e1);
+    s2L = addLanesLow(s2L, e2);
+    s2H = addLanesHigh(s2H, e2);
+    s3L = addLanesLow(s3L, e3);
+    s3H = addLanesHigh(s3H, e3);
+  }
+  // The last classes % 4 columns, in lanes 0, 1, 2 (the row pass's masked tail adds +0 in the others: no change).
+  if (j < classes) {
+    const e0 = v128.load(cols + (j << 4));
+    s0L = addLanesLow(s0L, e0);
+    s0H = addLanesHigh(s0H, e0);
+    if (j + 1 < classes) {
+      const e1 = v128.load(cols + (j << 4), 16);
+      s1L = addLanesLow(s1L, e1);
+      s1H = addLanesHigh(s1H, e1);
+    }
+    if (j + 2 < classes) {
+      const e2 = v128.load(cols + (j << 4), 32);
+      s2L = addLanesLow(s2L, e2);
+      s2H = addLanesHigh(s2H, e2);
+    }
+  }
+  const sumL = f64x2.add(f64x2.add(s0L, s1L), f64x2.add(s2L, s3L));
+  const sumH = f64x2.add(f64x2.add(s0H, s1H), f64x2.add(s2H, s3H));
+  const r = v128.shuffle<f32>(f32x4.demote_f64x2_zero(sumL), f32x4.demote_f64x2_zero(sumH), 0, 1, 4, 5);
+  if (!i32x4.all_true(f32x4.le(f32x4.sub(mV, shift), f32x4.splat(SHIFT_LIMIT)))) return TILED_FALLBACK;
+  v128.store(at, i32x4.splat(ROW_BY_TARGET), ROW_KIND);
+  v128.store(at, r, ROW_A);
+  // Finite: no -inf (the min), no +inf (the max), the target's logit finite, no NaN among the e_j, j != y (r).
+  const ok = v128.and(v128.and(finiteF32x4(shift), f32x4.gt(nV, f32x4.splat(-Infinity))),
+    v128.and(f32x4.lt(mV, f32x4.splat(Infinity)), f32x4.eq(r, r)));
+  return <i32>!i32x4.all_true(ok);
+}
+
+/** Four gradient columns at c, g = (e invS) (-k), stored transposed into four rows `stride` apart at dst. */
+// @ts-ignore: decorator
+@inline function gradTileF32x4(c: usize, invS: v128, negK: v128, dst: usize, stride: usize): void {
+  storeTransposedF32x4(
+    f32x4.mul(f32x4.mul(v128.load(c), invS), negK), f32x4.mul(f32x4.mul(v128.load(c, 16), invS), negK),
+    f32x4.mul(f32x4.mul(v128.load(c, 32), invS), negK), f32x4.mul(f32x4.mul(v128.load(c, 48), invS), negK),
+    dst, stride,
+  );
+}
+
+/**
+ * Phase 3 for a group of expSumExceptRowsF32x4: g_j = (e_j invS) (-k) on the columns, transposed back into the four
+ * gradient rows at g as it goes, then g_y = k u (scaleRow2's operations and the row's g_y: the same bits). The last
+ * tile's stores run past each row: it goes first, so the rows' own tiles overwrite what lands in rows 1-3, and the
+ * 4 floats after row 3 (the next row's e_j, or the slack) are put back.
+ */
+// @ts-ignore: decorator
+@inline function gradRowsF32x4(g: usize, yV: v128, classes: usize, cols: usize, at: usize): void {
+  const invS = v128.load(at, ROW_A);
+  const k = v128.load(at, ROW_B);
+  const negK = f32x4.neg(k);
+  const stride = classes << 2;
+  const whole = classes & ~3;
+  const after = g + (stride << 2);
+  const kept = v128.load(after);
+  if (whole < classes) gradTileF32x4(cols + (whole << 4), invS, negK, g + (whole << 2), stride);
+  for (let j: usize = 0; j < whole; j += 4) gradTileF32x4(cols + (j << 4), invS, negK, g + (j << 2), stride);
+  v128.store(after, kept);
+  const gY = f32x4.mul(k, v128.load(at, ROW_C));
+  store<f32>(g + (<usize>i32x4.extract_lane(yV, 0) << 2), f32x4.extract_lane(gY, 0));
+  store<f32>(g + stride + (<usize>i32x4.extract_lane(yV, 1) << 2), f32x4.extract_lane(gY, 1));
+  store<f32>(g + (stride << 1) + (<usize>i32x4.extract_lane(yV, 2) << 2), f32x4.extract_lane(gY, 2));
+  store<f32>(g + stride * 3 + (<usize>i32x4.extract_lane(yV, 3) << 2), f32x4.extract_lane(gY, 3));
+}
+
+/**
  * Focal loss over `rows` rows of `classes` logits (row-major float32) with class indices (int32), the ABI of
  * src/core/abi.ts. Row i of the call is global row rowBase + i. Streams: input (logits), labels, weights (per row,
  * 0: none), classWeights (alpha per class, 0: none), gammas (gamma per class, 0: none; row i uses gamma[y_i] by the
@@ -200,14 +324,33 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
   // independent rows, the core overlaps one row's scalar chain with the next row's instead of waiting on it
   // (kernel-only, fastest of 60 rounds: C = 10 forward 4.4 -> 4.0 ns/logit, C = 80 forward+gradient 1.65 -> 1.53).
   // Same operations per row, same order of the float64 lanes: the results do not change.
+  const tiled = classes >= 4 && classes <= TILED_MAX_CLASSES;
+  const tileBytes = ((classes + 3) & ~3) << 2; // one row's share of the columns in scratch
   for (let first: usize = 0; first < rows; first += ROW_BLOCK) {
     const count = min<usize>(ROW_BLOCK, rows - first);
-    // Phase 1: each row's e_j and sums; the row kind and what phase 2 needs go to the block's scratch.
+    // Phase 1: each row's e_j and sums; the row kind and what phase 2 needs go to the block's scratch. Small C: four
+    // rows at a time whose targets are all in range (any other row goes alone, by the row pass).
     for (let b: usize = 0; b < count; b++) {
       const i = first + b;
       const z = logits + ((i * classes) << 2);
-      const y = load<i32>(targets + (i << 2));
       const at = b << 2;
+      if (ASC_FEATURE_SIMD) {
+        store<i32>(at, 0, ROW_TILED);
+        if (tiled && b + 4 <= count) {
+          const yV = v128.load(targets + (i << 2));
+          const inRange = v128.and(i32x4.ne(yV, i32x4.splat(ignoreIndex)), i32x4.lt_u(yV, i32x4.splat(<i32>classes)));
+          if (i32x4.all_true(inRange)) {
+            const status = expSumExceptRowsF32x4(z, yV, classes, scratch + b * tileBytes, at);
+            if (status != TILED_FALLBACK) {
+              bad |= status;
+              store<i32>(at, 1, ROW_TILED);
+              b += 3;
+              continue;
+            }
+          }
+        }
+      }
+      const y = load<i32>(targets + (i << 2));
       // ignoreIndex may lie inside [0, classes) (as in PyTorch): test it first.
       if (y == ignoreIndex || y < 0 || <usize>y >= classes) {
         // Ignored (or invalid, flagged): 0 loss, 0 gradient, the row's logits unread.
@@ -264,6 +407,13 @@ export function softmaxFocal(streams: usize, rows: usize, classes: usize, rowBas
         const i = first + b;
         const at = b << 2;
         const g = gradOut + ((i * classes) << 2);
+        if (ASC_FEATURE_SIMD) {
+          if (load<i32>(at, ROW_TILED)) {
+            gradRowsF32x4(g, v128.load(targets + (i << 2)), classes, scratch + b * tileBytes, at);
+            b += 3;
+            continue;
+          }
+        }
         if (load<i32>(at, ROW_KIND) == ROW_SKIPPED) {
           memory.fill(g, 0, classes << 2);
           continue;

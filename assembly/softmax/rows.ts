@@ -137,6 +137,62 @@ export let rowFinite: bool = true;
   return ((s0 + s1) + (s2 + s3)) + <f64>(ties - 1);
 }
 
+// Set by expCappedVectors: the lanewise max and min of the vectors it read.
+export const EXP_PASS_MAX: usize = memory.data(16, 16);
+export const EXP_PASS_MIN: usize = memory.data(16, 16);
+
+/**
+ * dst[j] = exp(min(src[j] - shift, 64)) for the `floats` (a multiple of 4) at src (dst may be src), keeping the
+ * lanewise max and min of the src vectors (EXP_PASS_MAX, EXP_PASS_MIN: an infinity shows there). The class-index exp
+ * pass, over a row's vectors (rowExpSumExcept) or four rows' columns (hard.ts). Eight vectors per iteration, loaded
+ * first (kernel-only, against two: C = 80 and 1000 -15 to -17%, C = 10 -3 to -6%; four: half of that; sixteen spill
+ * and run 40% slower), then two, then one.
+ */
+// @ts-ignore: decorator
+@inline export function expCappedVectors(src: usize, dst: usize, floats: usize, shift: v128): void {
+  let mV = f32x4.splat(-Infinity);
+  let nV = f32x4.splat(Infinity);
+  let j: usize = 0;
+  for (; j + 32 <= floats; j += 32) {
+    const x0 = v128.load(src + (j << 2));
+    const x1 = v128.load(src + (j << 2), 16);
+    const x2 = v128.load(src + (j << 2), 32);
+    const x3 = v128.load(src + (j << 2), 48);
+    const x4 = v128.load(src + (j << 2), 64);
+    const x5 = v128.load(src + (j << 2), 80);
+    const x6 = v128.load(src + (j << 2), 96);
+    const x7 = v128.load(src + (j << 2), 112);
+    mV = f32x4.pmax(f32x4.pmax(f32x4.pmax(f32x4.pmax(mV, x0), x1), x2), x3);
+    nV = f32x4.pmin(f32x4.pmin(f32x4.pmin(f32x4.pmin(nV, x0), x1), x2), x3);
+    mV = f32x4.pmax(f32x4.pmax(f32x4.pmax(f32x4.pmax(mV, x4), x5), x6), x7);
+    nV = f32x4.pmin(f32x4.pmin(f32x4.pmin(f32x4.pmin(nV, x4), x5), x6), x7);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x0, shift)));
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x1, shift)), 16);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x2, shift)), 32);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x3, shift)), 48);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x4, shift)), 64);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x5, shift)), 80);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x6, shift)), 96);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x7, shift)), 112);
+  }
+  for (; j + 8 <= floats; j += 8) {
+    const x0 = v128.load(src + (j << 2));
+    const x1 = v128.load(src + (j << 2), 16);
+    mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
+    nV = f32x4.pmin(f32x4.pmin(nV, x0), x1);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x0, shift)));
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x1, shift)), 16);
+  }
+  for (; j < floats; j += 4) {
+    const x = v128.load(src + (j << 2));
+    mV = f32x4.pmax(mV, x);
+    nV = f32x4.pmin(nV, x);
+    v128.store(dst + (j << 2), expCappedF32x4(f32x4.sub(x, shift)));
+  }
+  v128.store(EXP_PASS_MAX, mV);
+  v128.store(EXP_PASS_MIN, nV);
+}
+
 // Set by rowExpSumExcept: the row's largest logit (NaN-free when rowFinite).
 export let rowLargest: f32 = 0;
 
@@ -164,32 +220,29 @@ export let rowLargest: f32 = 0;
     let nV = f32x4.splat(Infinity);
     let acc01 = f64x2.splat(0);
     let acc23 = f64x2.splat(0);
-    // Pass 1, exp with the running max and min, two vectors per iteration (V8 does not unroll); pass 2 adds the
-    // stored e_j to the float64 lanes. Split, the exp pass is a short loop the core overlaps well, ~11% faster than
-    // one loop doing both (C = 80 and 1000). Finiteness without a test per vector (3% faster): an infinity shows in
-    // the max or the min, a NaN logit makes its e_j and so the sum NaN (at j = y, through the shift, every other
-    // e_j; a row short of one whole vector goes through the masked tail, which tests each lane).
+    // Pass 1, exp with the running max and min (expCappedVectors); pass 2 adds the stored e_j to the float64 lanes.
+    // Split, the exp pass is a short loop the core overlaps well, ~11% faster than one loop doing both (C = 80 and
+    // 1000; with the sum trailing the exp pass by 8 vectors in one loop, 7-9% slower too). Finiteness without a
+    // test per vector (3% faster): an infinity shows in the max or the min, a NaN logit makes its e_j and so the sum
+    // NaN (at j = y, through the shift, every other e_j; a row short of one whole vector goes through the masked
+    // tail, which tests each lane).
     const whole = classes & ~3;
-    for (; j + 8 <= whole; j += 8) {
-      const x0 = v128.load(z + (j << 2));
-      const x1 = v128.load(z + (j << 2), 16);
-      mV = f32x4.pmax(f32x4.pmax(mV, x0), x1);
-      nV = f32x4.pmin(f32x4.pmin(nV, x0), x1);
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x0, shiftV)));
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x1, shiftV)), 16);
-    }
-    for (; j < whole; j += 4) {
-      const x = v128.load(z + (j << 2));
-      mV = f32x4.pmax(mV, x);
-      nV = f32x4.pmin(nV, x);
-      v128.store(e + (j << 2), expCappedF32x4(f32x4.sub(x, shiftV)));
-    }
+    expCappedVectors(z, e, whole, shiftV);
+    mV = v128.load(EXP_PASS_MAX);
+    nV = v128.load(EXP_PASS_MIN);
+    j = whole;
+    // e_y left out of the sum by a 0 in its place for the sum loop (the +0 the mask gave), then put back: no
+    // compare and mask per vector. At y >= whole this touches the tail's (or the slack's) float, written below.
+    const atY = e + (y << 2);
+    const eY = load<f32>(atY);
+    store<f32>(atY, 0);
     for (let k: usize = 0; k < whole; k += 4) {
-      const rest = v128.andnot(v128.load(e + (k << 2)), i32x4.eq(idxV, yV));
-      idxV = i32x4.add(idxV, i32x4.splat(4));
+      const rest = v128.load(e + (k << 2));
       acc01 = addLanesLow(acc01, rest);
       acc23 = addLanesHigh(acc23, rest);
     }
+    store<f32>(atY, eY);
+    idxV = i32x4.add(idxV, i32x4.splat(<i32>whole));
     // The last classes % 4 as one masked vector (lanes past the row add +0; see ROW_SLACK).
     if (j < classes) {
       const x = v128.load(z + (j << 2));

@@ -55,7 +55,7 @@ export const STREAM_POS_WEIGHTS = 20; // float32, tiled per element (posWeight)
 export const STREAM_MASK = 24; // float32 per element, 0 = ignored
 export const STREAM_LOSS = 28; // float32 output: per element or per row; the primitives' result
 export const STREAM_GRAD = 32; // float32 output, the input's shape
-export const STREAM_SCRATCH = 36; // float32, one row (softmax)
+export const STREAM_SCRATCH = 36; // float32, a staging slot (>= CHUNK): one softmax row; 32 rows' columns (hard.ts)
 export const STREAM_ACC = 40; // four float64 lanes: the sum of the losses
 export const STREAM_FOCAL_ACC = 44; // four float64 lanes: the sum of the focal terms (normalized focal, first pass)
 export const STREAM_GAMMAS = 48; // float32 per-class focusing exponents: tiled per element (sigmoid focal), one per class (softmax)
