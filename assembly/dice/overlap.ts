@@ -12,8 +12,10 @@
 //   loss = alpha_t sigmoid(-z)^gamma ce,  ce = t softplus(-x) + (1 - t) softplus(x)
 //   dloss/dx = alpha_t (sigmoid(-z)^gamma (p - t) - gamma (2t - 1) sigmoid(-z)^gamma sigmoid(z) ce)
 // (d/dz sigmoid(-z)^gamma = -gamma sigmoid(-z)^gamma sigmoid(z): no negative power, finite for every gamma >= 0).
-// The SIMD body (four positions a vector, every class of them in turn) and the scalar twin perform the same
-// float32 operations in the same order and add to the same lanes in the same order: both builds give the same bits.
+// A call runs in steps, each a loop over one plane (or one position's classes) at a time: the input checks (pass 1),
+// the softmax into scratch, then per class its sums in registers (pass 1) or the gradient (pass 2). The SIMD loops
+// (four positions a vector) and the scalar twin perform the same float32 operations in the same order and add to
+// the same lanes in the same order: both builds give the same bits.
 import {
   ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, FLAG_FOCAL_TERM, FLAG_SQUARED_PRED, PARAM_ACTIVATION,
   PARAM_ALPHA, PARAM_FIRST_CLASS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, STATUS_INVALID, STREAM_GRAD,
@@ -21,7 +23,7 @@ import {
 } from '../abi';
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, negAbsF32x4, pmaxF32,
-  powModeF32, powModeF32x4, splitHighF32,
+  powModeF32, powModeF32x4, sigmoidF32, sigmoidF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -99,41 +101,115 @@ function focalF32(x: f32, t: f32, hasAlpha: bool, alpha: f32, mode: i32, gamma: 
   return loss;
 }
 
-// ---- the activation ------------------------------------------------------------------------------------------
-// Softmax over the classes of four positions: e_c = exp(x_c - max) into scratch, returns 1 / sum_c e_c (sequential
-// over c in float32, as the twin). Non-finite logits are read as 0 (the caller flags them).
-// @ts-ignore: decorator
-@inline function softmaxPrepF32x4(x0: usize, scratch: usize, classes: usize, stride: usize, jb: usize): v128 {
-  let m = f32x4.splat(-Infinity);
-  for (let c: usize = 0; c < classes; c++) {
-    const x = v128.load(x0 + c * stride + jb);
-    m = f32x4.pmax(m, v128.and(x, finiteF32x4(x)));
+// ---- the checks ---------------------------------------------------------------------------------------------
+// Pass 1 checks every input of the call once, in its own loops: logits finite (probabilities in [0, 1] with
+// ACTIVATION_NONE), targets in [0, 1], labels in [0, classes). Pass 2 reads only what pass 1 has checked.
+function invalidInputs(x0: usize, t0: usize, labels: usize, count: usize, classes: usize, act: i32, vecEnd: usize): bool {
+  const stride = count << 2;
+  const unit = act == ACTIVATION_NONE;
+  let bad = false;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    const one = f32x4.splat(1.0);
+    let ok = i32x4.splat(-1);
+    for (let c: usize = 0; c < classes; c++) {
+      const x = x0 + c * stride;
+      if (unit) {
+        for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) {
+          const v = v128.load(x + jb);
+          ok = v128.and(ok, v128.and(f32x4.ge(v, zero), f32x4.le(v, one)));
+        }
+      } else {
+        for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) ok = v128.and(ok, finiteF32x4(v128.load(x + jb)));
+      }
+      if (t0) {
+        const t = t0 + c * stride;
+        for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) {
+          const v = v128.load(t + jb);
+          ok = v128.and(ok, v128.and(f32x4.ge(v, zero), f32x4.le(v, one)));
+        }
+      }
+    }
+    if (labels) {
+      const n = i32x4.splat(<i32>classes);
+      for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) ok = v128.and(ok, i32x4.lt_u(v128.load(labels + jb), n));
+    }
+    bad = !i32x4.all_true(ok);
   }
-  let sum = f32x4.splat(0);
-  for (let c: usize = 0; c < classes; c++) {
-    const x = v128.load(x0 + c * stride + jb);
-    const e = expNonPositiveF32x4(f32x4.sub(v128.and(x, finiteF32x4(x)), m));
-    v128.store(scratch + c * stride + jb, e);
-    sum = f32x4.add(sum, e);
+  for (let jb: usize = vecEnd << 2; jb < count << 2; jb += 4) {
+    for (let c: usize = 0; c < classes; c++) {
+      const x = load<f32>(x0 + c * stride + jb);
+      bad |= unit ? !(x >= 0 && x <= 1) : !(abs<f32>(x) < Infinity);
+      if (t0) {
+        const t = load<f32>(t0 + c * stride + jb);
+        bad |= !(t >= 0 && t <= 1);
+      }
+    }
+    if (labels) bad |= load<u32>(labels + jb) >= <u32>classes;
   }
-  return f32x4.div(f32x4.splat(1.0), sum);
+  return bad;
 }
 
-// @ts-ignore: decorator
-@inline function softmaxPrepF32(x0: usize, scratch: usize, classes: usize, stride: usize, jb: usize): f32 {
-  let m: f32 = -Infinity;
-  for (let c: usize = 0; c < classes; c++) {
-    const x = load<f32>(x0 + c * stride + jb);
-    m = pmaxF32(m, select<f32>(x, 0, abs<f32>(x) < Infinity));
+// ---- the softmax ------------------------------------------------------------------------------------------------
+// Over the classes of each position, planar in and out (scratch): e_c = exp(x_c - max), then p_c = e_c (1 / sum_c e_c)
+// with the sum sequential over c in float32 in both builds. The vectors go a block of positions at a time, each step a
+// short loop over one plane (the max, each class's exp added to the sums, the reciprocals, each class's p): one exp
+// per iteration, like the softmax rows' exp pass, and the block's planes stay in L1.
+const BLOCK: usize = 256;
+const BLOCK_MAX: usize = memory.data(<i32>BLOCK << 2, 16); // static: wasm runs one call at a time
+const BLOCK_SUM: usize = memory.data(<i32>BLOCK << 2, 16);
+
+function softmaxPlanes(x0: usize, scratch: usize, count: usize, classes: usize, vecEnd: usize): void {
+  const stride = count << 2;
+  if (ASC_FEATURE_SIMD) {
+    for (let j0: usize = 0; j0 < vecEnd; j0 += BLOCK) {
+      const bytes = min<usize>(BLOCK, vecEnd - j0) << 2;
+      const x = x0 + (j0 << 2);
+      const e = scratch + (j0 << 2);
+      // max over the classes (pmax from -inf: the first plane as it is)
+      for (let jb: usize = 0; jb < bytes; jb += 16) v128.store(BLOCK_MAX + jb, v128.load(x + jb));
+      for (let c: usize = 1; c < classes; c++) {
+        const xc = x + c * stride;
+        for (let jb: usize = 0; jb < bytes; jb += 16) v128.store(BLOCK_MAX + jb, f32x4.pmax(v128.load(BLOCK_MAX + jb), v128.load(xc + jb)));
+      }
+      // e_c and their sum (from 0: the first plane as it is)
+      for (let jb: usize = 0; jb < bytes; jb += 16) {
+        const v = expNonPositiveF32x4(f32x4.sub(v128.load(x + jb), v128.load(BLOCK_MAX + jb)));
+        v128.store(e + jb, v);
+        v128.store(BLOCK_SUM + jb, v);
+      }
+      for (let c: usize = 1; c < classes; c++) {
+        const xc = x + c * stride;
+        const ec = e + c * stride;
+        for (let jb: usize = 0; jb < bytes; jb += 16) {
+          const v = expNonPositiveF32x4(f32x4.sub(v128.load(xc + jb), v128.load(BLOCK_MAX + jb)));
+          v128.store(ec + jb, v);
+          v128.store(BLOCK_SUM + jb, f32x4.add(v128.load(BLOCK_SUM + jb), v));
+        }
+      }
+      for (let jb: usize = 0; jb < bytes; jb += 16) v128.store(BLOCK_SUM + jb, f32x4.div(f32x4.splat(1.0), v128.load(BLOCK_SUM + jb)));
+      for (let c: usize = 0; c < classes; c++) {
+        const ec = e + c * stride;
+        for (let jb: usize = 0; jb < bytes; jb += 16) v128.store(ec + jb, f32x4.mul(v128.load(ec + jb), v128.load(BLOCK_SUM + jb)));
+      }
+    }
   }
-  let sum: f32 = 0;
-  for (let c: usize = 0; c < classes; c++) {
-    const x = load<f32>(x0 + c * stride + jb);
-    const e = expNonPositiveF32(select<f32>(x, 0, abs<f32>(x) < Infinity) - m);
-    store<f32>(scratch + c * stride + jb, e);
-    sum = sum + e;
+  for (let jb: usize = vecEnd << 2; jb < count << 2; jb += 4) {
+    let m: f32 = -Infinity;
+    for (let c: usize = 0; c < classes; c++) m = pmaxF32(m, load<f32>(x0 + c * stride + jb));
+    let sum: f32 = 0;
+    for (let c: usize = 0; c < classes; c++) {
+      const at = c * stride + jb;
+      const e = expNonPositiveF32(load<f32>(x0 + at) - m);
+      store<f32>(scratch + at, e);
+      sum = sum + e;
+    }
+    const inv: f32 = <f32>1.0 / sum;
+    for (let c: usize = 0; c < classes; c++) {
+      const at = scratch + c * stride + jb;
+      store<f32>(at, load<f32>(at) * inv);
+    }
   }
-  return <f32>1.0 / sum;
 }
 
 /**
@@ -150,7 +226,8 @@ export function diceSums(streams: usize, count: usize, classes: usize, spatialBa
 
 /**
  * Pass 2: the gradient (STREAM_GRAD, planar) and, when STREAM_LOSS is set, the per-element loss (planar, 0 below
- * firstClass), from the coefficients (a, b, f, d) per class at STREAM_REGION_COEFS. Same streams, params and status.
+ * firstClass), from the coefficients (a, b, f, d) per class at STREAM_REGION_COEFS. Same streams and params; its
+ * inputs are pass 1's, already checked. Returns count.
  */
 export function diceGrad(streams: usize, count: usize, classes: usize, spatialBase: usize, params: usize): i32 {
   return overlap(streams, count, classes, spatialBase, params, true);
@@ -160,10 +237,31 @@ function overlap(streams: usize, count: usize, classes: usize, spatialBase: usiz
   const x0 = load<usize>(streams, STREAM_INPUT);
   const t0 = load<usize>(streams, STREAM_TARGETS);
   const labels = load<usize>(streams, STREAM_LABELS);
+  const scratch = load<usize>(streams, STREAM_SCRATCH);
+  const act = load<i32>(params, PARAM_ACTIVATION);
+  // Positions [0, vecEnd) go four to a vector: vector lane k is position j + k, whose float64 lane is
+  // (spatialBase + j + k) mod 4 = k when spatialBase is a multiple of 4 (the driver's chunks are); the scalar twin
+  // takes the rest (the whole call in the scalar build).
+  const vecEnd: usize = ASC_FEATURE_SIMD && (spatialBase & 3) == 0 ? count & ~(<usize>3) : 0;
+  if (!gradPass && invalidInputs(x0, t0, labels, count, classes, act, vecEnd)) return STATUS_INVALID;
+  if (act == ACTIVATION_SOFTMAX) softmaxPlanes(x0, scratch, count, classes, vecEnd);
+  if (!gradPass) {
+    addClassSums(streams, count, classes, spatialBase, params, vecEnd);
+  } else if (act == ACTIVATION_SOFTMAX) {
+    softmaxGrad(streams, count, classes, params, vecEnd, scratch);
+  } else {
+    elementGrad(streams, count, classes, params, vecEnd);
+  }
+  return <i32>count;
+}
+
+// Pass 1 after the softmax: class by class, its four sums in registers over the call's positions, each float64 lane
+// receiving its positions in order (the scalar tail then adds to the same lanes in memory).
+function addClassSums(streams: usize, count: usize, classes: usize, spatialBase: usize, params: usize, vecEnd: usize): void {
+  const x0 = load<usize>(streams, STREAM_INPUT);
+  const t0 = load<usize>(streams, STREAM_TARGETS);
+  const labels = load<usize>(streams, STREAM_LABELS);
   const sums = load<usize>(streams, STREAM_REGION_SUMS);
-  const coefs = load<usize>(streams, STREAM_REGION_COEFS);
-  const gradOut = load<usize>(streams, STREAM_GRAD);
-  const lossOut = load<usize>(streams, STREAM_LOSS);
   const scratch = load<usize>(streams, STREAM_SCRATCH);
   const act = load<i32>(params, PARAM_ACTIVATION);
   const first = <usize>load<i32>(params, PARAM_FIRST_CLASS);
@@ -176,181 +274,213 @@ function overlap(streams: usize, count: usize, classes: usize, spatialBase: usiz
   const mode = load<i32>(params, PARAM_GAMMA_MODE);
   const gHi = splitHighF32(gamma);
   const gLo = gamma - gHi;
-  const softmax = act == ACTIVATION_SOFTMAX;
   const stride = count << 2;
-  let bad: i32 = 0;
-  let j: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    // Vector lane k is position j + k, whose float64 lane is (spatialBase + j + k) mod 4 = k when spatialBase is a
-    // multiple of 4 (the driver's chunks are); otherwise the twin takes the whole call.
-    const one = f32x4.splat(1.0);
-    const zero = f32x4.splat(0);
-    let badV = i32x4.splat(0);
-    for (; (spatialBase & 3) == 0 && j + 4 <= count; j += 4) {
-      const jb = j << 2;
-      const inv = softmax ? softmaxPrepF32x4(x0, scratch, classes, stride, jb) : zero;
-      let label = i32x4.splat(0);
-      if (labels) {
-        label = v128.load(labels + jb);
-        badV = v128.or(badV, v128.not(v128.and(i32x4.ge_s(label, i32x4.splat(0)), i32x4.lt_s(label, i32x4.splat(<i32>classes)))));
-      }
-      let dot = zero; // softmax, pass 2: sum_c p_c g_c
-      for (let c: usize = 0; c < classes; c++) {
-        const at = c * stride + jb;
-        let x = v128.load(x0 + at);
-        let ok = finiteF32x4(x);
-        if (act == ACTIVATION_NONE) ok = v128.and(ok, v128.and(f32x4.ge(x, zero), f32x4.le(x, one)));
-        badV = v128.or(badV, v128.not(ok));
-        x = v128.and(x, ok);
+  for (let c = first; c < classes; c++) {
+    const s = sums + c * CLASS_SUMS;
+    const xc = x0 + c * stride;
+    const tc = t0 + c * stride;
+    const pc = act == ACTIVATION_SOFTMAX ? scratch + c * stride : xc;
+    let jb: usize = 0;
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1.0);
+      const label = i32x4.splat(<i32>c);
+      let pt01 = v128.load(s + SUM_PT);
+      let pt23 = v128.load(s + SUM_PT, 16);
+      let p01 = v128.load(s + SUM_P);
+      let p23 = v128.load(s + SUM_P, 16);
+      let t01 = v128.load(s + SUM_T);
+      let t23 = v128.load(s + SUM_T, 16);
+      let f01 = v128.load(s + SUM_FOCAL);
+      let f23 = v128.load(s + SUM_FOCAL, 16);
+      // Class indices: t is 0 or 1, so sum t is a count, exact in float64 whatever the order: kept in int32 lanes.
+      let hits = i32x4.splat(0);
+      for (; jb < vecEnd << 2; jb += 16) {
+        let p = v128.load(pc + jb);
+        if (act == ACTIVATION_SIGMOID) p = sigmoidF32x4(p);
         let t: v128;
         if (labels) {
-          t = v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one);
+          const is = i32x4.eq(v128.load(labels + jb), label);
+          hits = i32x4.sub(hits, is);
+          t = v128.and(is, one);
         } else {
-          t = v128.load(t0 + at);
-          const tOk = v128.and(f32x4.ge(t, zero), f32x4.le(t, one));
-          badV = v128.or(badV, v128.not(tOk));
-          t = v128.and(t, tOk);
+          t = v128.load(tc + jb);
+          const tk = squared ? f32x4.mul(t, t) : t;
+          t01 = addLanesLow(t01, tk);
+          t23 = addLanesHigh(t23, tk);
         }
-        // p, and p (1 - p) for the sigmoid's derivative.
+        const pt = f32x4.mul(p, t);
+        pt01 = addLanesLow(pt01, pt);
+        pt23 = addLanesHigh(pt23, pt);
+        const pk = squared ? f32x4.mul(p, p) : p;
+        p01 = addLanesLow(p01, pk);
+        p23 = addLanesHigh(p23, pk);
+        if (focal) {
+          const f = focalF32x4(v128.load(xc + jb), t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+          f01 = addLanesLow(f01, f);
+          f23 = addLanesHigh(f23, f);
+        }
+      }
+      if (labels) {
+        t01 = f64x2.add(t01, f64x2.convert_low_i32x4_s(hits));
+        t23 = f64x2.add(t23, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(hits, hits, 2, 3, 0, 1)));
+      }
+      v128.store(s + SUM_PT, pt01);
+      v128.store(s + SUM_PT, pt23, 16);
+      v128.store(s + SUM_P, p01);
+      v128.store(s + SUM_P, p23, 16);
+      v128.store(s + SUM_T, t01);
+      v128.store(s + SUM_T, t23, 16);
+      v128.store(s + SUM_FOCAL, f01);
+      v128.store(s + SUM_FOCAL, f23, 16);
+    }
+    for (; jb < count << 2; jb += 4) {
+      const spatial = spatialBase + (jb >> 2);
+      let p = load<f32>(pc + jb);
+      if (act == ACTIVATION_SIGMOID) p = sigmoidF32(p);
+      const t: f32 = labels ? select<f32>(1, 0, load<i32>(labels + jb) == <i32>c) : load<f32>(tc + jb);
+      addToLane(s + SUM_PT, spatial, p * t);
+      addToLane(s + SUM_P, spatial, squared ? p * p : p);
+      addToLane(s + SUM_T, spatial, squared ? t * t : t);
+      if (focal) addToLane(s + SUM_FOCAL, spatial, focalF32(load<f32>(xc + jb), t, hasAlpha, alpha, mode, gamma, gHi, gLo));
+    }
+  }
+}
+
+// Pass 2 with the softmax (p planar at probs): per position, g_c = dL/dp_c = a t_c + b (p_c, or 1 without squaring) for
+// the counted classes (0 below the first), then dL/dx_c = p_c (g_c - sum_j p_j g_j), the sum sequential over j.
+function softmaxGrad(streams: usize, count: usize, classes: usize, params: usize, vecEnd: usize, probs: usize): void {
+  const x0 = load<usize>(streams, STREAM_INPUT);
+  const t0 = load<usize>(streams, STREAM_TARGETS);
+  const labels = load<usize>(streams, STREAM_LABELS);
+  const coefs = load<usize>(streams, STREAM_REGION_COEFS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const first = <usize>load<i32>(params, PARAM_FIRST_CLASS);
+  const flags = load<i32>(params, PARAM_FLAGS);
+  const squared = (flags & FLAG_SQUARED_PRED) != 0;
+  const focal = (flags & FLAG_FOCAL_TERM) != 0;
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const hasAlpha = alpha >= 0;
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const mode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gHi = splitHighF32(gamma);
+  const gLo = gamma - gHi;
+  const stride = count << 2;
+  let jb: usize = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1.0);
+    const zero = f32x4.splat(0);
+    for (; jb < vecEnd << 2; jb += 16) {
+      const label = labels ? v128.load(labels + jb) : zero;
+      let dot = zero;
+      for (let c: usize = 0; c < classes; c++) {
+        const at = c * stride + jb;
+        const p = v128.load(probs + at);
+        let g = zero;
+        if (c >= first) {
+          const k = coefs + (c << 4);
+          const t = labels ? v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one) : v128.load(t0 + at);
+          g = f32x4.add(f32x4.mul(f32x4.splat(load<f32>(k)), t), squared ? f32x4.mul(f32x4.splat(load<f32>(k, 4)), p) : f32x4.splat(load<f32>(k, 4)));
+        }
+        v128.store(gradOut + at, g);
+        dot = f32x4.add(dot, f32x4.mul(p, g));
+      }
+      for (let c: usize = 0; c < classes; c++) {
+        const at = c * stride + jb;
+        const dx = f32x4.mul(v128.load(probs + at), f32x4.sub(v128.load(gradOut + at), dot));
+        const t = focal ? (labels ? v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one) : v128.load(t0 + at)) : zero;
+        storeGradF32x4(gradOut, lossOut, coefs, at, c, c >= first, focal, dx, focal ? v128.load(x0 + at) : zero, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+      }
+    }
+  }
+  for (; jb < count << 2; jb += 4) {
+    const label = labels ? load<i32>(labels + jb) : 0;
+    let dot: f32 = 0;
+    for (let c: usize = 0; c < classes; c++) {
+      const at = c * stride + jb;
+      const p = load<f32>(probs + at);
+      let g: f32 = 0;
+      if (c >= first) {
+        const k = coefs + (c << 4);
+        const t: f32 = labels ? select<f32>(1, 0, label == <i32>c) : load<f32>(t0 + at);
+        g = (load<f32>(k) * t) + (squared ? load<f32>(k, 4) * p : load<f32>(k, 4));
+      }
+      store<f32>(gradOut + at, g);
+      dot = dot + p * g;
+    }
+    for (let c: usize = 0; c < classes; c++) {
+      const at = c * stride + jb;
+      const dx: f32 = load<f32>(probs + at) * (load<f32>(gradOut + at) - dot);
+      const t: f32 = focal ? (labels ? select<f32>(1, 0, label == <i32>c) : load<f32>(t0 + at)) : 0;
+      storeGradF32(gradOut, lossOut, coefs, at, c, c >= first, focal, dx, focal ? load<f32>(x0 + at) : 0, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+    }
+  }
+}
+
+// Pass 2 with a sigmoid (or no activation): class by class, dL/dx = (a t + b (p, or 1)) p (1 - p) (1 without an
+// activation), the sigmoid's p (1 - p) formed as sigmoid(|x|) sigmoid(-|x|); 0 below the first class.
+function elementGrad(streams: usize, count: usize, classes: usize, params: usize, vecEnd: usize): void {
+  const x0 = load<usize>(streams, STREAM_INPUT);
+  const t0 = load<usize>(streams, STREAM_TARGETS);
+  const labels = load<usize>(streams, STREAM_LABELS);
+  const coefs = load<usize>(streams, STREAM_REGION_COEFS);
+  const gradOut = load<usize>(streams, STREAM_GRAD);
+  const lossOut = load<usize>(streams, STREAM_LOSS);
+  const sigmoid = load<i32>(params, PARAM_ACTIVATION) == ACTIVATION_SIGMOID;
+  const first = <usize>load<i32>(params, PARAM_FIRST_CLASS);
+  const flags = load<i32>(params, PARAM_FLAGS);
+  const squared = (flags & FLAG_SQUARED_PRED) != 0;
+  const focal = (flags & FLAG_FOCAL_TERM) != 0;
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const hasAlpha = alpha >= 0;
+  const gamma = load<f32>(params, PARAM_GAMMA);
+  const mode = load<i32>(params, PARAM_GAMMA_MODE);
+  const gHi = splitHighF32(gamma);
+  const gLo = gamma - gHi;
+  const stride = count << 2;
+  for (let c: usize = 0; c < classes; c++) {
+    const counted = c >= first;
+    const k = coefs + (c << 4);
+    const a = counted ? load<f32>(k) : 0;
+    const b = counted ? load<f32>(k, 4) : 0;
+    let jb: usize = 0;
+    if (ASC_FEATURE_SIMD) {
+      const one = f32x4.splat(1.0);
+      const zero = f32x4.splat(0);
+      for (; jb < vecEnd << 2; jb += 16) {
+        const at = c * stride + jb;
+        const x = v128.load(x0 + at);
+        const t = labels ? v128.and(i32x4.eq(v128.load(labels + jb), i32x4.splat(<i32>c)), one) : v128.load(t0 + at);
         let p = x;
         let dp = one;
-        if (softmax) {
-          p = f32x4.mul(v128.load(scratch + at), inv);
-        } else if (act == ACTIVATION_SIGMOID) {
+        if (sigmoid) {
           const e = expNonPositiveF32x4(negAbsF32x4(x));
           const hi = f32x4.div(one, f32x4.add(one, e));
           const lo = f32x4.mul(e, hi);
           p = v128.bitselect(hi, lo, f32x4.gt(x, zero));
           dp = f32x4.mul(hi, lo);
         }
-        const counted = c >= first;
-        if (!gradPass) {
-          if (!counted) continue;
-          const s = sums + c * CLASS_SUMS;
-          const pt = f32x4.mul(p, t);
-          const pk = squared ? f32x4.mul(p, p) : p;
-          const tk = squared ? f32x4.mul(t, t) : t;
-          v128.store(s + SUM_PT, addLanesLow(v128.load(s + SUM_PT), pt));
-          v128.store(s + SUM_PT, addLanesHigh(v128.load(s + SUM_PT, 16), pt), 16);
-          v128.store(s + SUM_P, addLanesLow(v128.load(s + SUM_P), pk));
-          v128.store(s + SUM_P, addLanesHigh(v128.load(s + SUM_P, 16), pk), 16);
-          v128.store(s + SUM_T, addLanesLow(v128.load(s + SUM_T), tk));
-          v128.store(s + SUM_T, addLanesHigh(v128.load(s + SUM_T, 16), tk), 16);
-          if (focal) {
-            const f = focalF32x4(x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
-            v128.store(s + SUM_FOCAL, addLanesLow(v128.load(s + SUM_FOCAL), f));
-            v128.store(s + SUM_FOCAL, addLanesHigh(v128.load(s + SUM_FOCAL, 16), f), 16);
-          }
-          continue;
-        }
-        // dL/dp_c = a t + b (p or 1); 0 below the first class.
-        let g = zero;
-        if (counted) {
-          const k = coefs + (c << 4);
-          const a = f32x4.splat(load<f32>(k));
-          const b = f32x4.splat(load<f32>(k, 4));
-          g = f32x4.add(f32x4.mul(a, t), squared ? f32x4.mul(b, p) : b);
-        }
-        if (softmax) {
-          v128.store(gradOut + at, p);
-          v128.store(scratch + at, g);
-          dot = f32x4.add(dot, f32x4.mul(p, g));
-        } else {
-          storeGradF32x4(gradOut, lossOut, coefs, at, c, counted, focal, f32x4.mul(g, dp), x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
-        }
-      }
-      if (gradPass && softmax) {
-        for (let c: usize = 0; c < classes; c++) {
-          const at = c * stride + jb;
-          const p = v128.load(gradOut + at);
-          const g = v128.load(scratch + at);
-          let x = v128.load(x0 + at);
-          x = v128.and(x, finiteF32x4(x));
-          const t = labels ? v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one) : v128.load(t0 + at);
-          const tOk = labels ? t : v128.and(t, v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
-          storeGradF32x4(gradOut, lossOut, coefs, at, c, c >= first, focal, f32x4.mul(p, f32x4.sub(g, dot)), x, tOk, hasAlpha, alpha, mode, gamma, gHi, gLo);
-        }
+        const g = counted ? f32x4.add(f32x4.mul(f32x4.splat(a), t), squared ? f32x4.mul(f32x4.splat(b), p) : f32x4.splat(b)) : zero;
+        storeGradF32x4(gradOut, lossOut, coefs, at, c, counted, focal, f32x4.mul(g, dp), x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
       }
     }
-    bad = <i32>v128.any_true(badV);
-  }
-  // The scalar twin: position by position, every class of it, the same operations and lanes.
-  for (; j < count; j++) {
-    const jb = j << 2;
-    const spatial = spatialBase + j;
-    const inv: f32 = softmax ? softmaxPrepF32(x0, scratch, classes, stride, jb) : 0;
-    let label: i32 = 0;
-    if (labels) {
-      label = load<i32>(labels + jb);
-      bad |= <i32>!(label >= 0 && label < <i32>classes);
-    }
-    let dot: f32 = 0;
-    for (let c: usize = 0; c < classes; c++) {
+    for (; jb < count << 2; jb += 4) {
       const at = c * stride + jb;
-      let x = load<f32>(x0 + at);
-      let ok = abs<f32>(x) < Infinity;
-      if (act == ACTIVATION_NONE) ok = ok && x >= 0 && x <= 1;
-      bad |= <i32>!ok;
-      x = select<f32>(x, 0, ok);
-      let t: f32;
-      if (labels) {
-        t = select<f32>(1, 0, label == <i32>c);
-      } else {
-        t = load<f32>(t0 + at);
-        const tOk = t >= 0 && t <= 1;
-        bad |= <i32>!tOk;
-        t = select<f32>(t, 0, tOk);
-      }
+      const x = load<f32>(x0 + at);
+      const t: f32 = labels ? select<f32>(1, 0, load<i32>(labels + jb) == <i32>c) : load<f32>(t0 + at);
       let p = x;
       let dp: f32 = 1;
-      if (softmax) {
-        p = load<f32>(scratch + at) * inv;
-      } else if (act == ACTIVATION_SIGMOID) {
+      if (sigmoid) {
         const e = expNonPositiveF32(-abs<f32>(x));
         const hi: f32 = 1.0 / (1.0 + e);
         const lo: f32 = e * hi;
         p = select<f32>(hi, lo, x > 0);
         dp = hi * lo;
       }
-      const counted = c >= first;
-      if (!gradPass) {
-        if (!counted) continue;
-        const s = sums + c * CLASS_SUMS;
-        addToLane(s + SUM_PT, spatial, p * t);
-        addToLane(s + SUM_P, spatial, squared ? p * p : p);
-        addToLane(s + SUM_T, spatial, squared ? t * t : t);
-        if (focal) addToLane(s + SUM_FOCAL, spatial, focalF32(x, t, hasAlpha, alpha, mode, gamma, gHi, gLo));
-        continue;
-      }
-      let g: f32 = 0;
-      if (counted) {
-        const k = coefs + (c << 4);
-        const a = load<f32>(k);
-        const b = load<f32>(k, 4);
-        g = (a * t) + (squared ? b * p : b);
-      }
-      if (softmax) {
-        store<f32>(gradOut + at, p);
-        store<f32>(scratch + at, g);
-        dot = dot + p * g;
-      } else {
-        storeGradF32(gradOut, lossOut, coefs, at, c, counted, focal, g * dp, x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
-      }
-    }
-    if (gradPass && softmax) {
-      for (let c: usize = 0; c < classes; c++) {
-        const at = c * stride + jb;
-        const p = load<f32>(gradOut + at);
-        const g = load<f32>(scratch + at);
-        let x = load<f32>(x0 + at);
-        x = select<f32>(x, 0, abs<f32>(x) < Infinity);
-        let t: f32 = labels ? select<f32>(1, 0, label == <i32>c) : load<f32>(t0 + at);
-        t = select<f32>(t, 0, t >= 0 && t <= 1);
-        storeGradF32(gradOut, lossOut, coefs, at, c, c >= first, focal, p * (g - dot), x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
-      }
+      const g: f32 = counted ? (a * t) + (squared ? b * p : b) : 0;
+      storeGradF32(gradOut, lossOut, coefs, at, c, counted, focal, g * dp, x, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
     }
   }
-  return bad ? STATUS_INVALID : <i32>count;
 }
 
 // The last step of pass 2 for one class of four positions: the overlap gradient plus f times the focal gradient,
