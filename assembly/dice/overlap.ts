@@ -17,7 +17,8 @@
 // (four positions a vector) and the scalar twin perform the same float32 operations in the same order and add to
 // the same lanes in the same order: both builds give the same bits.
 import {
-  ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, FLAG_FOCAL_TERM, FLAG_SQUARED_PRED, PARAM_ACTIVATION,
+  ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, FLAG_FOCAL_TERM, FLAG_SOFTMAX_STAGED, FLAG_SQUARED_PRED,
+  PARAM_ACTIVATION,
   PARAM_ALPHA, PARAM_FIRST_CLASS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, STATUS_INVALID, STREAM_GRAD,
   STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_REGION_COEFS, STREAM_REGION_SUMS, STREAM_SCRATCH, STREAM_TARGETS,
 } from '../abi';
@@ -244,11 +245,13 @@ function overlap(streams: usize, count: usize, classes: usize, spatialBase: usiz
   // takes the rest (the whole call in the scalar build).
   const vecEnd: usize = ASC_FEATURE_SIMD && (spatialBase & 3) == 0 ? count & ~(<usize>3) : 0;
   if (!gradPass && invalidInputs(x0, t0, labels, count, classes, act, vecEnd)) return STATUS_INVALID;
-  if (act == ACTIVATION_SOFTMAX) softmaxPlanes(x0, scratch, count, classes, vecEnd);
+  // Pass 2 may read the softmax that pass 1 left in the gradient's array (FLAG_SOFTMAX_STAGED) instead of the logits.
+  const staged = gradPass && (load<i32>(params, PARAM_FLAGS) & FLAG_SOFTMAX_STAGED) != 0;
+  if (act == ACTIVATION_SOFTMAX && !staged) softmaxPlanes(x0, scratch, count, classes, vecEnd);
   if (!gradPass) {
     addClassSums(streams, count, classes, spatialBase, params, vecEnd);
   } else if (act == ACTIVATION_SOFTMAX) {
-    softmaxGrad(streams, count, classes, params, vecEnd, scratch);
+    softmaxGrad(streams, count, classes, params, vecEnd, staged ? x0 : scratch);
   } else {
     elementGrad(streams, count, classes, params, vecEnd);
   }
