@@ -369,33 +369,57 @@ function softmaxGrad(streams: usize, count: usize, classes: usize, params: usize
   const gHi = splitHighF32(gamma);
   const gLo = gamma - gHi;
   const stride = count << 2;
-  let jb: usize = 0;
   if (ASC_FEATURE_SIMD) {
+    // A block of positions at a time, one plane per loop: g_c into the gradient's plane and p_c g_c into the running
+    // dots (BLOCK_SUM), then every class's dx.
     const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
-    for (; jb < vecEnd << 2; jb += 16) {
-      const label = labels ? v128.load(labels + jb) : zero;
-      let dot = zero;
+    for (let j0: usize = 0; j0 < vecEnd; j0 += BLOCK) {
+      const base = j0 << 2;
+      const bytes = min<usize>(BLOCK, vecEnd - j0) << 2;
+      for (let jb: usize = 0; jb < bytes; jb += 16) v128.store(BLOCK_SUM + jb, zero);
       for (let c: usize = 0; c < classes; c++) {
-        const at = c * stride + jb;
-        const p = v128.load(probs + at);
-        let g = zero;
-        if (c >= first) {
-          const k = coefs + (c << 4);
-          const t = labels ? v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one) : v128.load(t0 + at);
-          g = f32x4.add(f32x4.mul(f32x4.splat(load<f32>(k)), t), squared ? f32x4.mul(f32x4.splat(load<f32>(k, 4)), p) : f32x4.splat(load<f32>(k, 4)));
+        const at = c * stride + base;
+        const pc = probs + at;
+        const gc = gradOut + at;
+        if (c < first) {
+          for (let jb: usize = 0; jb < bytes; jb += 16) {
+            v128.store(gc + jb, zero);
+            v128.store(BLOCK_SUM + jb, f32x4.add(v128.load(BLOCK_SUM + jb), f32x4.mul(v128.load(pc + jb), zero)));
+          }
+          continue;
         }
-        v128.store(gradOut + at, g);
-        dot = f32x4.add(dot, f32x4.mul(p, g));
+        const a = f32x4.splat(load<f32>(coefs + (c << 4)));
+        const b = f32x4.splat(load<f32>(coefs + (c << 4), 4));
+        const label = i32x4.splat(<i32>c);
+        for (let jb: usize = 0; jb < bytes; jb += 16) {
+          const p = v128.load(pc + jb);
+          const t = labels ? v128.and(i32x4.eq(v128.load(labels + base + jb), label), one) : v128.load(t0 + at + jb);
+          const g = f32x4.add(f32x4.mul(a, t), squared ? f32x4.mul(b, p) : b);
+          v128.store(gc + jb, g);
+          v128.store(BLOCK_SUM + jb, f32x4.add(v128.load(BLOCK_SUM + jb), f32x4.mul(p, g)));
+        }
       }
       for (let c: usize = 0; c < classes; c++) {
-        const at = c * stride + jb;
-        const dx = f32x4.mul(v128.load(probs + at), f32x4.sub(v128.load(gradOut + at), dot));
-        const t = focal ? (labels ? v128.and(i32x4.eq(label, i32x4.splat(<i32>c)), one) : v128.load(t0 + at)) : zero;
-        storeGradF32x4(gradOut, lossOut, coefs, at, c, c >= first, focal, dx, focal ? v128.load(x0 + at) : zero, t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+        const at = c * stride + base;
+        const pc = probs + at;
+        const gc = gradOut + at;
+        if (!focal && !lossOut) {
+          for (let jb: usize = 0; jb < bytes; jb += 16) {
+            v128.store(gc + jb, f32x4.mul(v128.load(pc + jb), f32x4.sub(v128.load(gc + jb), v128.load(BLOCK_SUM + jb))));
+          }
+          continue;
+        }
+        const label = i32x4.splat(<i32>c);
+        for (let jb: usize = 0; jb < bytes; jb += 16) {
+          const dx = f32x4.mul(v128.load(pc + jb), f32x4.sub(v128.load(gc + jb), v128.load(BLOCK_SUM + jb)));
+          const t = labels ? v128.and(i32x4.eq(v128.load(labels + base + jb), label), one) : v128.load(t0 + at + jb);
+          storeGradF32x4(gradOut, lossOut, coefs, at + jb, c, c >= first, focal, dx, v128.load(x0 + at + jb), t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+        }
       }
     }
   }
+  let jb: usize = vecEnd << 2;
   for (; jb < count << 2; jb += 4) {
     const label = labels ? load<i32>(labels + jb) : 0;
     let dot: f32 = 0;
