@@ -160,9 +160,49 @@ const BLOCK: usize = 256;
 const BLOCK_MAX: usize = memory.data(<i32>BLOCK << 2, 16); // static: wasm runs one call at a time
 const BLOCK_SUM: usize = memory.data(<i32>BLOCK << 2, 16);
 
+// The softmax of `classes` = 2, 3 or 4 (a constant at each call: the tests below fold) over positions [0, vecEnd):
+// the same operations as the blocked loops, with every class in registers and the exps independent.
+// @ts-ignore: decorator
+@inline function softmaxFewF32x4(x0: usize, scratch: usize, stride: usize, vecEnd: usize, classes: i32): void {
+  const zero = f32x4.splat(0);
+  for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) {
+    const x = x0 + jb;
+    const v0 = v128.load(x);
+    const v1 = v128.load(x + stride);
+    const v2 = classes > 2 ? v128.load(x + 2 * stride) : zero;
+    const v3 = classes > 3 ? v128.load(x + 3 * stride) : zero;
+    let m = f32x4.pmax(v0, v1);
+    if (classes > 2) m = f32x4.pmax(m, v2);
+    if (classes > 3) m = f32x4.pmax(m, v3);
+    const e0 = expNonPositiveF32x4(f32x4.sub(v0, m));
+    const e1 = expNonPositiveF32x4(f32x4.sub(v1, m));
+    const e2 = classes > 2 ? expNonPositiveF32x4(f32x4.sub(v2, m)) : zero;
+    const e3 = classes > 3 ? expNonPositiveF32x4(f32x4.sub(v3, m)) : zero;
+    let sum = f32x4.add(e0, e1);
+    if (classes > 2) sum = f32x4.add(sum, e2);
+    if (classes > 3) sum = f32x4.add(sum, e3);
+    const inv = f32x4.div(f32x4.splat(1.0), sum);
+    const p = scratch + jb;
+    v128.store(p, f32x4.mul(e0, inv));
+    v128.store(p + stride, f32x4.mul(e1, inv));
+    if (classes > 2) v128.store(p + 2 * stride, f32x4.mul(e2, inv));
+    if (classes > 3) v128.store(p + 3 * stride, f32x4.mul(e3, inv));
+  }
+}
+
+// One function per class count, so that each copy's tests on `classes` fold.
+function softmax2F32x4(x0: usize, scratch: usize, stride: usize, vecEnd: usize): void { softmaxFewF32x4(x0, scratch, stride, vecEnd, 2); }
+function softmax3F32x4(x0: usize, scratch: usize, stride: usize, vecEnd: usize): void { softmaxFewF32x4(x0, scratch, stride, vecEnd, 3); }
+function softmax4F32x4(x0: usize, scratch: usize, stride: usize, vecEnd: usize): void { softmaxFewF32x4(x0, scratch, stride, vecEnd, 4); }
+
 function softmaxPlanes(x0: usize, scratch: usize, count: usize, classes: usize, vecEnd: usize): void {
   const stride = count << 2;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && classes <= 4) {
+    // Up to four classes (MONAI's usual segmentation heads): a position's whole softmax in registers.
+    if (classes == 4) softmax4F32x4(x0, scratch, stride, vecEnd);
+    else if (classes == 3) softmax3F32x4(x0, scratch, stride, vecEnd);
+    else softmax2F32x4(x0, scratch, stride, vecEnd);
+  } else if (ASC_FEATURE_SIMD) {
     for (let j0: usize = 0; j0 < vecEnd; j0 += BLOCK) {
       const bytes = min<usize>(BLOCK, vecEnd - j0) << 2;
       const x = x0 + (j0 << 2);
