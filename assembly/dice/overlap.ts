@@ -298,6 +298,78 @@ function overlap(streams: usize, count: usize, classes: usize, spatialBase: usiz
   return <i32>count;
 }
 
+// One class's sums over the vector positions [0, bytes / 4): in registers, each float64 lane receiving its positions
+// in order. @inline with the flags as arguments: the copies below with constant flags have no test (and no call) in
+// the loop, which lets V8 keep the sums in registers.
+// @ts-ignore: decorator
+@inline function classSumsF32x4(
+  s: usize, pc: usize, tc: usize, xc: usize, labels: usize, withLabels: bool, bytes: usize, c: usize, sigmoid: bool, squared: bool, focal: bool,
+  hasAlpha: bool, alpha: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32,
+): void {
+  const one = f32x4.splat(1.0);
+  const label = i32x4.splat(<i32>c);
+  let pt01 = v128.load(s + SUM_PT);
+  let pt23 = v128.load(s + SUM_PT, 16);
+  let p01 = v128.load(s + SUM_P);
+  let p23 = v128.load(s + SUM_P, 16);
+  let t01 = v128.load(s + SUM_T);
+  let t23 = v128.load(s + SUM_T, 16);
+  let f01 = v128.load(s + SUM_FOCAL);
+  let f23 = v128.load(s + SUM_FOCAL, 16);
+  // Class indices: t is 0 or 1, so sum t is a count, exact in float64 whatever the order: kept in int32 lanes.
+  let hits = i32x4.splat(0);
+  for (let jb: usize = 0; jb < bytes; jb += 16) {
+    let p = v128.load(pc + jb);
+    if (sigmoid) p = sigmoidF32x4(p);
+    let t: v128;
+    if (withLabels) {
+      const is = i32x4.eq(v128.load(labels + jb), label);
+      hits = i32x4.sub(hits, is);
+      t = v128.and(is, one);
+    } else {
+      t = v128.load(tc + jb);
+      const tk = squared ? f32x4.mul(t, t) : t;
+      t01 = addLanesLow(t01, tk);
+      t23 = addLanesHigh(t23, tk);
+    }
+    const pt = f32x4.mul(p, t);
+    pt01 = addLanesLow(pt01, pt);
+    pt23 = addLanesHigh(pt23, pt);
+    const pk = squared ? f32x4.mul(p, p) : p;
+    p01 = addLanesLow(p01, pk);
+    p23 = addLanesHigh(p23, pk);
+    if (focal) {
+      const f = focalF32x4(v128.load(xc + jb), t, hasAlpha, alpha, mode, gamma, gHi, gLo);
+      f01 = addLanesLow(f01, f);
+      f23 = addLanesHigh(f23, f);
+    }
+  }
+  if (withLabels) {
+    t01 = f64x2.add(t01, f64x2.convert_low_i32x4_s(hits));
+    t23 = f64x2.add(t23, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(hits, hits, 2, 3, 0, 1)));
+  }
+  v128.store(s + SUM_PT, pt01);
+  v128.store(s + SUM_PT, pt23, 16);
+  v128.store(s + SUM_P, p01);
+  v128.store(s + SUM_P, p23, 16);
+  v128.store(s + SUM_T, t01);
+  v128.store(s + SUM_T, t23, 16);
+  v128.store(s + SUM_FOCAL, f01);
+  v128.store(s + SUM_FOCAL, f23, 16);
+}
+
+// Class indices, no focal term (Dice and Tversky with class indices).
+function classSumsLabelsF32x4(s: usize, pc: usize, labels: usize, bytes: usize, c: usize, sigmoid: bool, squared: bool): void {
+  classSumsF32x4(s, pc, 0, 0, labels, true, bytes, c, sigmoid, squared, false, false, 0, 0, 0, 0, 0);
+}
+
+function classSumsAnyF32x4(
+  s: usize, pc: usize, tc: usize, xc: usize, labels: usize, bytes: usize, c: usize, sigmoid: bool, squared: bool, focal: bool,
+  hasAlpha: bool, alpha: f32, mode: i32, gamma: f32, gHi: f32, gLo: f32,
+): void {
+  classSumsF32x4(s, pc, tc, xc, labels, labels != 0, bytes, c, sigmoid, squared, focal, hasAlpha, alpha, mode, gamma, gHi, gLo);
+}
+
 // Pass 1 after the softmax: class by class, its four sums in registers over the call's positions, each float64 lane
 // receiving its positions in order (the scalar tail then adds to the same lanes in memory).
 function addClassSums(streams: usize, count: usize, classes: usize, spatialBase: usize, params: usize, vecEnd: usize): void {
@@ -323,60 +395,12 @@ function addClassSums(streams: usize, count: usize, classes: usize, spatialBase:
     const xc = x0 + c * stride;
     const tc = t0 + c * stride;
     const pc = act == ACTIVATION_SOFTMAX ? scratch + c * stride : xc;
-    let jb: usize = 0;
     if (ASC_FEATURE_SIMD) {
-      const one = f32x4.splat(1.0);
-      const label = i32x4.splat(<i32>c);
-      let pt01 = v128.load(s + SUM_PT);
-      let pt23 = v128.load(s + SUM_PT, 16);
-      let p01 = v128.load(s + SUM_P);
-      let p23 = v128.load(s + SUM_P, 16);
-      let t01 = v128.load(s + SUM_T);
-      let t23 = v128.load(s + SUM_T, 16);
-      let f01 = v128.load(s + SUM_FOCAL);
-      let f23 = v128.load(s + SUM_FOCAL, 16);
-      // Class indices: t is 0 or 1, so sum t is a count, exact in float64 whatever the order: kept in int32 lanes.
-      let hits = i32x4.splat(0);
-      for (; jb < vecEnd << 2; jb += 16) {
-        let p = v128.load(pc + jb);
-        if (act == ACTIVATION_SIGMOID) p = sigmoidF32x4(p);
-        let t: v128;
-        if (labels) {
-          const is = i32x4.eq(v128.load(labels + jb), label);
-          hits = i32x4.sub(hits, is);
-          t = v128.and(is, one);
-        } else {
-          t = v128.load(tc + jb);
-          const tk = squared ? f32x4.mul(t, t) : t;
-          t01 = addLanesLow(t01, tk);
-          t23 = addLanesHigh(t23, tk);
-        }
-        const pt = f32x4.mul(p, t);
-        pt01 = addLanesLow(pt01, pt);
-        pt23 = addLanesHigh(pt23, pt);
-        const pk = squared ? f32x4.mul(p, p) : p;
-        p01 = addLanesLow(p01, pk);
-        p23 = addLanesHigh(p23, pk);
-        if (focal) {
-          const f = focalF32x4(v128.load(xc + jb), t, hasAlpha, alpha, mode, gamma, gHi, gLo);
-          f01 = addLanesLow(f01, f);
-          f23 = addLanesHigh(f23, f);
-        }
-      }
-      if (labels) {
-        t01 = f64x2.add(t01, f64x2.convert_low_i32x4_s(hits));
-        t23 = f64x2.add(t23, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(hits, hits, 2, 3, 0, 1)));
-      }
-      v128.store(s + SUM_PT, pt01);
-      v128.store(s + SUM_PT, pt23, 16);
-      v128.store(s + SUM_P, p01);
-      v128.store(s + SUM_P, p23, 16);
-      v128.store(s + SUM_T, t01);
-      v128.store(s + SUM_T, t23, 16);
-      v128.store(s + SUM_FOCAL, f01);
-      v128.store(s + SUM_FOCAL, f23, 16);
+      const sigmoid = act == ACTIVATION_SIGMOID;
+      if (labels && !focal) classSumsLabelsF32x4(s, pc, labels, vecEnd << 2, c, sigmoid, squared);
+      else classSumsAnyF32x4(s, pc, tc, xc, labels, vecEnd << 2, c, sigmoid, squared, focal, hasAlpha, alpha, mode, gamma, gHi, gLo);
     }
-    for (; jb < count << 2; jb += 4) {
+    for (let jb = vecEnd << 2; jb < count << 2; jb += 4) {
       const spatial = spatialBase + (jb >> 2);
       let p = load<f32>(pc + jb);
       if (act == ACTIVATION_SIGMOID) p = sigmoidF32(p);
