@@ -413,6 +413,63 @@ function addClassSums(streams: usize, count: usize, classes: usize, spatialBase:
   }
 }
 
+// Pass 2's softmax gradient for 2, 3 or 4 classes (a constant at each call) with class indices, no focal term and no
+// element loss: a position's classes in registers. The same operations as the blocked loops below (an uncounted
+// class's (a, b) = (0, 0) gives g = 0 t + 0 = +0, as g = 0 there).
+// @ts-ignore: decorator
+@inline function softmaxGradLabelsF32x4(
+  probs: usize, labels: usize, coefs: usize, gradOut: usize, stride: usize, vecEnd: usize, first: usize, squared: bool, classes: i32,
+): void {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  const a0 = f32x4.splat(first > 0 ? 0 : load<f32>(coefs));
+  const b0 = f32x4.splat(first > 0 ? 0 : load<f32>(coefs, 4));
+  const a1 = f32x4.splat(first > 1 ? 0 : load<f32>(coefs, 16));
+  const b1 = f32x4.splat(first > 1 ? 0 : load<f32>(coefs, 20));
+  const a2 = classes > 2 ? f32x4.splat(load<f32>(coefs, 32)) : zero;
+  const b2 = classes > 2 ? f32x4.splat(load<f32>(coefs, 36)) : zero;
+  const a3 = classes > 3 ? f32x4.splat(load<f32>(coefs, 48)) : zero;
+  const b3 = classes > 3 ? f32x4.splat(load<f32>(coefs, 52)) : zero;
+  for (let jb: usize = 0; jb < vecEnd << 2; jb += 16) {
+    const label = v128.load(labels + jb);
+    const p = probs + jb;
+    const g = gradOut + jb;
+    const p0 = v128.load(p);
+    const p1 = v128.load(p + stride);
+    const g0 = f32x4.add(f32x4.mul(a0, v128.and(i32x4.eq(label, i32x4.splat(0)), one)), squared ? f32x4.mul(b0, p0) : b0);
+    const g1 = f32x4.add(f32x4.mul(a1, v128.and(i32x4.eq(label, i32x4.splat(1)), one)), squared ? f32x4.mul(b1, p1) : b1);
+    let dot = f32x4.add(f32x4.add(zero, f32x4.mul(p0, g0)), f32x4.mul(p1, g1));
+    let p2 = zero;
+    let g2 = zero;
+    let p3 = zero;
+    let g3 = zero;
+    if (classes > 2) {
+      p2 = v128.load(p + 2 * stride);
+      g2 = f32x4.add(f32x4.mul(a2, v128.and(i32x4.eq(label, i32x4.splat(2)), one)), squared ? f32x4.mul(b2, p2) : b2);
+      dot = f32x4.add(dot, f32x4.mul(p2, g2));
+    }
+    if (classes > 3) {
+      p3 = v128.load(p + 3 * stride);
+      g3 = f32x4.add(f32x4.mul(a3, v128.and(i32x4.eq(label, i32x4.splat(3)), one)), squared ? f32x4.mul(b3, p3) : b3);
+      dot = f32x4.add(dot, f32x4.mul(p3, g3));
+    }
+    v128.store(g, f32x4.mul(p0, f32x4.sub(g0, dot)));
+    v128.store(g + stride, f32x4.mul(p1, f32x4.sub(g1, dot)));
+    if (classes > 2) v128.store(g + 2 * stride, f32x4.mul(p2, f32x4.sub(g2, dot)));
+    if (classes > 3) v128.store(g + 3 * stride, f32x4.mul(p3, f32x4.sub(g3, dot)));
+  }
+}
+
+function softmaxGradLabels2F32x4(probs: usize, labels: usize, coefs: usize, gradOut: usize, stride: usize, vecEnd: usize, first: usize, squared: bool): void {
+  softmaxGradLabelsF32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared, 2);
+}
+function softmaxGradLabels3F32x4(probs: usize, labels: usize, coefs: usize, gradOut: usize, stride: usize, vecEnd: usize, first: usize, squared: bool): void {
+  softmaxGradLabelsF32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared, 3);
+}
+function softmaxGradLabels4F32x4(probs: usize, labels: usize, coefs: usize, gradOut: usize, stride: usize, vecEnd: usize, first: usize, squared: bool): void {
+  softmaxGradLabelsF32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared, 4);
+}
+
 // Pass 2 with the softmax (p planar at probs): per position, g_c = dL/dp_c = a t_c + b (p_c, or 1 without squaring) for
 // the counted classes (0 below the first), then dL/dx_c = p_c (g_c - sum_j p_j g_j), the sum sequential over j.
 function softmaxGrad(streams: usize, count: usize, classes: usize, params: usize, vecEnd: usize, probs: usize): void {
@@ -433,7 +490,11 @@ function softmaxGrad(streams: usize, count: usize, classes: usize, params: usize
   const gHi = splitHighF32(gamma);
   const gLo = gamma - gHi;
   const stride = count << 2;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && labels && !focal && !lossOut && classes <= 4) {
+    if (classes == 4) softmaxGradLabels4F32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared);
+    else if (classes == 3) softmaxGradLabels3F32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared);
+    else softmaxGradLabels2F32x4(probs, labels, coefs, gradOut, stride, vecEnd, first, squared);
+  } else if (ASC_FEATURE_SIMD) {
     // A block of positions at a time, one plane per loop: g_c into the gradient's plane and p_c g_c into the running
     // dots (BLOCK_SUM), then every class's dx.
     const one = f32x4.splat(1.0);
