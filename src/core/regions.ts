@@ -3,7 +3,8 @@
 // losses. Pass 1 stages each item's positions chunk by chunk with the classes planar (class c of the chunk's
 // positions contiguous), and the kernel adds them into per-class float64 lanes; the family's plan turns the sums
 // into the loss and per-class coefficients; pass 2 reads the input again and writes the gradient (and diceFocal's
-// per-element loss). A family's plan describes the call (RegionCall); it never loops.
+// per-element loss) — with a softmax and no focal term, the input it reads is pass 1's softmax, left in the
+// gradient's array, instead of the logits. A family's plan describes the call (RegionCall); it never loops.
 // Sums: lane = spatial index mod 4 within the item, lanes combined as (0 + 1) + (2 + 3) at the item's end: the same
 // bits whatever the chunking, the build or the layout (class axis 1 or last).
 import { ACTIVATION_SOFTMAX, CHUNK, FLAG_FOCAL_TERM, FLAG_SOFTMAX_STAGED, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_REGION_COEFS, STREAM_REGION_SUMS, STREAM_SCRATCH, STREAM_TARGETS } from './abi.js';
