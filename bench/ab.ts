@@ -25,6 +25,8 @@ interface Engine {
   softmaxFocalLossWithGrad(x: Float32Array, y: Int32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
   binaryFocalLossWithGrad(p: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
   varifocalLossWithGrad(x: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
+  diceLoss(x: Float32Array, y: Int32Array, o?: object): number | Float32Array;
+  diceLossWithGrad(x: Float32Array, y: Int32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
 }
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
@@ -105,6 +107,19 @@ function workloads(): Workload[] {
     list.push({
       name: `layout ${shape.join('x')} NCHW fwd+grad`, elements: z.length,
       make: (fl) => () => fl.softmaxFocalLossWithGrad(z, y, { shape, classAxis: 1 }),
+    });
+  }
+  {
+    // Dice at the bench's size (bench/dice.bench.ts): MONAI defaults, class indices, NCHW.
+    const shape = [8, 4, 128, 128];
+    const { z, y } = softmaxData(8 * 128 * 128, 4);
+    list.push({ name: `dice ${shape.join('x')} fwd`, elements: z.length, make: (fl) => () => fl.diceLoss(z, y, { shape }) });
+    list.push({
+      name: `dice ${shape.join('x')} fwd+grad`, elements: z.length,
+      make: (fl) => {
+        const gradOut = new Float32Array(z.length);
+        return () => fl.diceLossWithGrad(z, y, { shape, gradOut });
+      },
     });
   }
   {

@@ -165,6 +165,18 @@ describe.each(builds)('$name build', ({ name, create }) => {
     check(fl, name, loss, mid.logits, mid.soft, { shape: [2, 5, 3, 7], classAxis: 2, reduction: 'none' });
   });
 
+  test.each(LOSSES)('%s: 2 to 5 classes (the softmax of up to four classes in registers, of more in blocks), against the reference', async (loss) => {
+    const fl = await create();
+    for (const C of [2, 3, 4, 5]) {
+      const shape = [2, C, 9, 13]; // 117 positions: vector body and tail
+      const { logits, labels, soft } = inputs(shape, 20 + C);
+      for (const t of [labels, soft]) {
+        check(fl, name, loss, logits, t, { shape });
+        check(fl, name, loss, logits, t, { shape, includeBackground: false, squaredPred: true });
+      }
+    }
+  });
+
   test.each(LOSSES)('%s: larger than a chunk (several chunks per item), against the reference', async (loss) => {
     const fl = await create();
     for (const [shape, axis] of [[[2, 3, 70, 90], 1], [[2, 70, 90, 3], -1]] as const) {

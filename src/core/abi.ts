@@ -39,6 +39,7 @@ export const FLAG_DETACH_MODULATOR = 64;
 export const FLAG_COST_EPS = 128; // focal matching cost: the anchor's -log(p + eps), -log(1 - p + eps) (PARAM_COST_EPS)
 export const FLAG_SQUARED_PRED = 256; // overlap losses: sum p^2 and t^2 (MONAI squared_pred) instead of p and t
 export const FLAG_FOCAL_TERM = 512; // overlap losses: the sigmoid focal term of diceFocalLoss, per class
+export const FLAG_SOFTMAX_STAGED = 1024; // overlap losses, pass 2: STREAM_INPUT holds pass 1's softmax, not the logits
 
 // ---- how an overlap kernel turns an input into a probability (PARAM_ACTIVATION) ---------------------------------
 export const ACTIVATION_NONE = 0; // the input is the probability

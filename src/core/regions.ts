@@ -3,10 +3,11 @@
 // losses. Pass 1 stages each item's positions chunk by chunk with the classes planar (class c of the chunk's
 // positions contiguous), and the kernel adds them into per-class float64 lanes; the family's plan turns the sums
 // into the loss and per-class coefficients; pass 2 reads the input again and writes the gradient (and diceFocal's
-// per-element loss). A family's plan describes the call (RegionCall); it never loops.
+// per-element loss) — with a softmax and no focal term, the input it reads is pass 1's softmax, left in the
+// gradient's array, instead of the logits. A family's plan describes the call (RegionCall); it never loops.
 // Sums: lane = spatial index mod 4 within the item, lanes combined as (0 + 1) + (2 + 3) at the item's end: the same
 // bits whatever the chunking, the build or the layout (class axis 1 or last).
-import { CHUNK, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_REGION_COEFS, STREAM_REGION_SUMS, STREAM_SCRATCH, STREAM_TARGETS } from './abi.js';
+import { ACTIVATION_SOFTMAX, CHUNK, FLAG_FOCAL_TERM, FLAG_SOFTMAX_STAGED, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_REGION_COEFS, STREAM_REGION_SUMS, STREAM_SCRATCH, STREAM_TARGETS } from './abi.js';
 import type { Readable } from './arena.js';
 import type { Engine, RegionKernelName } from './engine.js';
 import type { LossResult } from './elementwise.js';
@@ -52,9 +53,13 @@ function positionsPerChunk(classes: number): number {
   return Math.max(4, Math.floor(CHUNK / classes / 4) * 4);
 }
 
-/** One pass over every item: pass 1 returns the sums, pass 2 (with coefs) writes the gradient and element loss. */
+/**
+ * One pass over every item: pass 1 returns the sums, pass 2 (with coefs) writes the gradient and element loss. With
+ * `keepSoftmax`, pass 1 also writes its softmax into the gradient's array, and pass 2 stages that instead of the logits
+ * (FLAG_SOFTMAX_STAGED): a copy out and back in costs less than the softmax's exps again.
+ */
 function runRegionPass(
-  engine: Engine, call: RegionCall, kernelName: RegionKernelName, coefs: Float32Array | undefined,
+  engine: Engine, call: RegionCall, kernelName: RegionKernelName, coefs: Float32Array | undefined, keepSoftmax: boolean,
 ): { sums: Float64Array; invalidItem?: number } {
   const { arena, kernels } = engine;
   const kernel = kernels[kernelName];
@@ -71,7 +76,9 @@ function runRegionPass(
   const gradPass = coefs !== undefined;
   const grad = gradPass ? call.gradOut : undefined;
   const elementLoss = gradPass ? call.elementLoss : undefined;
-  writeParams(arena, call.params, {});
+  const staged = gradPass && keepSoftmax;
+  writeParams(arena, call.params, staged ? { flags: (call.params.flags ?? 0) | FLAG_SOFTMAX_STAGED } : {});
+  const input = staged ? call.gradOut! : call.logits;
   clearStreams(arena);
   const i32 = arena.i32;
   setStream(i32, arena, STREAM_INPUT, xAt);
@@ -91,11 +98,12 @@ function runRegionPass(
       const o = Math.floor(pos / inner);
       const i0 = pos - o * inner;
       count = Math.min(maxCount, end - pos, inner === 1 ? Infinity : inner - i0);
-      stagePlanar(engine, layout, call.logits, 'logits', pos, count, rawAt, xAt);
+      stagePlanar(engine, layout, input, staged ? 'options.gradOut' : 'logits', pos, count, rawAt, xAt);
       if (call.targets) stagePlanar(engine, layout, call.targets, 'targets', pos, count, rawAt, tAt);
       if (call.labels) copyLabels(engine, call.labels, pos, count, labelsAt);
       const status = kernel(arena.streams, count, C, pos - b * perItem, arena.params);
       if (status < 0) return { sums, invalidItem: b };
+      if (keepSoftmax && !gradPass) unstagePlanar(engine, layout, scratchAt, pos, count, rawAt, call.gradOut!, 0);
       if (grad) unstagePlanar(engine, layout, gradAt, pos, count, rawAt, grad, 0);
       if (elementLoss) unstagePlanar(engine, layout, lossAt, pos, count, rawAt, elementLoss.out, elementLoss.firstClass);
     }
@@ -160,10 +168,13 @@ export function runRegionCall(engine: Engine, plan: RegionPlan, what: string): L
   const { arena } = engine;
   arena.enter(what);
   try {
-    const first = runRegionPass(engine, call, 'diceSums', undefined);
+    // Pass 2 of a softmax without the focal term needs only p: pass 1 keeps it in the gradient's array.
+    const { activation, flags } = call.params;
+    const keepSoftmax = call.withGrad && activation === ACTIVATION_SOFTMAX && ((flags ?? 0) & FLAG_FOCAL_TERM) === 0;
+    const first = runRegionPass(engine, call, 'diceSums', undefined, keepSoftmax);
     if (first.invalidItem !== undefined) throw locate(plan.locator(), first.invalidItem * perItem, perItem);
     const { loss, coefs } = plan.settle(first.sums);
-    if (coefs) runRegionPass(engine, call, 'diceGrad', coefs);
+    if (coefs) runRegionPass(engine, call, 'diceGrad', coefs, keepSoftmax);
     return { loss: loss ?? call.elementLoss!.out, grad: call.withGrad ? call.gradOut : undefined };
   } finally {
     arena.leave();
