@@ -227,24 +227,36 @@ describe('pool plumbing', () => {
     }
   });
 
-  test('the overlap losses (Dice, Tversky, Dice + focal): run whole on the pool\'s engine, the engine\'s bits and errors', async () => {
-    // Not split: each gradient needs its item's sums over every position first (src/pool/pool.ts #loss).
-    const shape = [4, 3, 64, 80];
+  test('the overlap losses (Dice, Tversky, Dice + focal): split by items, the engine\'s bits and errors', async () => {
+    // Pass 1's per-item sums come back from the workers, the loss and pass 2's coefficients are made here, pass 2
+    // runs on the same items; 5 items over 3 workers, class indices and soft targets, softmax and sigmoid, a
+    // caller's gradOut, and a bad value in a later worker's items.
+    const shape = [5, 3, 24, 20];
+    const n = 5 * 3 * 24 * 20;
     const r = rng(9);
-    const logits = Float32Array.from({ length: 4 * 3 * 64 * 80 }, () => (r() - 0.5) * 10);
-    const labels = Int32Array.from({ length: 4 * 64 * 80 }, () => Math.floor(r() * 3));
+    const logits = Float32Array.from({ length: n }, () => (r() - 0.5) * 10);
+    const labels = Int32Array.from({ length: n / 3 }, () => Math.floor(r() * 3));
+    const soft = Float32Array.from({ length: n }, () => r());
     for (const name of ['diceLoss', 'tverskyLoss', 'diceFocalLoss']) {
       for (const reduction of ['none', 'mean', 'sum'] as const) {
-        const o = { shape, reduction, includeBackground: false };
-        const pooled = await (pool as unknown as Record<string, (...a: unknown[]) => Promise<Result>>)[`${name}WithGrad`]!(logits, labels, o);
-        const single = (fl as unknown as Record<string, (...a: unknown[]) => Result>)[`${name}WithGrad`]!(logits, labels, o);
-        expectSame(pooled, single, `${name} ${reduction}`);
+        for (const [targets, o] of [[labels, { shape, reduction, includeBackground: false }], [soft, { shape, reduction, activation: 'sigmoid', batch: true }]] as const) {
+          const pooled = await (pool as unknown as Record<string, (...a: unknown[]) => Promise<Result>>)[`${name}WithGrad`]!(logits, targets, o);
+          const single = (fl as unknown as Record<string, (...a: unknown[]) => Result>)[`${name}WithGrad`]!(logits, targets, o);
+          expectSame(pooled, single, `${name} ${reduction} ${o.activation ?? 'softmax'}`);
+        }
       }
     }
+    const gradOut = new Float32Array(n);
+    const withOut = await pool.diceLossWithGrad(Array.from(logits), labels, { shape, gradOut });
+    expect(withOut.grad).toBe(gradOut);
+    expectSame(withOut, fl.diceLossWithGrad(logits, labels, { shape }), 'plain array, gradOut');
     const bad = Int32Array.from(labels);
-    bad[777] = 3;
+    bad[4 * 480 + 77] = 3; // item 4: the third worker's
     expect(await failure(() => pool.diceLoss(logits, bad, { shape }))).toBe(await failure(() => fl.diceLoss(logits, bad, { shape })));
-    expect(await failure(() => pool.diceLoss(logits, bad, { shape }))).toMatch(/^RangeError: targets\[777\] = 3/);
+    expect(await failure(() => pool.diceLoss(logits, bad, { shape }))).toMatch(/^RangeError: targets\[1997\] = 3/);
+    const nan = logits.slice();
+    nan[2 * 1440 + 5] = NaN;
+    expect(await failure(() => pool.tverskyLoss(nan, labels, { shape }))).toBe(await failure(() => fl.tverskyLoss(nan, labels, { shape })));
   });
 
   test('a plain array that cannot be shared (an entry that is not a number) gives the engine\'s first error', async () => {

@@ -53,14 +53,22 @@ function positionsPerChunk(classes: number): number {
   return Math.max(4, Math.floor(CHUNK / classes / 4) * 4);
 }
 
+/** Pass 1's sums of items [firstItem, lastItem) (or the first item holding a bad value). */
+export interface RegionPassResult {
+  sums: Float64Array;
+  invalidItem?: number;
+}
+
 /**
- * One pass over every item: pass 1 returns the sums, pass 2 (with coefs) writes the gradient and element loss. With
- * `keepSoftmax`, pass 1 also writes its softmax into the gradient's array, and pass 2 stages that instead of the logits
- * (FLAG_SOFTMAX_STAGED): a copy out and back in costs less than the softmax's exps again.
+ * One pass over items [firstItem, lastItem) (whole items: the pool splits a call by items): pass 1 returns their
+ * sums, pass 2 (with every item's coefs) writes their gradient and element loss. With `keepSoftmax`, pass 1 also
+ * writes its softmax into the gradient's array, and pass 2 stages that instead of the logits (FLAG_SOFTMAX_STAGED): a
+ * copy out and back in costs less than the softmax's exps again.
  */
-function runRegionPass(
+export function runRegionPass(
   engine: Engine, call: RegionCall, kernelName: RegionKernelName, coefs: Float32Array | undefined, keepSoftmax: boolean,
-): { sums: Float64Array; invalidItem?: number } {
+  firstItem = 0, lastItem = call.items,
+): RegionPassResult {
   const { arena, kernels } = engine;
   const kernel = kernels[kernelName];
   const { layout, items } = call;
@@ -72,7 +80,7 @@ function runRegionPass(
   const [xAt, tAt, rawAt, labelsAt, scratchAt, gradAt, lossAt, sumsAt, coefsAt] = slots as [
     number, number, number, number, number, number, number, number, number,
   ];
-  const sums = new Float64Array(items * C * REGION_SUMS);
+  const sums = new Float64Array((lastItem - firstItem) * C * REGION_SUMS);
   const gradPass = coefs !== undefined;
   const grad = gradPass ? call.gradOut : undefined;
   const elementLoss = gradPass ? call.elementLoss : undefined;
@@ -89,7 +97,7 @@ function runRegionPass(
   setStream(i32, arena, STREAM_REGION_COEFS, coefsAt);
   if (gradPass) setStream(i32, arena, STREAM_GRAD, gradAt);
   if (elementLoss) setStream(i32, arena, STREAM_LOSS, lossAt);
-  for (let b = 0; b < items; b++) {
+  for (let b = firstItem; b < lastItem; b++) {
     const f64 = arena.f64;
     f64.fill(0, sumsAt >>> 3, (sumsAt >>> 3) + C * 16);
     if (coefs) arena.f32.set(coefs.subarray(b * C * REGION_COEFS, (b + 1) * C * REGION_COEFS), coefsAt >>> 2);
@@ -113,7 +121,7 @@ function runRegionPass(
       const at = sumsAt >>> 3;
       for (let k = 0; k < C * REGION_SUMS; k++) {
         const lane = at + 4 * k;
-        sums[b * C * REGION_SUMS + k] = (view[lane]! + view[lane + 1]!) + (view[lane + 2]! + view[lane + 3]!);
+        sums[(b - firstItem) * C * REGION_SUMS + k] = (view[lane]! + view[lane + 1]!) + (view[lane + 2]! + view[lane + 3]!);
       }
     }
   }
@@ -161,6 +169,12 @@ function unstagePlanar(
   }
 }
 
+/** Pass 2 of a softmax without the focal term needs only p: pass 1 keeps it in the gradient's array. */
+export function keepsSoftmax(call: RegionCall): boolean {
+  const { activation, flags } = call.params;
+  return call.withGrad && activation === ACTIVATION_SOFTMAX && ((flags ?? 0) & FLAG_FOCAL_TERM) === 0;
+}
+
 /** Runs a planned region call on one engine: pass 1, the plan's reduction, pass 2 when there is one. */
 export function runRegionCall(engine: Engine, plan: RegionPlan, what: string): LossResult {
   const { call } = plan;
@@ -168,9 +182,7 @@ export function runRegionCall(engine: Engine, plan: RegionPlan, what: string): L
   const { arena } = engine;
   arena.enter(what);
   try {
-    // Pass 2 of a softmax without the focal term needs only p: pass 1 keeps it in the gradient's array.
-    const { activation, flags } = call.params;
-    const keepSoftmax = call.withGrad && activation === ACTIVATION_SOFTMAX && ((flags ?? 0) & FLAG_FOCAL_TERM) === 0;
+    const keepSoftmax = keepsSoftmax(call);
     const first = runRegionPass(engine, call, 'diceSums', undefined, keepSoftmax);
     if (first.invalidItem !== undefined) throw locate(plan.locator(), first.invalidItem * perItem, perItem);
     const { loss, coefs } = plan.settle(first.sums);

@@ -9,7 +9,7 @@ import {
 } from '../core/elementwise.js';
 import { CHUNK, ROW_SLACK } from '../core/abi.js';
 import { POOL_DATA_BASE } from '../core/arena.js';
-import { buildBytes, loadEngine, type Engine } from '../core/engine.js';
+import { buildBytes, loadEngine, type Engine, type RegionKernelName } from '../core/engine.js';
 import type { EngineOptions, WasmMemory } from '../core/public-types.js';
 import { blockCount, finishRows, rowsError, runRowCall, sumBlockRows, type RowCall, type RowOutputs, type RowPassResult, type RowPlan } from '../core/rows.js';
 import type { AsymmetricGradOptions, AsymmetricOptions } from '../families/asymmetric.js';
@@ -18,7 +18,8 @@ import type { DistributionFocalGradOptions, DistributionFocalOptions } from '../
 import type {
   DiceFocalGradOptions, DiceFocalOptions, DiceGradOptions, DiceOptions, OverlapTargets, TverskyGradOptions, TverskyOptions,
 } from '../families/dice.js';
-import { runRegionCall, type RegionPlan } from '../core/regions.js';
+import { keepsSoftmax, runRegionCall, type RegionCall, type RegionPassResult, type RegionPlan } from '../core/regions.js';
+import { locate } from '../core/locate.js';
 import { LOSSES, planLoss, type LossName } from '../families/registry.js';
 import type { SigmoidFocalGradOptions, SigmoidFocalOptions } from '../families/sigmoid.js';
 import type { SoftmaxFocalGradOptions, SoftmaxFocalOptions, SoftmaxTargets } from '../families/softmax.js';
@@ -296,9 +297,7 @@ export class FocalPool {
     // Every argument check, here, before any work: the same errors as the single-thread engine.
     const plan = planLoss(name, first, second, options, withGrad);
     const { driver } = LOSSES[name];
-    // The overlap losses are not split: every gradient needs the sums of whole items first, which would take two
-    // rounds of messages and per-block sums merged in order; they run whole on this thread's engine.
-    if (driver === 'regions') return runRegionCall(this.#local, plan as RegionPlan, 'FocalPool');
+    if (driver === 'regions') return this.#regions(plan as RegionPlan);
     return driver === 'rows' ? this.#rows(plan as RowPlan) : this.#elementwise(plan as ElementwisePlan);
   }
 
@@ -553,10 +552,53 @@ export class FocalPool {
   }
 
   /**
+   * An overlap loss (Dice, Tversky, Dice + focal), split by items: every item's gradient needs its own sums over all
+   * its positions first, so the workers make pass 1 over their items and return the sums (added in item order, as
+   * the single-thread driver does), the plan turns them into the loss and pass 2's coefficients here, and the
+   * workers make pass 2 over the same items. The arrays go through shared memory (the pool's shared buffers).
+   */
+  async #regions(plan: RegionPlan): Promise<LossResult> {
+    const local = plan.call;
+    const n = local.logits.length;
+    const staging = this.#borrow();
+    try {
+      const logits = isSharedFloats(local.logits) ? local.logits : staging.floats(0, n);
+      const targets = !local.targets || isSharedFloats(local.targets) ? local.targets : staging.floats(1, local.targets.length);
+      const labels = local.labels && labelsCopied(local.labels) ? staging.ints(LABELS_SLOT, local.labels.length) : local.labels;
+      if (logits !== local.logits && !copyFloats(local.logits, logits, 0, n)) return this.#alone(plan);
+      if (targets !== local.targets && !copyFloats(local.targets!, targets as Float32Array, 0, targets!.length)) return this.#alone(plan);
+      if (labels !== local.labels && !copyLabels(local.labels!, labels as Int32Array, 0, labels!.length)) return this.#alone(plan);
+      // The plan gives every output an array (the caller's or a new one): the workers write shared ones.
+      const gradOut = local.gradOut && outputArray(local.gradOut, staging, GRAD_SLOT, local.gradOut.length);
+      const elementLoss = local.elementLoss && {
+        out: outputArray(local.elementLoss.out, staging, OUT_SLOT, local.elementLoss.out.length), firstClass: local.elementLoss.firstClass,
+      };
+      const call: RegionCall = { ...local, logits, targets, labels, gradOut, elementLoss };
+      const keepSoftmax = keepsSoftmax(call);
+      const parts = this.#parts(local.items);
+      const perItem = local.layout.rows / local.items;
+      const pass = async (kernel: RegionKernelName, coefs: Float32Array | undefined): Promise<RegionPassResult[]> => (await this.#pipeline<RegionPassResult>(
+        parts, () => true, (first, last) => ({ kind: 'regions', call, kernel, coefs, keepSoftmax, first, last }), () => {},
+      ))!;
+      const first = await pass('diceSums', undefined);
+      const flagged = first.find((r) => r.invalidItem !== undefined);
+      if (flagged) throw locate(plan.locator(), flagged.invalidItem! * perItem, perItem);
+      const { loss, coefs } = plan.settle(concat(first.map((r) => r.sums)));
+      if (coefs) await pass('diceGrad', coefs);
+      copyOutput(gradOut, local.gradOut, 0, local.gradOut?.length ?? 0);
+      if (local.elementLoss) copyOutput(elementLoss!.out, local.elementLoss.out, 0, local.elementLoss.out.length);
+      return { loss: loss ?? local.elementLoss!.out, grad: local.withGrad ? local.gradOut : undefined };
+    } finally {
+      this.#staging.push(staging);
+    }
+  }
+
+  /**
    * A call with a plain array holding an entry that is not a number (or a class index that is no 32-bit integer)
    * cannot be shared: it runs on this thread's engine, which throws the error the single-thread engine finds first.
    */
-  #alone(plan: ElementwisePlan | RowPlan): LossResult {
+  #alone(plan: ElementwisePlan | RowPlan | RegionPlan): LossResult {
+    if ('items' in plan.call) return runRegionCall(this.#local, plan as RegionPlan, 'FocalPool');
     return 'rows' in plan.call
       ? runRowCall(this.#local, plan as RowPlan, 'FocalPool')
       : runElementwise(this.#local, plan as ElementwisePlan, 'FocalPool');

@@ -5,8 +5,9 @@
 // path. It embeds no wasm: the pool sends the compiled WebAssembly.Module it already has (or, where a runtime cannot
 // post a module, the build's bytes).
 import { runPass, type ElementwiseCall, type Outputs, type Pass } from '../core/elementwise.js';
-import { instantiateEngine, instantiatePooledEngine, type Engine } from '../core/instance.js';
+import { instantiateEngine, instantiatePooledEngine, type Engine, type RegionKernelName } from '../core/instance.js';
 import type { WasmMemory, WasmModule } from '../core/public-types.js';
+import { runRegionPass, type RegionCall } from '../core/regions.js';
 import { runRows, type RowCall, type RowOutputs } from '../core/rows.js';
 
 /**
@@ -28,7 +29,11 @@ export interface Placed {
 export type WorkerRequest =
   | { id: number; kind: 'init'; simd: boolean; module?: WasmModule; bytes?: Uint8Array; memory?: WasmMemory }
   | { id: number; kind: 'elementwise'; call: ElementwiseCall; outputs: Outputs; pass: Pass; first: number; last: number; placed?: Placed }
-  | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number; placed?: Placed };
+  | { id: number; kind: 'rows'; call: RowCall; outputs: RowOutputs; first: number; last: number; placed?: Placed }
+  | {
+    id: number; kind: 'regions'; call: RegionCall; kernel: RegionKernelName; coefs?: Float32Array; keepSoftmax: boolean;
+    first: number; last: number;
+  };
 
 /** One reply per request: a value, or an error as its class name and message (rebuilt on the pool's side). */
 export type WorkerReply =
@@ -73,6 +78,12 @@ function serve(request: WorkerRequest): { value: unknown; transfer: Transferable
   if (!engine) throw new Error('focal-wasm pool worker: no engine (init never arrived)');
   // The outputs are shared (or placed in this worker's memory), so only the per-unit sums travel back.
   let value;
+  if (request.kind === 'regions') {
+    // Items [first, last) of one pass of an overlap loss (its arrays are shared).
+    const { call, kernel, coefs, keepSoftmax, first, last } = request;
+    const result = runRegionPass(engine, call, kernel, coefs, keepSoftmax, first, last);
+    return { value: result, transfer: [result.sums.buffer] };
+  }
   if (request.kind === 'elementwise') {
     const { call, placed } = request;
     const outputs = placeOutputs(engine, request.outputs, placed, call.n, call.n);
