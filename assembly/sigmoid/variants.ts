@@ -3,7 +3,8 @@
 // terms. A family file of its own beside focal.ts (which keeps the plain, tuned kernel). Each export is one loss;
 // they share one loop body, `family`, specialized per loss at compile time (the variant is a constant, so Binaryen
 // folds away the others).
-// The loop reads logits and targets once and writes loss and gradient in the same pass, as focal.ts does.
+// The loop reads logits and targets once and writes loss and gradient in the same pass; the asymmetric loss's SIMD
+// part runs in blocks and passes instead (asymmetricBlocksF32x4), its scalar twin and tail stay in the loop.
 // Pieces every variant uses, with p = sigmoid(x), t in [0, 1], from e = exp(-|x|) (no overflow, no 1 - p
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
