@@ -27,6 +27,9 @@ interface Engine {
   varifocalLossWithGrad(x: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
   diceLoss(x: Float32Array, y: Int32Array, o?: object): number | Float32Array;
   diceLossWithGrad(x: Float32Array, y: Int32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
+  asymmetricLoss(x: Float32Array, t: Float32Array, o?: object): number | Float32Array;
+  asymmetricLossWithGrad(x: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
+  focalMatchingCost(x: Float32Array, targetClasses: Int32Array, o: object): Float32Array;
 }
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
@@ -131,6 +134,33 @@ function workloads(): Workload[] {
     list.push({ name: `binary ${n} fwd+grad`, elements: n, make: (fl) => () => fl.binaryFocalLossWithGrad(p, t) });
     const q = Float32Array.from(t, (v, i) => (v ? 0.3 + (i % 7) / 10 : 0));
     list.push({ name: `varifocal ${n} fwd+grad`, elements: n, make: (fl) => () => fl.varifocalLossWithGrad(x, q) });
+  }
+  {
+    // bench/asymmetric.bench.ts's workload: 64 x 9605 multi-label logits, ~1% positives, the anchor's defaults, 'sum'.
+    const r = random(0xa51);
+    const n = 64 * 9605;
+    const x = Float32Array.from({ length: n }, () => (r() + r() + r() - 1.5) * 4 - 2);
+    const t = Float32Array.from({ length: n }, () => (r() < 0.01 ? 1 : 0));
+    list.push({ name: 'asymmetric 64x9605 fwd', elements: n, make: (fl) => () => fl.asymmetricLoss(x, t) });
+    list.push({
+      name: 'asymmetric 64x9605 fwd+grad', elements: n,
+      make: (fl) => {
+        const gradOut = new Float32Array(n);
+        return () => fl.asymmetricLossWithGrad(x, t, { gradOut });
+      },
+    });
+  }
+  {
+    // bench/detr.bench.ts's workload: one image, 300 queries x 80 classes against 100 targets, compat 'detr';
+    // ns per cost entry (Q x M).
+    const r = random(0xde7);
+    const [queries, classes, targets] = [300, 80, 100];
+    const x = Float32Array.from({ length: queries * classes }, () => (r() + r() + r() - 1.5) * 4 - 3);
+    const y = Int32Array.from({ length: targets }, () => Math.floor(r() * classes));
+    list.push({
+      name: `detr ${queries}x${classes}->${targets}`, elements: queries * targets,
+      make: (fl) => () => fl.focalMatchingCost(x, y, { classes, compat: 'detr' }),
+    });
   }
   return list;
 }

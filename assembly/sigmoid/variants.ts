@@ -3,7 +3,8 @@
 // terms. A family file of its own beside focal.ts (which keeps the plain, tuned kernel). Each export is one loss;
 // they share one loop body, `family`, specialized per loss at compile time (the variant is a constant, so Binaryen
 // folds away the others).
-// The loop reads logits and targets once and writes loss and gradient in the same pass, as focal.ts does.
+// The loop reads logits and targets once and writes loss and gradient in the same pass; the asymmetric loss's SIMD
+// part runs in blocks and passes instead (asymmetricBlocksF32x4), its scalar twin and tail stay in the loop.
 // Pieces every variant uses, with p = sigmoid(x), t in [0, 1], from e = exp(-|x|) (no overflow, no 1 - p
 // cancellation): ce = t softplus(-x) + (1-t) softplus(x) (= BCE(x, t)), q = t (1-p) + (1-t) p (= 1 - p_t),
 // p - t formed as (1-t) - sigmoid(-x) for x > 0.
@@ -26,6 +27,181 @@ const QUALITY: i32 = 2;
 const VARIFOCAL: i32 = 3;
 const POLY: i32 = 4;
 const ASYMMETRIC: i32 = 5;
+
+// The asymmetric loss's SIMD part, in blocks of ASL_BLOCK elements and short passes per block, as focal.ts (its
+// comment says why: one vector's work is one long dependency chain, a sigmoid, a log, a general pow and up to four
+// divisions, ~800 instructions under V8, which filled the core's window with waiting instructions of one vector).
+// The passes store their results in scratch rows at constant addresses (float32 stores: the same bits as keeping
+// them in registers), so every element gets the same operations in the same order as the scalar twin in `family`.
+const ASL_BLOCK: usize = 512;
+const ASL_BLOCK_BYTES: i32 = <i32>ASL_BLOCK * 4;
+const ASL_X: usize = memory.data(ASL_BLOCK_BYTES, 16); // the logit, 0 where not kept
+const ASL_T: usize = memory.data(ASL_BLOCK_BYTES, 16); // the target, 0 where not kept
+const ASL_KEEP: usize = memory.data(ASL_BLOCK_BYTES, 16); // all-ones lanes where kept
+const ASL_EXP: usize = memory.data(ASL_BLOCK_BYTES, 16); // e = exp(-|x|)
+const ASL_SIGMOID: usize = memory.data(ASL_BLOCK_BYTES, 16); // sigmoid(|x|) = 1 / (1 + e)
+const ASL_SOFTPLUS: usize = memory.data(ASL_BLOCK_BYTES, 16); // softplus(-|x|) = log1p(e)
+const ASL_U: usize = memory.data(ASL_BLOCK_BYTES, 16); // xs_neg's float32 rounding u (see below)
+const ASL_Q: usize = memory.data(ASL_BLOCK_BYTES, 16); // q = 1 - p_t (shifted for the negatives)
+const ASL_LOG_U: usize = memory.data(ASL_BLOCK_BYTES, 16); // log u
+const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
+
+// Returns the number of kept elements among the first n & ~3, or -1 when one of them is invalid. Inlined into one
+// copy per set of constant flags; the pointers are 0 for an absent stream.
+// @ts-ignore: decorator
+@inline function asymmetricBlocksF32x4(
+  logits: usize, targets: usize, weights: usize, classWeights: usize, mask: usize, hasIgnore: bool,
+  lossOut: usize, gradOut: usize, n: usize, acc: usize, twoGammas: bool, detach: bool, mode: i32,
+  gamma: f32, gHi: f32, gLo: f32, gammaNeg: f32, clip: f32, eps: f32, negLogEps: f32, ignoreValue: f32, gradScale: f32,
+): i32 {
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  const gammaV = f32x4.splat(gamma);
+  const gHiV = f32x4.splat(gHi);
+  const gLoV = f32x4.splat(gLo);
+  const gammaNegV = f32x4.splat(gammaNeg);
+  const clipV = f32x4.splat(clip);
+  const epsV = f32x4.splat(eps);
+  const negLogEpsV = f32x4.splat(negLogEps);
+  const ignoreV = f32x4.splat(ignoreValue);
+  const gradScaleV = f32x4.splat(gradScale);
+  let acc01 = v128.load(acc);
+  let acc23 = v128.load(acc, 16);
+  let badV = i32x4.splat(0);
+  let keptV = i32x4.splat(0);
+  const vectorEnd = n & ~3;
+  for (let start: usize = 0; start < vectorEnd; start += ASL_BLOCK) {
+    const bytes = min<usize>(ASL_BLOCK, vectorEnd - start) << 2;
+    const base = start << 2;
+    // Pass 1: what is kept, the checks, e = exp(-|x|).
+    for (let j: usize = 0; j < bytes; j += 16) {
+      let x = v128.load(logits + base + j);
+      let t = v128.load(targets + base + j);
+      let keep = i32x4.splat(-1);
+      if (mask) keep = f32x4.ne(v128.load(mask + base + j), zero);
+      if (hasIgnore) keep = v128.andnot(keep, f32x4.eq(t, ignoreV));
+      keptV = i32x4.sub(keptV, keep);
+      // Ignored elements compute on (0, 0), which is finite, and are zeroed at the end.
+      x = v128.and(x, keep);
+      t = v128.and(t, keep);
+      let valid = v128.and(finiteF32x4(x), v128.and(f32x4.ge(t, zero), f32x4.le(t, one)));
+      if (weights) valid = v128.and(valid, v128.or(finiteF32x4(v128.load(weights + base + j)), v128.not(keep)));
+      badV = v128.or(badV, v128.not(valid));
+      v128.store(j, x, ASL_X);
+      v128.store(j, t, ASL_T);
+      v128.store(j, keep, ASL_KEEP);
+      v128.store(j, expNonPositiveF32x4(negAbsF32x4(x)), ASL_EXP);
+    }
+    // Pass 2: sigmoid(|x|) and log1p(e).
+    for (let j: usize = 0; j < bytes; j += 16) {
+      const e = v128.load(j, ASL_EXP);
+      v128.store(j, f32x4.div(one, f32x4.add(one, e)), ASL_SIGMOID);
+      v128.store(j, log1pUnitF32x4(e), ASL_SOFTPLUS);
+    }
+    // Pass 3: u (xs_neg's rounding) and q.
+    for (let j: usize = 0; j < bytes; j += 16) {
+      const x = v128.load(j, ASL_X);
+      const t = v128.load(j, ASL_T);
+      const sHi = v128.load(j, ASL_SIGMOID);
+      const sLo = f32x4.mul(v128.load(j, ASL_EXP), sHi);
+      const pos = f32x4.gt(x, zero);
+      const p = v128.bitselect(sHi, sLo, pos);
+      const pc = v128.bitselect(sLo, sHi, pos);
+      const dnRaw = f32x4.sub(p, clipV);
+      const dn = v128.and(dnRaw, f32x4.gt(dnRaw, zero));
+      v128.store(j, v128.bitselect(f32x4.add(pc, clipV), f32x4.sub(one, dn), pos), ASL_U);
+      v128.store(j, f32x4.add(f32x4.mul(t, pc), f32x4.mul(f32x4.sub(one, t), dn)), ASL_Q);
+    }
+    // Pass 4: log u.
+    for (let j: usize = 0; j < bytes; j += 16) v128.store(j, logF32x4(v128.load(j, ASL_U)), ASL_LOG_U);
+    // Pass 5: w = q^g, g = t gammaPos + (1-t) gammaNeg per lane (two exponents) or gamma by its mode. q = 0 (every
+    // negative below the clip) is raised as 1 and its result set to pow's 0^g (0, or 1 for g = 0): pow's own path
+    // for 0 scales its polynomial down past 2^-149, an underflow that costs the core a microcode assist per lane.
+    for (let j: usize = 0; j < bytes; j += 16) {
+      const q = v128.load(j, ASL_Q);
+      const qPos = f32x4.gt(q, zero);
+      const qSafe = v128.bitselect(q, one, qPos);
+      let g = gammaV;
+      let w: v128;
+      if (twoGammas) {
+        const t = v128.load(j, ASL_T);
+        g = f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, f32x4.sub(one, t)));
+        const gh = splitHighF32x4(g);
+        w = powF32x4(qSafe, g, gh, f32x4.sub(g, gh));
+      } else {
+        w = powModeF32x4(qSafe, mode, gammaV, gHiV, gLoV);
+      }
+      v128.store(j, v128.bitselect(w, v128.and(one, f32x4.eq(g, zero)), qPos), ASL_W);
+    }
+    // Pass 6: the loss and its gradient (ASL: see the scalar twin in `family` for the formulas).
+    for (let j: usize = 0; j < bytes; j += 16) {
+      const x = v128.load(j, ASL_X);
+      const t = v128.load(j, ASL_T);
+      const keep = v128.load(j, ASL_KEEP);
+      const e = v128.load(j, ASL_EXP);
+      const sHi = v128.load(j, ASL_SIGMOID);
+      const l = v128.load(j, ASL_SOFTPLUS);
+      const u = v128.load(j, ASL_U);
+      const w = v128.load(j, ASL_W);
+      const sLo = f32x4.mul(e, sHi);
+      const pos = f32x4.gt(x, zero);
+      const p = v128.bitselect(sHi, sLo, pos);
+      const pc = v128.bitselect(sLo, sHi, pos);
+      const spNeg = v128.bitselect(l, f32x4.add(f32x4.abs(x), l), pos); // softplus(-x) = -log p
+      const tc = f32x4.sub(one, t);
+      const posKeep = f32x4.ge(p, epsV);
+      const nlPos = v128.bitselect(spNeg, negLogEpsV, posKeep);
+      const dnRaw = f32x4.sub(p, clipV);
+      const shifted = f32x4.gt(dnRaw, zero); // xs_neg < 1: the clamp at 1 is not active
+      const dn = v128.and(dnRaw, shifted);
+      // c, the rest of xs_neg beyond u, as the scalar twin forms it.
+      const uNeg = f32x4.sub(one, dn);
+      const cNeg = f32x4.sub(f32x4.neg(dn), f32x4.sub(uNeg, one));
+      const uPos = f32x4.add(pc, clipV);
+      const bb = f32x4.sub(uPos, pc);
+      const cPos = f32x4.add(f32x4.sub(pc, f32x4.sub(uPos, bb)), f32x4.sub(clipV, bb));
+      const c = v128.bitselect(cPos, cNeg, pos);
+      const negAboveEps = f32x4.ge(u, epsV);
+      const logXsNeg = f32x4.add(v128.load(j, ASL_LOG_U), f32x4.div(c, u));
+      const nlNeg = v128.and(v128.bitselect(f32x4.neg(logXsNeg), negLogEpsV, negAboveEps), shifted);
+      const ce = f32x4.add(f32x4.mul(t, nlPos), f32x4.mul(tc, nlNeg));
+      let loss = f32x4.mul(w, ce);
+      let scale = one;
+      if (weights) scale = v128.load(weights + base + j);
+      if (classWeights) {
+        const cw = v128.load(classWeights + base + j);
+        scale = weights ? f32x4.mul(scale, cw) : cw;
+      }
+      if (weights || classWeights) loss = f32x4.mul(loss, scale);
+      loss = v128.and(loss, keep);
+      acc01 = addLanesLow(acc01, loss);
+      acc23 = addLanesHigh(acc23, loss);
+      if (lossOut) v128.store(lossOut + base + j, loss);
+      if (gradOut) {
+        const dlPos = v128.and(f32x4.neg(pc), posKeep);
+        const dlNeg = v128.and(f32x4.div(f32x4.mul(p, pc), u), v128.and(shifted, negAboveEps));
+        const dce = f32x4.add(f32x4.mul(t, dlPos), f32x4.mul(tc, dlNeg));
+        let grad: v128;
+        if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
+          grad = f32x4.mul(w, dce);
+        } else {
+          const q = v128.load(j, ASL_Q);
+          const g = twoGammas ? f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, tc)) : gammaV;
+          const r = v128.bitselect(f32x4.div(f32x4.mul(p, pc), q), zero, f32x4.gt(q, zero));
+          const rs = v128.bitselect(f32x4.mul(r, f32x4.sub(tc, t)), f32x4.neg(p), shifted);
+          grad = f32x4.mul(w, f32x4.add(f32x4.mul(f32x4.mul(g, rs), ce), dce));
+        }
+        if (weights || classWeights) grad = f32x4.mul(grad, scale);
+        v128.store(gradOut + base + j, f32x4.mul(v128.and(grad, keep), gradScaleV));
+      }
+    }
+  }
+  v128.store(acc, acc01);
+  v128.store(acc, acc23, 16);
+  if (v128.any_true(badV)) return -1;
+  return i32x4.extract_lane(keptV, 0) + i32x4.extract_lane(keptV, 1) + i32x4.extract_lane(keptV, 2)
+    + i32x4.extract_lane(keptV, 3);
+}
 
 /**
  * The shared loop. Per element: `keep` unless mask[i] == 0 or (FLAG_HAS_IGNORE and t == ignoreValue); an element not
@@ -71,7 +247,24 @@ const ASYMMETRIC: i32 = 5;
   let bad: i32 = 0;
   let kept: i32 = 0;
 
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && variant == ASYMMETRIC) {
+    // The anchor's defaults (two exponents, detached modulator, a reduction, no mask or weights) get copies of the
+    // passes with every flag a constant, as focal.ts's defaults do.
+    let status: i32;
+    if (!mask && !hasIgnore && !weights && !classWeights && !lossOut && detach && twoGammas) {
+      status = gradOut
+        ? asymmetricBlocksF32x4(logits, targets, 0, 0, 0, false, 0, gradOut, n, acc, true, true, mode, gamma, gHi, gLo, gammaNeg, clip, eps, negLogEps, ignoreValue, gradScale)
+        : asymmetricBlocksF32x4(logits, targets, 0, 0, 0, false, 0, 0, n, acc, true, true, mode, gamma, gHi, gLo, gammaNeg, clip, eps, negLogEps, ignoreValue, gradScale);
+    } else {
+      status = asymmetricBlocksF32x4(
+        logits, targets, weights, classWeights, mask, hasIgnore, lossOut, gradOut, n, acc, twoGammas, detach, mode,
+        gamma, gHi, gLo, gammaNeg, clip, eps, negLogEps, ignoreValue, gradScale,
+      );
+    }
+    bad = <i32>(status < 0);
+    kept = max<i32>(status, 0);
+    i = n & ~3;
+  } else if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1.0);
     const zero = f32x4.splat(0);
     const alphaV = f32x4.splat(alpha);
@@ -88,10 +281,6 @@ const ASYMMETRIC: i32 = 5;
     const invSV = f32x4.splat(invS);
     const dfCoefV = f32x4.splat(dfCoef);
     const ignoreV = f32x4.splat(ignoreValue);
-    const gammaNegV = f32x4.splat(gammaNeg);
-    const clipV = f32x4.splat(clip);
-    const epsV = f32x4.splat(eps);
-    const negLogEpsV = f32x4.splat(negLogEps);
     let acc01 = v128.load(acc);
     let acc23 = v128.load(acc, 16);
     let fAcc01 = f64x2.splat(0);
@@ -246,54 +435,6 @@ const ASYMMETRIC: i32 = 5;
           if (mode != GAMMA_ZERO && !detach) negInner = f32x4.add(f32x4.mul(f32x4.mul(gammaV, pc), spPos), p);
           loss = f32x4.mul(v128.bitselect(posW, negW, positive), ce);
           grad = v128.bitselect(f32x4.mul(posW, pMinusT), f32x4.mul(negW, negInner), positive);
-        } else if (variant == ASYMMETRIC) {
-          // ASL (Alibaba-MIIL): w (t nlPos + (1-t) nlNeg), nlPos = -log max(p, eps), nlNeg = -log max(xs_neg, eps),
-          // xs_neg = min(1 - p + clip, 1) = 1 - dn with dn = max(p - clip, 0), w = q^g, q = 1 - p_t = t (1-p) + (1-t) dn.
-          // A clamp that is active passes no gradient (as torch.clamp).
-          const posKeep = f32x4.ge(p, epsV);
-          const nlPos = v128.bitselect(spNeg, negLogEpsV, posKeep); // softplus(-x) = -log p
-          const dlPos = v128.and(f32x4.neg(pc), posKeep); // d(-log p)/dx = -(1-p)
-          const dnRaw = f32x4.sub(p, clipV);
-          const shifted = f32x4.gt(dnRaw, zero); // xs_neg < 1: the clamp at 1 is not active
-          const dn = v128.and(dnRaw, shifted);
-          // xs_neg as u + c (u its float32 rounding, c the rest) from whichever side is exact: 1 - dn for x <= 0 (the
-          // log1p correction), pc + clip for x > 0 (the two-sum error); then log xs_neg = log u + c / u.
-          const uNeg = f32x4.sub(one, dn);
-          const cNeg = f32x4.sub(f32x4.neg(dn), f32x4.sub(uNeg, one));
-          const uPos = f32x4.add(pc, clipV);
-          const bb = f32x4.sub(uPos, pc);
-          const cPos = f32x4.add(f32x4.sub(pc, f32x4.sub(uPos, bb)), f32x4.sub(clipV, bb));
-          const u = v128.bitselect(uPos, uNeg, pos);
-          const c = v128.bitselect(cPos, cNeg, pos);
-          const negAboveEps = f32x4.ge(u, epsV);
-          const logXsNeg = f32x4.add(logF32x4(u), f32x4.div(c, u));
-          const nlNeg = v128.and(v128.bitselect(f32x4.neg(logXsNeg), negLogEpsV, negAboveEps), shifted);
-          // d(-log xs_neg)/dx = p (1-p) / xs_neg where neither clamp is active.
-          const dlNeg = v128.and(f32x4.div(f32x4.mul(p, pc), u), v128.and(shifted, negAboveEps));
-          const ce = f32x4.add(f32x4.mul(t, nlPos), f32x4.mul(tc, nlNeg));
-          const dce = f32x4.add(f32x4.mul(t, dlPos), f32x4.mul(tc, dlNeg));
-          const q = f32x4.add(f32x4.mul(t, pc), f32x4.mul(tc, dn));
-          let w = one;
-          let g = gammaV;
-          if (twoGammas) {
-            g = f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, tc));
-            const gh = splitHighF32x4(g);
-            w = powF32x4(q, g, gh, f32x4.sub(g, gh));
-          } else {
-            w = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
-          }
-          loss = f32x4.mul(w, ce);
-          if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
-            grad = f32x4.mul(w, dce);
-          } else {
-            // d q^g / dx = q^g g rs, rs = (dq/dx) / q: dq/dx = p (1-p) ((1-t) [shifted] - t). Where shifted, rs =
-            // r (1 - 2t) with r = p (1-p) / q (0 where q = 0); elsewhere q = t (1-p) and rs = -p. No q^(g-1), so g
-            // in (0, 1) stays finite where q = 0 (the anchor's 0 * inf = NaN): its limit there is 0.
-            const r = v128.bitselect(f32x4.div(f32x4.mul(p, pc), q), zero, f32x4.gt(q, zero));
-            const rs = v128.bitselect(f32x4.mul(r, f32x4.sub(tc, t)), f32x4.neg(p), shifted);
-            const k = f32x4.mul(g, rs);
-            grad = f32x4.mul(w, f32x4.add(f32x4.mul(k, ce), dce));
-          }
         }
       }
       if (scaled) {
