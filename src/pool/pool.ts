@@ -245,7 +245,7 @@ export class FocalPool {
     return (await this.#loss('diceLoss', logits, targets, options, false)).loss;
   }
 
-  /** Focal.diceLossWithGrad on the pool  (split by items). */
+  /** Focal.diceLossWithGrad on the pool (split by items). */
   diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceGradOptions>): Promise<WithGrad<Float32Array>>;
   diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceGradOptions>): Promise<WithGrad<number>>;
   diceLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceGradOptions): Promise<WithGrad>;
@@ -253,7 +253,7 @@ export class FocalPool {
     return (await this.#loss('diceLoss', logits, targets, options, true)) as WithGrad;
   }
 
-  /** Focal.tverskyLoss on the pool  (split by items). */
+  /** Focal.tverskyLoss on the pool (split by items). */
   tverskyLoss(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyOptions>): Promise<Float32Array>;
   tverskyLoss(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyOptions>): Promise<number>;
   tverskyLoss(logits: Floats, targets: OverlapTargets, options: TverskyOptions): Promise<number | Float32Array>;
@@ -261,7 +261,7 @@ export class FocalPool {
     return (await this.#loss('tverskyLoss', logits, targets, options, false)).loss;
   }
 
-  /** Focal.tverskyLossWithGrad on the pool  (split by items). */
+  /** Focal.tverskyLossWithGrad on the pool (split by items). */
   tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<TverskyGradOptions>): Promise<WithGrad<Float32Array>>;
   tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<TverskyGradOptions>): Promise<WithGrad<number>>;
   tverskyLossWithGrad(logits: Floats, targets: OverlapTargets, options: TverskyGradOptions): Promise<WithGrad>;
@@ -269,7 +269,7 @@ export class FocalPool {
     return (await this.#loss('tverskyLoss', logits, targets, options, true)) as WithGrad;
   }
 
-  /** Focal.diceFocalLoss on the pool  (split by items). */
+  /** Focal.diceFocalLoss on the pool (split by items). */
   diceFocalLoss(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalOptions>): Promise<Float32Array>;
   diceFocalLoss(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalOptions>): Promise<number>;
   diceFocalLoss(logits: Floats, targets: OverlapTargets, options: DiceFocalOptions): Promise<number | Float32Array>;
@@ -277,7 +277,7 @@ export class FocalPool {
     return (await this.#loss('diceFocalLoss', logits, targets, options, false)).loss;
   }
 
-  /** Focal.diceFocalLossWithGrad on the pool  (split by items). */
+  /** Focal.diceFocalLossWithGrad on the pool (split by items). */
   diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: PerElement<DiceFocalGradOptions>): Promise<WithGrad<Float32Array>>;
   diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: Reduced<DiceFocalGradOptions>): Promise<WithGrad<number>>;
   diceFocalLossWithGrad(logits: Floats, targets: OverlapTargets, options: DiceFocalGradOptions): Promise<WithGrad>;
