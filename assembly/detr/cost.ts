@@ -11,7 +11,7 @@
 // The SIMD body and the scalar twin perform the same float32 operations in the same order: both builds give the
 // same bits.
 import {
-  FLAG_COST_EPS, PARAM_ALPHA, PARAM_CLASSES, PARAM_COST_EPS, PARAM_DISTINCT, PARAM_FLAGS, PARAM_GAMMA,
+  FLAG_COST_EPS, GAMMA_TWO, PARAM_ALPHA, PARAM_CLASSES, PARAM_COST_EPS, PARAM_DISTINCT, PARAM_FLAGS, PARAM_GAMMA,
   PARAM_GAMMA_MODE, PARAM_TARGETS, STATUS_INVALID, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
 } from '../abi';
 import { firstNonFinite } from '../math/elementwise';
@@ -73,13 +73,23 @@ export function focalCostMatrix(streams: usize, queries: usize, params: usize): 
   return <i32>queries;
 }
 
-/** The cost of n logits at `logits` into `out` (which may be `logits`); true when one was not finite. */
+/**
+ * The cost of n logits at `logits` into `out` (which may be `logits`); true when one was not finite. The anchor's
+ * own setting (the eps logs, gamma 2) gets a copy of the loop with both known, so no branch is left inside it; the
+ * operations, and so the bits, are the same.
+ */
 // @ts-ignore: decorator
 @inline function costSpan(logits: usize, out: usize, n: usize, params: usize): bool {
-  const alpha = load<f32>(params, PARAM_ALPHA);
-  const gamma = load<f32>(params, PARAM_GAMMA);
   const mode = load<i32>(params, PARAM_GAMMA_MODE);
   const withEps = (load<i32>(params, PARAM_FLAGS) & FLAG_COST_EPS) != 0;
+  if (withEps && mode == GAMMA_TWO) return costLoop(logits, out, n, params, true, GAMMA_TWO);
+  return costLoop(logits, out, n, params, withEps, mode);
+}
+
+// @ts-ignore: decorator
+@inline function costLoop(logits: usize, out: usize, n: usize, params: usize, withEps: bool, mode: i32): bool {
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gamma = load<f32>(params, PARAM_GAMMA);
   const eps = load<f32>(params, PARAM_COST_EPS);
   const alphaNeg: f32 = 1.0 - alpha;
   const gHi = splitHighF32(gamma);
