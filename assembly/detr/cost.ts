@@ -1,6 +1,7 @@
 // The focal classification cost of DETR-style bipartite matching (Deformable-DETR HungarianMatcher,
-// models/matcher.py), over a gathered block of logits: one value per (query, distinct target class), which the
-// facade then copies into the Q x M cost matrix (src/families/detr.ts). Per element, with p = sigmoid(x):
+// models/matcher.py): focalCost one value per logit (elementwise ABI), focalCostMatrix the whole Q x M matrix (the
+// gather of the distinct target classes, their Q x K table, its expansion by each target's class) in one call from
+// src/families/detr.ts. Per element, with p = sigmoid(x):
 //   pos = alpha (1-p)^gamma (-log p),   neg = (1-alpha) p^gamma (-log(1-p)),   cost = pos - neg
 // -log p = softplus(-x) and -log(1-p) = softplus(x), from e = exp(-|x|) (never overflows; no 1 - p cancellation).
 // With FLAG_COST_EPS the anchor's logs are reproduced: -log(p + eps) and -log(1 - p + eps). With s = sigmoid(-|x|)
@@ -10,9 +11,10 @@
 // The SIMD body and the scalar twin perform the same float32 operations in the same order: both builds give the
 // same bits.
 import {
-  FLAG_COST_EPS, PARAM_ALPHA, PARAM_COST_EPS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE, STATUS_INVALID,
-  STREAM_INPUT, STREAM_LOSS,
+  FLAG_COST_EPS, GAMMA_TWO, PARAM_ALPHA, PARAM_CLASSES, PARAM_COST_EPS, PARAM_DISTINCT, PARAM_FLAGS, PARAM_GAMMA,
+  PARAM_GAMMA_MODE, PARAM_TARGETS, STATUS_INVALID, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH,
 } from '../abi';
+import { firstNonFinite } from '../math/elementwise';
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, log1pF32x4, log1pUnitF32, log1pUnitF32x4, logF32,
   logF32x4, negAbsF32x4, powModeF32, powModeF32x4, splitHighF32,
@@ -24,12 +26,70 @@ import {
  * Returns n, or STATUS_INVALID when a logit is not finite. No reduction: the lanes are not touched.
  */
 export function focalCost(streams: usize, n: usize, params: usize): i32 {
+  const bad = costSpan(load<usize>(streams, STREAM_INPUT), load<usize>(streams, STREAM_LOSS), n, params);
+  return bad ? STATUS_INVALID : <i32>n;
+}
+
+/**
+ * The whole Q x M cost matrix of `queries` rows of logits (queries x classes at the input stream) into the loss
+ * stream (queries x targets): every logit checked, the logits of the K distinct target classes gathered into a
+ * queries x K block at the scratch stream, their costs formed there in place (costSpan, the arithmetic of
+ * focalCost), and each target's column of that table copied into its place. The labels stream holds K int32 class
+ * indices, then M int32 table columns (one per target). Params: focalCost's, and classes, distinct (K), targets (M).
+ * Returns queries, or STATUS_INVALID when a logit (of any class) is not finite.
+ */
+export function focalCostMatrix(streams: usize, queries: usize, params: usize): i32 {
   const logits = load<usize>(streams, STREAM_INPUT);
+  const picked = load<usize>(streams, STREAM_LABELS);
+  const table = load<usize>(streams, STREAM_SCRATCH);
   const out = load<usize>(streams, STREAM_LOSS);
-  const alpha = load<f32>(params, PARAM_ALPHA);
-  const gamma = load<f32>(params, PARAM_GAMMA);
+  const classes = <usize>load<i32>(params, PARAM_CLASSES);
+  const distinct = <usize>load<i32>(params, PARAM_DISTINCT);
+  const targets = <usize>load<i32>(params, PARAM_TARGETS);
+  if (firstNonFinite(logits, queries * classes) >= 0) return STATUS_INVALID;
+  const columns = picked + (distinct << 2);
+  for (let q: usize = 0; q < queries; q++) {
+    const row = logits + ((q * classes) << 2);
+    const dst = table + ((q * distinct) << 2);
+    for (let k: usize = 0; k < distinct; k++) {
+      store<f32>(dst + (k << 2), load<f32>(row + (<usize>load<i32>(picked + (k << 2)) << 2)));
+    }
+  }
+  costSpan(table, table, queries * distinct, params); // in place: each element is read before it is written
+  for (let q: usize = 0; q < queries; q++) {
+    const src = table + ((q * distinct) << 2);
+    const dst = out + ((q * targets) << 2);
+    let m: usize = 0;
+    for (; m + 4 <= targets; m += 4) {
+      const at = columns + (m << 2);
+      const to = dst + (m << 2);
+      store<f32>(to, load<f32>(src + (<usize>load<i32>(at) << 2)));
+      store<f32>(to, load<f32>(src + (<usize>load<i32>(at, 4) << 2)), 4);
+      store<f32>(to, load<f32>(src + (<usize>load<i32>(at, 8) << 2)), 8);
+      store<f32>(to, load<f32>(src + (<usize>load<i32>(at, 12) << 2)), 12);
+    }
+    for (; m < targets; m++) store<f32>(dst + (m << 2), load<f32>(src + (<usize>load<i32>(columns + (m << 2)) << 2)));
+  }
+  return <i32>queries;
+}
+
+/**
+ * The cost of n logits at `logits` into `out` (which may be `logits`); true when one was not finite. The anchor's
+ * own setting (the eps logs, gamma 2) gets a copy of the loop with both known, so no branch is left inside it; the
+ * operations, and so the bits, are the same.
+ */
+// @ts-ignore: decorator
+@inline function costSpan(logits: usize, out: usize, n: usize, params: usize): bool {
   const mode = load<i32>(params, PARAM_GAMMA_MODE);
   const withEps = (load<i32>(params, PARAM_FLAGS) & FLAG_COST_EPS) != 0;
+  if (withEps && mode == GAMMA_TWO) return costLoop(logits, out, n, params, true, GAMMA_TWO);
+  return costLoop(logits, out, n, params, withEps, mode);
+}
+
+// @ts-ignore: decorator
+@inline function costLoop(logits: usize, out: usize, n: usize, params: usize, withEps: bool, mode: i32): bool {
+  const alpha = load<f32>(params, PARAM_ALPHA);
+  const gamma = load<f32>(params, PARAM_GAMMA);
   const eps = load<f32>(params, PARAM_COST_EPS);
   const alphaNeg: f32 = 1.0 - alpha;
   const gHi = splitHighF32(gamma);
@@ -102,5 +162,5 @@ export function focalCost(streams: usize, n: usize, params: usize): i32 {
     const negCost: f32 = (alphaNeg * powModeF32(p, mode, gamma, gHi, gLo)) * negLogPc;
     store<f32>(out + (i << 2), posCost - negCost);
   }
-  return bad ? STATUS_INVALID : <i32>n;
+  return bad != 0;
 }

@@ -90,4 +90,9 @@ export const PARAM_EPS = 76; // f32: asymmetric loss, the lower clamp inside the
 export const PARAM_COST_EPS = 80; // f32: focal matching cost, with FLAG_COST_EPS the eps inside its logs (1e-8)
 export const PARAM_ACTIVATION = 84; // i32: overlap losses, ACTIVATION_*
 export const PARAM_FIRST_CLASS = 88; // i32: overlap losses, the first class counted (1 without the background)
+// The focal matching cost matrix (focalCostMatrix): logits are queries x PARAM_CLASSES, the cost queries x
+// PARAM_TARGETS, through a table of PARAM_DISTINCT columns (one per distinct target class).
+export const PARAM_CLASSES = 92; // i32
+export const PARAM_DISTINCT = 96; // i32
+export const PARAM_TARGETS = 100; // i32
 export const PARAM_BLOCK_BYTES = 128;

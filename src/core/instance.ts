@@ -23,6 +23,8 @@ export interface Kernels {
   binaryFocal: ElementwiseKernel;
   sigmoidMap: ElementwiseKernel;
   focalCost: ElementwiseKernel;
+  /** The whole DETR matching cost matrix (assembly/detr/cost.ts): (stream table, queries, parameter block). */
+  focalCostMatrix: ElementwiseKernel;
   softmaxFocal: RowKernel;
   softmaxFocalSoft: RowKernel;
   softmaxRows: RowKernel;

@@ -2,7 +2,7 @@
 // written at the offsets both compilers read, and the byte addresses of the arrays a chunk reads and writes.
 import {
   GAMMA_GENERAL, GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO, PARAM_ACTIVATION, PARAM_ALPHA, PARAM_CLIP_HI,
-  PARAM_CLIP, PARAM_CLIP_LO, PARAM_COST_EPS, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FIRST_CLASS, PARAM_FLAGS, PARAM_GAMMA, PARAM_GAMMA_MODE,
+  PARAM_CLIP, PARAM_CLIP_LO, PARAM_COST_EPS, PARAM_DF_COEF, PARAM_EPS, PARAM_EPSILON, PARAM_FIRST_CLASS, PARAM_FLAGS, PARAM_CLASSES, PARAM_DISTINCT, PARAM_TARGETS, PARAM_GAMMA, PARAM_GAMMA_MODE,
   PARAM_GAMMA_NEG, PARAM_GRAD_SCALE, PARAM_IGNORE_INDEX, PARAM_IGNORE_VALUE, PARAM_INV_S, PARAM_SHIFT,
   PARAM_SMOOTH_KEEP, PARAM_SMOOTH_LO, PARAM_THRESHOLD, PARAM_THRESHOLD_SCALE, PARAM_BLOCK_BYTES, STREAM_TABLE_BYTES,
 } from './abi.js';
@@ -33,6 +33,9 @@ export interface KernelParams {
   costEps?: number;
   activation?: number;
   firstClass?: number;
+  classes?: number;
+  distinct?: number;
+  targets?: number;
 }
 
 // Word offsets of the fields (the byte offsets of abi.ts over 4), for the stores below.
@@ -59,6 +62,9 @@ const EPS = PARAM_EPS >> 2;
 const COST_EPS = PARAM_COST_EPS >> 2;
 const ACTIVATION = PARAM_ACTIVATION >> 2;
 const FIRST_CLASS = PARAM_FIRST_CLASS >> 2;
+const CLASSES = PARAM_CLASSES >> 2;
+const DISTINCT = PARAM_DISTINCT >> 2;
+const TARGETS = PARAM_TARGETS >> 2;
 
 /**
  * Writes the parameter block: every field, 0 where not given. `pass` overrides fields per pass: gradScale, flags,
@@ -112,6 +118,9 @@ function writeFields(arena: Arena, at: number, params: KernelParams): void {
       case 'costEps': f32[at + COST_EPS] = value; break;
       case 'activation': i32[at + ACTIVATION] = value; break;
       case 'firstClass': i32[at + FIRST_CLASS] = value; break;
+      case 'classes': i32[at + CLASSES] = value; break;
+      case 'distinct': i32[at + DISTINCT] = value; break;
+      case 'targets': i32[at + TARGETS] = value; break;
       default: throw new Error(`writeParams: no parameter-block field '${key}'`);
     }
   }

@@ -1,13 +1,12 @@
 // The focal classification cost of DETR-style bipartite matching: Deformable-DETR's HungarianMatcher
 // (models/matcher.py; DINO, DN-DETR and mmdet's FocalLossCost give the same). A cost, not a loss: no gradient, no
-// reduction. Options in; the distinct target classes found and their logits gathered into a Q x K block (K distinct
-// classes, often far fewer than the M targets); that block run through the elementwise driver (the arithmetic is
-// assembly/detr/cost.ts's); the Q x K table copied into the Q x M matrix. Every step is linear in its size.
-import { FLAG_COST_EPS, STREAM_INPUT } from '../core/abi.js';
-import { runElementwise, type ElementwisePlan } from '../core/elementwise.js';
+// reduction. Options in; the distinct target classes found (K, often far fewer than the M targets) and each
+// target's column among them; then one kernel call (assembly/detr/cost.ts focalCostMatrix) checks the logits,
+// gathers the Q x K block, forms its costs and expands them into the Q x M matrix. Every step is linear in its size.
+import { FLAG_COST_EPS, STATUS_INVALID, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH } from '../core/abi.js';
 import type { Engine } from '../core/engine.js';
-import { FINITE } from '../core/locate.js';
-import { gammaMode } from '../core/params.js';
+import { finiteRule, locate } from '../core/locate.js';
+import { clearStreams, gammaMode, setStream, writeParams, type KernelParams } from '../core/params.js';
 import {
   checkFloats, checkLive, classesOption, gammaOption, outputOption, rowCount, show, unitOption, type Floats,
 } from '../options/checks.js';
@@ -57,24 +56,17 @@ function targetClassesOf(value: unknown, classes: number): Int32Array | readonly
   return targets as Int32Array | readonly number[];
 }
 
-/** Every logit finite as a float32 (a plain array's entries numbers): the first that is not, named. */
-function checkLogits(logits: Floats): void {
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i];
-    if (typeof v !== 'number') throw new TypeError(`logits[${i}] = ${show(v)}: expected a number`);
-    if (!Number.isFinite(Math.fround(v))) throw new RangeError(`logits[${i}] = ${show(v)}: expected ${FINITE}`);
-  }
-}
-
-/** A validated cost call: the Q x K block's elementwise plan, and how its table fills the Q x M matrix. */
+/** A validated cost call: the kernel's parameters, the distinct classes and each target's column among them. */
 export interface MatchingCostPlan {
-  plan: ElementwisePlan;
+  params: KernelParams;
   queries: number;
+  classes: number;
   targets: number;
-  /** K, the distinct target classes. */
-  distinct: number;
+  /** The K distinct target classes, in order of first appearance. */
+  picked: Int32Array;
   /** column[m]: the table column (0..K-1) of target m. */
   column: Int32Array;
+  logits: Floats;
   out: Float32Array | undefined;
 }
 
@@ -92,7 +84,6 @@ export function focalMatchingCostPlan(logitsArg: unknown, targetsArg: unknown, o
   const detr = costCompatOption(options.compat);
   const targets = targetClasses.length;
   const out = outputOption(options.out, 'options.out', queries * targets, [logits, targetClasses], ['logits', 'targetClasses']);
-  checkLogits(logits);
   // The distinct classes, in order of first appearance, and each target's column among them.
   const columnOf = new Map<number, number>();
   const column = new Int32Array(targets);
@@ -102,39 +93,49 @@ export function focalMatchingCostPlan(logitsArg: unknown, targetsArg: unknown, o
     if (k === undefined) columnOf.set(c, (k = columnOf.size));
     column[m] = k;
   }
-  const distinct = columnOf.size;
   const picked = Int32Array.from(columnOf.keys());
-  // The Q x K block of the logits the cost needs: query q's logit of each distinct class.
-  const block = new Float32Array(queries * distinct);
-  for (let q = 0, at = 0; q < queries; q++) {
-    const row = q * classes;
-    for (let k = 0; k < distinct; k++, at++) block[at] = logits[row + picked[k]!]!;
-  }
-  const plan: ElementwisePlan = {
-    call: {
-      kernel: 'focalCost',
-      n: block.length,
-      inputs: [{ stream: STREAM_INPUT, values: block, name: 'logits' }],
-      params: { alpha, gamma, gammaMode: gammaMode(gamma), flags: detr ? FLAG_COST_EPS : 0, costEps: detr ? DETR_EPS : 0 },
-      reduction: 'none',
-      divisor: 1,
-      writeLoss: true,
-      withGrad: false,
-    },
-    // Never needed: every logit was checked above (the kernel's own check is a second line).
-    locator: () => ({ rules: [] }),
+  const params: KernelParams = {
+    alpha, gamma, gammaMode: gammaMode(gamma), flags: detr ? FLAG_COST_EPS : 0, costEps: detr ? DETR_EPS : 0,
+    classes, distinct: picked.length, targets,
   };
-  return { plan, queries, targets, distinct, column, out };
+  return { params, queries, classes, targets, picked, column, logits, out };
 }
 
-/** Runs the cost on one engine: the Q x K table, then the Q x M matrix gathered from it. */
-export function runFocalMatchingCost(engine: Engine, logits: unknown, targetClasses: unknown, options: unknown): Float32Array {
-  const { plan, queries, targets, distinct, column, out } = focalMatchingCostPlan(logits, targetClasses, options);
-  const table = runElementwise(engine, plan, 'focalMatchingCost').loss as Float32Array;
-  const cost = out ?? new Float32Array(queries * targets);
-  for (let q = 0, at = 0; q < queries; q++) {
-    const row = q * distinct;
-    for (let m = 0; m < targets; m++, at++) cost[at] = table[row + column[m]!]!;
+const NO_PASS: KernelParams = {};
+
+/**
+ * Runs the cost on one engine, in one kernel call: the logits, the distinct classes and the columns staged, the
+ * Q x M matrix formed in wasm (assembly/detr/cost.ts focalCostMatrix) and copied out. A logit that is not finite
+ * (the kernel checks every one as it reads them) is named by the locator.
+ */
+export function runFocalMatchingCost(engine: Engine, logitsArg: unknown, targetClasses: unknown, options: unknown): Float32Array {
+  const { params, queries, classes, targets, picked, column, logits, out } = focalMatchingCostPlan(logitsArg, targetClasses, options);
+  const { arena, kernels } = engine;
+  const n = queries * classes;
+  const total = queries * targets;
+  const distinct = picked.length;
+  arena.enter('focalMatchingCost');
+  try {
+    const width = Math.max(n, total, queries * distinct, distinct + targets);
+    const { slots } = arena.stage(4, width, () => `logits (${queries} x ${classes}) against ${targets} targets`);
+    const [logitsAt, indexAt, tableAt, costAt] = slots as [number, number, number, number];
+    arena.copyIn(logits, 0, n, logitsAt, 'logits');
+    const i32 = arena.i32;
+    i32.set(picked, indexAt >>> 2);
+    i32.set(column, (indexAt >>> 2) + distinct);
+    writeParams(arena, params, NO_PASS);
+    clearStreams(arena);
+    setStream(i32, arena, STREAM_INPUT, logitsAt);
+    setStream(i32, arena, STREAM_LABELS, indexAt);
+    setStream(i32, arena, STREAM_SCRATCH, tableAt);
+    setStream(i32, arena, STREAM_LOSS, costAt);
+    if (kernels.focalCostMatrix(arena.streams, queries, arena.params) === STATUS_INVALID) {
+      throw locate({ rules: [finiteRule(logits, 'logits')] }, 0, n);
+    }
+    const cost = out ?? new Float32Array(total);
+    arena.copyOut(costAt, total, cost, 0);
+    return cost;
+  } finally {
+    arena.leave();
   }
-  return cost;
 }
