@@ -13,13 +13,207 @@ import {
   PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { addToLane } from '../math/reduce';
+import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
+import { expNonPositiveF32x4, finiteF32x4, storeTransposedF32x4, transposeTileF32x4 } from '../math/vmath';
 import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softmax/rows';
+
+// Rows of 4 to TILED_MAX_CLASSES bins go four to a vector in the SIMD build (lanes = rows: distributionFocalRowsF32x4),
+// their columns in COLS (column j of the four rows at COLS + 16 j); the four rows' m, r and 1 / S pass through SLOTS.
+const TILED_MAX_CLASSES: usize = 88;
+const COLS: usize = memory.data(<i32>TILED_MAX_CLASSES * 16, 16);
+const SLOT_M: usize = memory.data(16, 16);
+const SLOT_R: usize = memory.data(16, 16);
+const SLOT_INV_S: usize = memory.data(16, 16);
 
 /** p_k - w for a target bin k of logit zk and exponential ek = exp(zk - m), in the row's terms (see above). */
 // @ts-ignore: decorator
 @inline function targetGrad(zk: f32, m: f32, ek: f32, w: f32, r: f32, invS: f32): f32 {
   return zk == m ? (<f32>1.0 - w) - r * invS : ek * invS - w;
+}
+
+/** Four gradient columns at c, g = (e invS) k, stored transposed into four rows `stride` apart at dst. */
+// @ts-ignore: decorator
+@inline function gradTileF32x4(c: usize, invS: v128, k: v128, dst: usize, stride: usize): void {
+  storeTransposedF32x4(
+    f32x4.mul(f32x4.mul(v128.load(c), invS), k), f32x4.mul(f32x4.mul(v128.load(c, 16), invS), k),
+    f32x4.mul(f32x4.mul(v128.load(c, 32), invS), k), f32x4.mul(f32x4.mul(v128.load(c, 48), invS), k),
+    dst, stride,
+  );
+}
+
+/**
+ * The four rows at z (row index `row` of the call; targets at y4 all in [0, classes - 1], weights at w4 or 0, loss
+ * at loss4 or 0, gradient rows at g or 0) with lanes = rows: at 17 bins the row passes' per-row work (horizontal
+ * max and sums, masked tail) outweighs their few vectors. The logits go through 4 x 4 transposes into COLS; the max
+ * is rowMax's (lane l of four accumulators takes the classes j = l mod 4 in j order, then (0 max 1) max (2 max 3)),
+ * e_j = exp(z_j - m) replaces them there, and r is rowExpSum's (float64 lanes j mod 4 in j order, (s0 + s1) +
+ * (s2 + s3), plus the maxima minus one); the gradient is scaleRow2's operations transposed back: the same bits as
+ * the row path. Returns 1 when a logit or a weight is not finite.
+ */
+function distributionFocalRowsF32x4(
+  z: usize, g: usize, y4: usize, w4: usize, loss4: usize, acc: usize, row: usize, classes: usize, gradScale: f32,
+): i32 {
+  const stride = classes << 2;
+  const cols = COLS;
+  // The last tile reads up to 3 floats past row 3: the next row, or the slack after the last (ROW_SLACK).
+  for (let j: usize = 0; j < classes; j += 4) transposeTileF32x4(z + (j << 2), stride, cols + (j << 4), 16);
+  let m0 = f32x4.splat(-Infinity);
+  let m1 = f32x4.splat(-Infinity);
+  let m2 = f32x4.splat(-Infinity);
+  let m3 = f32x4.splat(-Infinity);
+  let okV = i32x4.splat(-1);
+  let j: usize = 0;
+  for (; j + 4 <= classes; j += 4) {
+    const c = cols + (j << 4);
+    const x0 = v128.load(c);
+    const x1 = v128.load(c, 16);
+    const x2 = v128.load(c, 32);
+    const x3 = v128.load(c, 48);
+    okV = v128.and(okV, v128.and(v128.and(finiteF32x4(x0), finiteF32x4(x1)), v128.and(finiteF32x4(x2), finiteF32x4(x3))));
+    m0 = f32x4.pmax(m0, x0);
+    m1 = f32x4.pmax(m1, x1);
+    m2 = f32x4.pmax(m2, x2);
+    m3 = f32x4.pmax(m3, x3);
+  }
+  // The last classes % 4 columns (rowMax's masked tail takes -inf in the others: no change).
+  if (j < classes) {
+    const c = cols + (j << 4);
+    const x0 = v128.load(c);
+    okV = v128.and(okV, finiteF32x4(x0));
+    m0 = f32x4.pmax(m0, x0);
+    if (j + 1 < classes) {
+      const x1 = v128.load(c, 16);
+      okV = v128.and(okV, finiteF32x4(x1));
+      m1 = f32x4.pmax(m1, x1);
+    }
+    if (j + 2 < classes) {
+      const x2 = v128.load(c, 32);
+      okV = v128.and(okV, finiteF32x4(x2));
+      m2 = f32x4.pmax(m2, x2);
+    }
+  }
+  const mV = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
+  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
+  let s0L = f64x2.splat(0);
+  let s0H = f64x2.splat(0);
+  let s1L = f64x2.splat(0);
+  let s1H = f64x2.splat(0);
+  let s2L = f64x2.splat(0);
+  let s2H = f64x2.splat(0);
+  let s3L = f64x2.splat(0);
+  let s3H = f64x2.splat(0);
+  let tiesV = i32x4.splat(0);
+  for (j = 0; j + 4 <= classes; j += 4) {
+    const c = cols + (j << 4);
+    const x0 = v128.load(c);
+    const x1 = v128.load(c, 16);
+    const x2 = v128.load(c, 32);
+    const x3 = v128.load(c, 48);
+    const e0 = expNonPositiveF32x4(f32x4.sub(x0, mV));
+    const e1 = expNonPositiveF32x4(f32x4.sub(x1, mV));
+    const e2 = expNonPositiveF32x4(f32x4.sub(x2, mV));
+    const e3 = expNonPositiveF32x4(f32x4.sub(x3, mV));
+    v128.store(c, e0);
+    v128.store(c, e1, 16);
+    v128.store(c, e2, 32);
+    v128.store(c, e3, 48);
+    const t0 = f32x4.eq(x0, mV);
+    const t1 = f32x4.eq(x1, mV);
+    const t2 = f32x4.eq(x2, mV);
+    const t3 = f32x4.eq(x3, mV);
+    tiesV = i32x4.sub(i32x4.sub(tiesV, i32x4.add(t0, t1)), i32x4.add(t2, t3)); // a true lane is -1
+    const r0 = v128.andnot(e0, t0);
+    const r1 = v128.andnot(e1, t1);
+    const r2 = v128.andnot(e2, t2);
+    const r3 = v128.andnot(e3, t3);
+    s0L = addLanesLow(s0L, r0);
+    s0H = addLanesHigh(s0H, r0);
+    s1L = addLanesLow(s1L, r1);
+    s1H = addLanesHigh(s1H, r1);
+    s2L = addLanesLow(s2L, r2);
+    s2H = addLanesHigh(s2H, r2);
+    s3L = addLanesLow(s3L, r3);
+    s3H = addLanesHigh(s3H, r3);
+  }
+  // The last classes % 4 columns, in lanes 0, 1, 2 (rowExpSum's masked tail adds +0 in the others: no change).
+  for (; j < classes; j++) {
+    const c = cols + (j << 4);
+    const x = v128.load(c);
+    const e = expNonPositiveF32x4(f32x4.sub(x, mV));
+    v128.store(c, e);
+    const t = f32x4.eq(x, mV);
+    tiesV = i32x4.sub(tiesV, t);
+    const rest = v128.andnot(e, t);
+    const lane = j & 3;
+    if (lane == 0) {
+      s0L = addLanesLow(s0L, rest);
+      s0H = addLanesHigh(s0H, rest);
+    } else if (lane == 1) {
+      s1L = addLanesLow(s1L, rest);
+      s1H = addLanesHigh(s1H, rest);
+    } else {
+      s2L = addLanesLow(s2L, rest);
+      s2H = addLanesHigh(s2H, rest);
+    }
+  }
+  const extra = i32x4.sub(tiesV, i32x4.splat(1));
+  const rL = f64x2.add(f64x2.add(f64x2.add(s0L, s1L), f64x2.add(s2L, s3L)), f64x2.convert_low_i32x4_s(extra));
+  const rH = f64x2.add(f64x2.add(f64x2.add(s0H, s1H), f64x2.add(s2H, s3H)),
+    f64x2.convert_low_i32x4_s(v128.shuffle<i32>(extra, extra, 2, 3, 0, 1)));
+  const rV = v128.shuffle<f32>(f32x4.demote_f64x2_zero(rL), f32x4.demote_f64x2_zero(rH), 0, 1, 4, 5);
+  const one = f32x4.splat(1);
+  const invSV = f32x4.div(one, f32x4.add(one, rV));
+  let bad = <i32>!i32x4.all_true(okV);
+  const wV = w4 ? v128.load(w4) : one;
+  bad |= <i32>!i32x4.all_true(finiteF32x4(wV));
+  const kV = f32x4.mul(wV, f32x4.splat(gradScale));
+  if (g) {
+    // The last tile's stores run past each row: it goes first, so the rows' own tiles overwrite what lands in rows
+    // 1-3, and the 4 floats after row 3 (the next row's, or the slack) are put back.
+    const whole = classes & ~3;
+    const after = g + (stride << 2);
+    const kept = v128.load(after);
+    if (whole < classes) gradTileF32x4(cols + (whole << 4), invSV, kV, g + (whole << 2), stride);
+    for (let c: usize = 0; c < whole; c += 4) gradTileF32x4(cols + (c << 4), invSV, kV, g + (c << 2), stride);
+    v128.store(after, kept);
+  }
+  v128.store(SLOT_M, mV);
+  v128.store(SLOT_R, rV);
+  v128.store(SLOT_INV_S, invSV);
+  // Per row, distributionFocal's scalar steps on the row's m, r and 1 / S.
+  for (let q: usize = 0; q < 4; q++) {
+    const y = load<f32>(y4 + (q << 2));
+    const w: f32 = w4 ? load<f32>(w4 + (q << 2)) : 1.0;
+    const m = load<f32>(SLOT_M + (q << 2));
+    const r = load<f32>(SLOT_R + (q << 2));
+    const invS = load<f32>(SLOT_INV_S + (q << 2));
+    const l = <usize>(<i32>y);
+    const right = y - <f32>l;
+    const left = <f32>(l + 1) - y;
+    const zq = z + q * stride;
+    const logS = log1pRecipF32(r, invS);
+    const zl = load<f32>(zq + (l << 2));
+    let loss: f32 = left * ((m - zl) + logS);
+    let zr: f32 = 0;
+    if (right != 0) {
+      zr = load<f32>(zq + (l << 2), 4);
+      loss += right * ((m - zr) + logS);
+    }
+    loss *= w;
+    addToLane(acc, row + q, loss);
+    if (loss4) store<f32>(loss4 + (q << 2), loss);
+    if (g) {
+      const k: f32 = w * gradScale;
+      const gq = g + q * stride;
+      const el = load<f32>(cols + (l << 4) + (q << 2));
+      store<f32>(gq + (l << 2), targetGrad(zl, m, el, left, r, invS) * k);
+      if (right != 0) {
+        const er = load<f32>(cols + ((l + 1) << 4) + (q << 2));
+        store<f32>(gq + (l << 2), targetGrad(zr, m, er, right, r, invS) * k, 4);
+      }
+    }
+  }
+  return bad;
 }
 
 /**
@@ -41,7 +235,21 @@ export function distributionFocal(streams: usize, rows: usize, classes: usize, r
   const gradScale = load<f32>(params, PARAM_GRAD_SCALE);
   const top = <f32>(classes - 1);
   let bad: i32 = 0;
+  const tiled = ASC_FEATURE_SIMD && classes >= 4 && classes <= TILED_MAX_CLASSES;
   for (let i: usize = 0; i < rows; i++) {
+    // Four rows per vector when all four targets are in range (the rest, and any group holding a bad target, row
+    // by row below).
+    if (tiled && (i & 3) == 0 && i + 4 <= rows) {
+      const yV = v128.load(targets + (i << 2));
+      if (i32x4.all_true(v128.and(f32x4.ge(yV, f32x4.splat(0)), f32x4.le(yV, f32x4.splat(top))))) {
+        bad |= distributionFocalRowsF32x4(
+          logits + ((i * classes) << 2), gradOut ? gradOut + ((i * classes) << 2) : 0, targets + (i << 2),
+          weights ? weights + (i << 2) : 0, lossOut ? lossOut + (i << 2) : 0, acc, rowBase + i, classes, gradScale,
+        );
+        i += 3;
+        continue;
+      }
+    }
     const z = logits + ((i * classes) << 2);
     const g = gradOut ? gradOut + ((i * classes) << 2) : 0;
     const y = load<f32>(targets + (i << 2));
