@@ -14,16 +14,13 @@ import {
   STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
-import { expNonPositiveF32x4, finiteF32x4, storeTransposedF32x4, transposeTileF32x4 } from '../math/vmath';
+import { expNonPositiveF32x4, finiteF32x4, logF32x4, storeTransposedF32x4 } from '../math/vmath';
 import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softmax/rows';
 
 // Rows of 4 to TILED_MAX_CLASSES bins go four to a vector in the SIMD build (lanes = rows: distributionFocalRowsF32x4),
-// their columns in COLS (column j of the four rows at COLS + 16 j); the four rows' m, r and 1 / S pass through SLOTS.
+// their columns in COLS (column j of the four rows at COLS + 16 j).
 const TILED_MAX_CLASSES: usize = 88;
-const COLS: usize = memory.data(<i32>TILED_MAX_CLASSES * 16, 16);
-const SLOT_M: usize = memory.data(16, 16);
-const SLOT_R: usize = memory.data(16, 16);
-const SLOT_INV_S: usize = memory.data(16, 16);
+const COLS: usize = memory.data(<i32>(TILED_MAX_CLASSES + 4) * 16, 16);
 
 /** p_k - w for a target bin k of logit zk and exponential ek = exp(zk - m), in the row's terms (see above). */
 // @ts-ignore: decorator
@@ -55,41 +52,50 @@ function distributionFocalRowsF32x4(
 ): i32 {
   const stride = classes << 2;
   const cols = COLS;
-  // The last tile reads up to 3 floats past row 3: the next row, or the slack after the last (ROW_SLACK).
-  for (let j: usize = 0; j < classes; j += 4) transposeTileF32x4(z + (j << 2), stride, cols + (j << 4), 16);
   let m0 = f32x4.splat(-Infinity);
   let m1 = f32x4.splat(-Infinity);
   let m2 = f32x4.splat(-Infinity);
   let m3 = f32x4.splat(-Infinity);
   let okV = i32x4.splat(-1);
-  let j: usize = 0;
-  for (; j + 4 <= classes; j += 4) {
-    const c = cols + (j << 4);
-    const x0 = v128.load(c);
-    const x1 = v128.load(c, 16);
-    const x2 = v128.load(c, 32);
-    const x3 = v128.load(c, 48);
-    okV = v128.and(okV, v128.and(v128.and(finiteF32x4(x0), finiteF32x4(x1)), v128.and(finiteF32x4(x2), finiteF32x4(x3))));
-    m0 = f32x4.pmax(m0, x0);
-    m1 = f32x4.pmax(m1, x1);
-    m2 = f32x4.pmax(m2, x2);
-    m3 = f32x4.pmax(m3, x3);
-  }
-  // The last classes % 4 columns (rowMax's masked tail takes -inf in the others: no change).
-  if (j < classes) {
-    const c = cols + (j << 4);
-    const x0 = v128.load(c);
-    okV = v128.and(okV, finiteF32x4(x0));
-    m0 = f32x4.pmax(m0, x0);
-    if (j + 1 < classes) {
-      const x1 = v128.load(c, 16);
-      okV = v128.and(okV, finiteF32x4(x1));
+  // The 4 x 4 transposes (vmath's storeTransposedF32x4, inline) with the max and finiteness taken from the columns
+  // in registers. The last tile reads up to 3 floats past row 3: the next row, or the slack (ROW_SLACK).
+  for (let t: usize = 0; t < classes; t += 4) {
+    const src = z + (t << 2);
+    const a = v128.load(src);
+    const b = v128.load(src + stride);
+    const c = v128.load(src + (stride << 1));
+    const d = v128.load(src + stride * 3);
+    const ab01 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+    const ab23 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+    const cd01 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+    const cd23 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+    const x0 = v128.shuffle<f32>(ab01, cd01, 0, 1, 4, 5);
+    const x1 = v128.shuffle<f32>(ab01, cd01, 2, 3, 6, 7);
+    const x2 = v128.shuffle<f32>(ab23, cd23, 0, 1, 4, 5);
+    const x3 = v128.shuffle<f32>(ab23, cd23, 2, 3, 6, 7);
+    const dst = cols + (t << 4);
+    v128.store(dst, x0);
+    v128.store(dst, x1, 16);
+    v128.store(dst, x2, 32);
+    v128.store(dst, x3, 48);
+    if (t + 4 <= classes) {
+      okV = v128.and(okV, v128.and(v128.and(finiteF32x4(x0), finiteF32x4(x1)), v128.and(finiteF32x4(x2), finiteF32x4(x3))));
+      m0 = f32x4.pmax(m0, x0);
       m1 = f32x4.pmax(m1, x1);
-    }
-    if (j + 2 < classes) {
-      const x2 = v128.load(c, 32);
-      okV = v128.and(okV, finiteF32x4(x2));
       m2 = f32x4.pmax(m2, x2);
+      m3 = f32x4.pmax(m3, x3);
+    } else {
+      // The last classes % 4 columns (rowMax's masked tail takes -inf in the others: no change).
+      okV = v128.and(okV, finiteF32x4(x0));
+      m0 = f32x4.pmax(m0, x0);
+      if (t + 1 < classes) {
+        okV = v128.and(okV, finiteF32x4(x1));
+        m1 = f32x4.pmax(m1, x1);
+      }
+      if (t + 2 < classes) {
+        okV = v128.and(okV, finiteF32x4(x2));
+        m2 = f32x4.pmax(m2, x2);
+      }
     }
   }
   const mV = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
@@ -103,7 +109,8 @@ function distributionFocalRowsF32x4(
   let s3L = f64x2.splat(0);
   let s3H = f64x2.splat(0);
   let tiesV = i32x4.splat(0);
-  for (j = 0; j + 4 <= classes; j += 4) {
+  let j: usize = 0;
+  for (; j + 4 <= classes; j += 4) {
     const c = cols + (j << 4);
     const x0 = v128.load(c);
     const x1 = v128.load(c, 16);
@@ -177,41 +184,58 @@ function distributionFocalRowsF32x4(
     for (let c: usize = 0; c < whole; c += 4) gradTileF32x4(cols + (c << 4), invSV, kV, g + (c << 2), stride);
     v128.store(after, kept);
   }
-  v128.store(SLOT_M, mV);
-  v128.store(SLOT_R, rV);
-  v128.store(SLOT_INV_S, invSV);
-  // Per row, distributionFocal's scalar steps on the row's m, r and 1 / S.
-  for (let q: usize = 0; q < 4; q++) {
-    const y = load<f32>(y4 + (q << 2));
-    const w: f32 = w4 ? load<f32>(w4 + (q << 2)) : 1.0;
-    const m = load<f32>(SLOT_M + (q << 2));
-    const r = load<f32>(SLOT_R + (q << 2));
-    const invS = load<f32>(SLOT_INV_S + (q << 2));
-    const l = <usize>(<i32>y);
-    const right = y - <f32>l;
-    const left = <f32>(l + 1) - y;
-    const zq = z + q * stride;
-    const logS = log1pRecipF32(r, invS);
-    const zl = load<f32>(zq + (l << 2));
-    let loss: f32 = left * ((m - zl) + logS);
-    let zr: f32 = 0;
-    if (right != 0) {
-      zr = load<f32>(zq + (l << 2), 4);
-      loss += right * ((m - zr) + logS);
-    }
-    loss *= w;
-    addToLane(acc, row + q, loss);
-    if (loss4) store<f32>(loss4 + (q << 2), loss);
-    if (g) {
-      const k: f32 = w * gradScale;
-      const gq = g + q * stride;
-      const el = load<f32>(cols + (l << 4) + (q << 2));
-      store<f32>(gq + (l << 2), targetGrad(zl, m, el, left, r, invS) * k);
-      if (right != 0) {
-        const er = load<f32>(cols + ((l + 1) << 4) + (q << 2));
-        store<f32>(gq + (l << 2), targetGrad(zr, m, er, right, r, invS) * k, 4);
-      }
-    }
+  // Per row, distributionFocal's scalar steps, lanewise on the rows' m, r, 1 / S and their gathered target bins
+  // (log1pRecipF32 through logF32x4, logF32's twin: the same bits).
+  const yV = v128.load(y4);
+  const lV = i32x4.trunc_sat_f32x4_s(yV);
+  const rightV = f32x4.sub(yV, f32x4.convert_i32x4_s(lV));
+  const leftV = f32x4.sub(f32x4.convert_i32x4_s(i32x4.add(lV, i32x4.splat(1))), yV);
+  const hasRight = f32x4.ne(rightV, f32x4.splat(0));
+  const l0 = <usize>i32x4.extract_lane(lV, 0);
+  const l1 = <usize>i32x4.extract_lane(lV, 1);
+  const l2 = <usize>i32x4.extract_lane(lV, 2);
+  const l3 = <usize>i32x4.extract_lane(lV, 3);
+  // z_l and z_(l+1) of each row (at l = classes - 1 the latter is the next row's or the slack's float, unused).
+  const at0 = z + (l0 << 2);
+  const at1 = z + stride + (l1 << 2);
+  const at2 = z + (stride << 1) + (l2 << 2);
+  const at3 = z + stride * 3 + (l3 << 2);
+  const zlV = f32x4(load<f32>(at0), load<f32>(at1), load<f32>(at2), load<f32>(at3));
+  const zrV = f32x4(load<f32>(at0, 4), load<f32>(at1, 4), load<f32>(at2, 4), load<f32>(at3, 4));
+  const u = f32x4.add(one, rV);
+  const logSV = f32x4.add(logF32x4(u), f32x4.mul(f32x4.sub(rV, f32x4.sub(u, one)), invSV));
+  let lossV = f32x4.mul(leftV, f32x4.add(f32x4.sub(mV, zlV), logSV));
+  lossV = v128.bitselect(
+    f32x4.add(lossV, f32x4.mul(rightV, f32x4.add(f32x4.sub(mV, zrV), logSV))), lossV, hasRight);
+  lossV = f32x4.mul(lossV, wV);
+  addToLane(acc, row, f32x4.extract_lane(lossV, 0));
+  addToLane(acc, row + 1, f32x4.extract_lane(lossV, 1));
+  addToLane(acc, row + 2, f32x4.extract_lane(lossV, 2));
+  addToLane(acc, row + 3, f32x4.extract_lane(lossV, 3));
+  if (loss4) v128.store(loss4, lossV);
+  if (g) {
+    // targetGrad lanewise; e_l and e_(l+1) from the columns (COLS has a column to spare past the last).
+    const elV = f32x4(load<f32>(cols + (l0 << 4)), load<f32>(cols + (l1 << 4), 4), load<f32>(cols + (l2 << 4), 8),
+      load<f32>(cols + (l3 << 4), 12));
+    const erV = f32x4(load<f32>(cols + (l0 << 4), 16), load<f32>(cols + (l1 << 4), 20),
+      load<f32>(cols + (l2 << 4), 24), load<f32>(cols + (l3 << 4), 28));
+    const rInvS = f32x4.mul(rV, invSV);
+    const gl = f32x4.mul(v128.bitselect(f32x4.sub(f32x4.sub(one, leftV), rInvS),
+      f32x4.sub(f32x4.mul(elV, invSV), leftV), f32x4.eq(zlV, mV)), kV);
+    const gr = f32x4.mul(v128.bitselect(f32x4.sub(f32x4.sub(one, rightV), rInvS),
+      f32x4.sub(f32x4.mul(erV, invSV), rightV), f32x4.eq(zrV, mV)), kV);
+    const g0 = g + (l0 << 2);
+    const g1 = g + stride + (l1 << 2);
+    const g2 = g + (stride << 1) + (l2 << 2);
+    const g3 = g + stride * 3 + (l3 << 2);
+    store<f32>(g0, f32x4.extract_lane(gl, 0));
+    store<f32>(g1, f32x4.extract_lane(gl, 1));
+    store<f32>(g2, f32x4.extract_lane(gl, 2));
+    store<f32>(g3, f32x4.extract_lane(gl, 3));
+    if (f32x4.extract_lane(rightV, 0) != 0) store<f32>(g0, f32x4.extract_lane(gr, 0), 4);
+    if (f32x4.extract_lane(rightV, 1) != 0) store<f32>(g1, f32x4.extract_lane(gr, 1), 4);
+    if (f32x4.extract_lane(rightV, 2) != 0) store<f32>(g2, f32x4.extract_lane(gr, 2), 4);
+    if (f32x4.extract_lane(rightV, 3) != 0) store<f32>(g3, f32x4.extract_lane(gr, 3), 4);
   }
   return bad;
 }
