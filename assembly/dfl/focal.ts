@@ -21,6 +21,7 @@ import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softm
 // their columns in COLS (column j of the four rows at COLS + 16 j).
 const TILED_MAX_CLASSES: usize = 88;
 const COLS: usize = memory.data(<i32>(TILED_MAX_CLASSES + 4) * 16, 16);
+const EXPS: usize = memory.data(<i32>(TILED_MAX_CLASSES + 4) * 16, 16); // e_j of COLS' columns
 
 /** p_k - w for a target bin k of logit zk and exponential ek = exp(zk - m), in the row's terms (see above). */
 // @ts-ignore: decorator
@@ -52,6 +53,7 @@ function distributionFocalRowsF32x4(
 ): i32 {
   const stride = classes << 2;
   const cols = COLS;
+  const exps = EXPS;
   let m0 = f32x4.splat(-Infinity);
   let m1 = f32x4.splat(-Infinity);
   let m2 = f32x4.splat(-Infinity);
@@ -109,6 +111,31 @@ function distributionFocalRowsF32x4(
   let s3L = f64x2.splat(0);
   let s3H = f64x2.splat(0);
   let tiesV = i32x4.splat(0);
+  // The exp pass alone over every column of the tiles (the last tile's lanes past the row too, unused), eight
+  // vectors per iteration: a short loop the core overlaps well (as rows.ts's expCappedVectors).
+  const tiles = (classes + 3) & ~3;
+  let t: usize = 0;
+  for (; t + 8 <= tiles; t += 8) {
+    const c = cols + (t << 4);
+    const x0 = v128.load(c);
+    const x1 = v128.load(c, 16);
+    const x2 = v128.load(c, 32);
+    const x3 = v128.load(c, 48);
+    const x4 = v128.load(c, 64);
+    const x5 = v128.load(c, 80);
+    const x6 = v128.load(c, 96);
+    const x7 = v128.load(c, 112);
+    const e = exps + (t << 4);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x0, mV)));
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x1, mV)), 16);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x2, mV)), 32);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x3, mV)), 48);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x4, mV)), 64);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x5, mV)), 80);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x6, mV)), 96);
+    v128.store(e, expNonPositiveF32x4(f32x4.sub(x7, mV)), 112);
+  }
+  for (; t < tiles; t++) v128.store(exps + (t << 4), expNonPositiveF32x4(f32x4.sub(v128.load(cols + (t << 4)), mV)));
   let j: usize = 0;
   for (; j + 4 <= classes; j += 4) {
     const c = cols + (j << 4);
@@ -116,14 +143,10 @@ function distributionFocalRowsF32x4(
     const x1 = v128.load(c, 16);
     const x2 = v128.load(c, 32);
     const x3 = v128.load(c, 48);
-    const e0 = expNonPositiveF32x4(f32x4.sub(x0, mV));
-    const e1 = expNonPositiveF32x4(f32x4.sub(x1, mV));
-    const e2 = expNonPositiveF32x4(f32x4.sub(x2, mV));
-    const e3 = expNonPositiveF32x4(f32x4.sub(x3, mV));
-    v128.store(c, e0);
-    v128.store(c, e1, 16);
-    v128.store(c, e2, 32);
-    v128.store(c, e3, 48);
+    const e0 = v128.load(exps + (j << 4));
+    const e1 = v128.load(exps + (j << 4), 16);
+    const e2 = v128.load(exps + (j << 4), 32);
+    const e3 = v128.load(exps + (j << 4), 48);
     const t0 = f32x4.eq(x0, mV);
     const t1 = f32x4.eq(x1, mV);
     const t2 = f32x4.eq(x2, mV);
@@ -146,8 +169,7 @@ function distributionFocalRowsF32x4(
   for (; j < classes; j++) {
     const c = cols + (j << 4);
     const x = v128.load(c);
-    const e = expNonPositiveF32x4(f32x4.sub(x, mV));
-    v128.store(c, e);
+    const e = v128.load(exps + (j << 4));
     const t = f32x4.eq(x, mV);
     tiesV = i32x4.sub(tiesV, t);
     const rest = v128.andnot(e, t);
@@ -180,8 +202,8 @@ function distributionFocalRowsF32x4(
     const whole = classes & ~3;
     const after = g + (stride << 2);
     const kept = v128.load(after);
-    if (whole < classes) gradTileF32x4(cols + (whole << 4), invSV, kV, g + (whole << 2), stride);
-    for (let c: usize = 0; c < whole; c += 4) gradTileF32x4(cols + (c << 4), invSV, kV, g + (c << 2), stride);
+    if (whole < classes) gradTileF32x4(exps + (whole << 4), invSV, kV, g + (whole << 2), stride);
+    for (let c: usize = 0; c < whole; c += 4) gradTileF32x4(exps + (c << 4), invSV, kV, g + (c << 2), stride);
     v128.store(after, kept);
   }
   // Per row, distributionFocal's scalar steps, lanewise on the rows' m, r, 1 / S and their gathered target bins
@@ -215,10 +237,10 @@ function distributionFocalRowsF32x4(
   if (loss4) v128.store(loss4, lossV);
   if (g) {
     // targetGrad lanewise; e_l and e_(l+1) from the columns (COLS has a column to spare past the last).
-    const elV = f32x4(load<f32>(cols + (l0 << 4)), load<f32>(cols + (l1 << 4), 4), load<f32>(cols + (l2 << 4), 8),
-      load<f32>(cols + (l3 << 4), 12));
-    const erV = f32x4(load<f32>(cols + (l0 << 4), 16), load<f32>(cols + (l1 << 4), 20),
-      load<f32>(cols + (l2 << 4), 24), load<f32>(cols + (l3 << 4), 28));
+    const elV = f32x4(load<f32>(exps + (l0 << 4)), load<f32>(exps + (l1 << 4), 4), load<f32>(exps + (l2 << 4), 8),
+      load<f32>(exps + (l3 << 4), 12));
+    const erV = f32x4(load<f32>(exps + (l0 << 4), 16), load<f32>(exps + (l1 << 4), 20),
+      load<f32>(exps + (l2 << 4), 24), load<f32>(exps + (l3 << 4), 28));
     const rInvS = f32x4.mul(rV, invSV);
     const gl = f32x4.mul(v128.bitselect(f32x4.sub(f32x4.sub(one, leftV), rInvS),
       f32x4.sub(f32x4.mul(elV, invSV), leftV), f32x4.eq(zlV, mV)), kV);
