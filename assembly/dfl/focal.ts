@@ -7,8 +7,9 @@
 //   d loss / d z_j = p_j - wl 1[j = l] - wr 1[j = l + 1],   p_j = e_j / S
 // At a target bin that holds the row max (e = 1, p = 1 / S), p - w is formed as (1 - w) - r / S, so the gradient
 // of an integer target at the argmax keeps its precision as p -> 1 (where p - 1 would round to 0).
-// The row passes are the softmax kernels' (SIMD over the bins with their scalar twins): both builds give the same
-// bits. ultralytics' DFLoss (compat 'ultralytics') is this kernel on clamped targets, averaged by the facade.
+// The row passes are the softmax kernels' (SIMD over the bins with their scalar twins); the SIMD build takes rows
+// of 4 to 88 bins four to a vector (lanes = rows) in the row passes' order: both builds give the same bits.
+// ultralytics' DFLoss (compat 'ultralytics') is this kernel on clamped targets, averaged by the facade.
 import {
   PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_TARGETS, STREAM_WEIGHTS,
@@ -44,7 +45,7 @@ const EXPS: usize = memory.data(<i32>(TILED_MAX_CLASSES + 4) * 16, 16); // e_j o
  * at loss4 or 0, gradient rows at g or 0) with lanes = rows: at 17 bins the row passes' per-row work (horizontal
  * max and sums, masked tail) outweighs their few vectors. The logits go through 4 x 4 transposes into COLS; the max
  * is rowMax's (lane l of four accumulators takes the classes j = l mod 4 in j order, then (0 max 1) max (2 max 3)),
- * e_j = exp(z_j - m) replaces them there, and r is rowExpSum's (float64 lanes j mod 4 in j order, (s0 + s1) +
+ * e_j = exp(z_j - m) goes to EXPS, and r is rowExpSum's (float64 lanes j mod 4 in j order, (s0 + s1) +
  * (s2 + s3), plus the maxima minus one); the gradient is scaleRow2's operations transposed back: the same bits as
  * the row path. Returns 1 when a logit or a weight is not finite.
  */
