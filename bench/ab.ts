@@ -30,6 +30,8 @@ interface Engine {
   asymmetricLoss(x: Float32Array, t: Float32Array, o?: object): number | Float32Array;
   asymmetricLossWithGrad(x: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
   focalMatchingCost(x: Float32Array, targetClasses: Int32Array, o: object): Float32Array;
+  distributionFocalLoss(x: Float32Array, t: Float32Array, o?: object): number | Float32Array;
+  distributionFocalLossWithGrad(x: Float32Array, t: Float32Array, o?: object): { loss: number | Float32Array; grad: Float32Array };
 }
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
@@ -160,6 +162,23 @@ function workloads(): Workload[] {
     list.push({
       name: `detr ${queries}x${classes}->${targets}`, elements: queries * targets,
       make: (fl) => () => fl.focalMatchingCost(x, y, { classes, compat: 'detr' }),
+    });
+  }
+  {
+    // bench/dfl.bench.ts's workload: 1e5 boxes x 4 sides x 17 bins, logits 2 N(0, 1)-like, targets uniform in
+    // [0, 16], 'mean'.
+    const r = random(0xdf1);
+    const bins = 17;
+    const n = 1e5 * 4 * bins;
+    const x = Float32Array.from({ length: n }, () => (r() + r() + r() - 1.5) * 4);
+    const t = Float32Array.from({ length: n / bins }, () => r() * (bins - 1));
+    list.push({ name: 'dfl 1e5x4x17 fwd', elements: n, make: (fl) => () => fl.distributionFocalLoss(x, t, { bins }) });
+    list.push({
+      name: 'dfl 1e5x4x17 fwd+grad', elements: n,
+      make: (fl) => {
+        const gradOut = new Float32Array(n);
+        return () => fl.distributionFocalLossWithGrad(x, t, { bins, gradOut });
+      },
     });
   }
   return list;
