@@ -84,6 +84,8 @@ function serve(request: WorkerRequest): { value: unknown; transfer: Transferable
     const result = runRegionPass(engine, call, kernel, coefs, keepSoftmax, first, last);
     return { value: result, transfer: [result.sums.buffer] };
   }
+  // The pool's thread may have grown this worker's memory since the last request: views made after this see it all.
+  if (request.placed) engine.arena.refresh();
   if (request.kind === 'elementwise') {
     const { call, placed } = request;
     const outputs = placeOutputs(engine, request.outputs, placed, call.n, call.n);
@@ -101,7 +103,6 @@ function serve(request: WorkerRequest): { value: unknown; transfer: Transferable
 function placeCall<C extends ElementwiseCall | RowCall>(engine: Engine, call: C, placed: Placed | undefined): C {
   if (!placed) return call;
   const { arena } = engine;
-  arena.refresh(); // the pool's thread may have grown the memory since the last request
   const inputs = call.inputs.map((input, k) => {
     const place = placed.inputs[k];
     return place ? { ...input, values: new Float32Array(arena.buffer, place.at, place.length) } : input;
@@ -113,7 +114,6 @@ function placeCall<C extends ElementwiseCall | RowCall>(engine: Engine, call: C,
 /** The outputs, those placed as views of this worker's memory (written in place). */
 function placeOutputs(engine: Engine, outputs: Outputs, placed: Placed | undefined, lossLength: number, gradLength: number): Outputs {
   if (!placed) return outputs;
-  engine.arena.refresh();
   const buffer = engine.arena.buffer;
   return {
     loss: placed.loss === undefined ? outputs.loss : new Float32Array(buffer, placed.loss, lossLength),
