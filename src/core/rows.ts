@@ -190,6 +190,11 @@ function inPlace(arena: Arena, layout: ClassLayout | undefined, values: unknown,
   return per === 'row' ? arena.owns(values) : !layout && arena.ownsPadded(values);
 }
 
+/** Whether a number is a 32-bit integer, as a class index (or ignoreIndex) must be. */
+export function isInt32(v: number): boolean {
+  return Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31;
+}
+
 /** Copies class indices into an int32 slot; an entry that is not a 32-bit integer is refused here. */
 export function copyLabels(engine: Engine, labels: Int32Array | readonly number[], from: number, count: number, ptr: number): void {
   const i32 = engine.arena.i32;
@@ -206,7 +211,7 @@ export function copyLabels(engine: Engine, labels: Int32Array | readonly number[
   for (let i = 0; i < count; i++) {
     const v = labels[from + i];
     if (typeof v !== 'number') throw new TypeError(`targets[${from + i}] = ${show(v)}: expected a class index`);
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+    if (!isInt32(v)) {
       throw new RangeError(`targets[${from + i}] = ${show(v)}: expected an integer class index`);
     }
     i32[at + i] = v;

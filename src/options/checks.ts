@@ -6,6 +6,7 @@ import type { Float16Like } from '../core/public-types.js';
 import { HalfFloats, halfValues } from '../core/half.js';
 import { show } from '../core/describe.js';
 import type { Reduction } from '../core/elementwise.js';
+import { isInt32 } from '../core/rows.js';
 
 export { show };
 export type { Reduction };
@@ -207,7 +208,7 @@ export function perClass(value: Floats, name: string, classes: number, of = 'opt
 export function ignoreIndexOption(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${name} = ${show(value)}: expected an integer`);
-  if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+  if (!isInt32(value)) {
     throw new RangeError(`${name} = ${show(value)}: expected an integer (a 32-bit one)`);
   }
   return value;

@@ -5,6 +5,7 @@
 // soon as its inputs are in, so the workers compute while the rest is still being copied.
 import type { Readable } from '../core/arena.js';
 import { decodeHalves, HalfFloats } from '../core/half.js';
+import { isInt32 } from '../core/rows.js';
 
 export function isShared(buffer: ArrayBufferLike): boolean {
   return typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer;
@@ -69,7 +70,7 @@ export function copyLabels(labels: Int32Array | readonly number[], view: Int32Ar
   }
   for (let i = from; i < to; i++) {
     const v = labels[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) return false;
+    if (typeof v !== 'number' || !isInt32(v)) return false;
     view[i] = v;
   }
   return true;
