@@ -15,8 +15,8 @@ import {
   STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
-import { expNonPositiveF32x4, finiteF32x4, logF32x4, storeTransposedF32x4 } from '../math/vmath';
-import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2 } from '../softmax/rows';
+import { expNonPositiveF32x4, finiteF32x4, logF32x4 } from '../math/vmath';
+import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2, storeGradRowsF32x4 } from '../softmax/rows';
 
 // Rows of 4 to TILED_MAX_CLASSES bins go four to a vector in the SIMD build (lanes = rows: distributionFocalRowsF32x4),
 // their columns in COLS (column j of the four rows at COLS + 16 j).
@@ -28,16 +28,6 @@ const EXPS: usize = memory.data(<i32>(TILED_MAX_CLASSES + 4) * 16, 16); // e_j o
 // @ts-ignore: decorator
 @inline function targetGrad(zk: f32, m: f32, ek: f32, w: f32, r: f32, invS: f32): f32 {
   return zk == m ? (<f32>1.0 - w) - r * invS : ek * invS - w;
-}
-
-/** Four gradient columns at c, g = (e invS) k, stored transposed into four rows `stride` apart at dst. */
-// @ts-ignore: decorator
-@inline function gradTileF32x4(c: usize, invS: v128, k: v128, dst: usize, stride: usize): void {
-  storeTransposedF32x4(
-    f32x4.mul(f32x4.mul(v128.load(c), invS), k), f32x4.mul(f32x4.mul(v128.load(c, 16), invS), k),
-    f32x4.mul(f32x4.mul(v128.load(c, 32), invS), k), f32x4.mul(f32x4.mul(v128.load(c, 48), invS), k),
-    dst, stride,
-  );
 }
 
 /**
@@ -197,16 +187,7 @@ function distributionFocalRowsF32x4(
   const wV = w4 ? v128.load(w4) : one;
   bad |= <i32>!i32x4.all_true(finiteF32x4(wV));
   const kV = f32x4.mul(wV, f32x4.splat(gradScale));
-  if (g) {
-    // The last tile's stores run past each row: it goes first, so the rows' own tiles overwrite what lands in rows
-    // 1-3, and the 4 floats after row 3 (the next row's, or the slack) are put back.
-    const whole = classes & ~3;
-    const after = g + (stride << 2);
-    const kept = v128.load(after);
-    if (whole < classes) gradTileF32x4(exps + (whole << 4), invSV, kV, g + (whole << 2), stride);
-    for (let c: usize = 0; c < whole; c += 4) gradTileF32x4(exps + (c << 4), invSV, kV, g + (c << 2), stride);
-    v128.store(after, kept);
-  }
+  if (g) storeGradRowsF32x4(exps, invSV, kV, g, classes);
   // Per row, distributionFocal's scalar steps, lanewise on the rows' m, r, 1 / S and their gathered target bins
   // (log1pRecipF32 through logF32x4, logF32's twin: the same bits).
   const yV = v128.load(y4);

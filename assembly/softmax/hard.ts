@@ -16,11 +16,12 @@ import {
 } from '../abi';
 import {
   finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-  splitHighF32x4, storeTransposedF32x4, transposeTileF32x4,
+  splitHighF32x4, transposeTileF32x4,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 import {
   EXP_PASS_MAX, EXP_PASS_MIN, expCappedVectors, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2,
+  storeGradRowsF32x4,
 } from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
@@ -254,16 +255,6 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   return <i32>!i32x4.all_true(ok);
 }
 
-/** Four gradient columns at c, g = (e invS) (-k), stored transposed into four rows `stride` apart at dst. */
-// @ts-ignore: decorator
-@inline function gradTileF32x4(c: usize, invS: v128, negK: v128, dst: usize, stride: usize): void {
-  storeTransposedF32x4(
-    f32x4.mul(f32x4.mul(v128.load(c), invS), negK), f32x4.mul(f32x4.mul(v128.load(c, 16), invS), negK),
-    f32x4.mul(f32x4.mul(v128.load(c, 32), invS), negK), f32x4.mul(f32x4.mul(v128.load(c, 48), invS), negK),
-    dst, stride,
-  );
-}
-
 /**
  * Phase 3 for a group of expSumExceptRowsF32x4: g_j = (e_j invS) (-k) on the columns, transposed back into the four
  * gradient rows at g as it goes, then g_y = k u (scaleRow2's operations and the row's g_y: the same bits). The last
@@ -274,14 +265,8 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
 @inline function gradRowsF32x4(g: usize, yV: v128, classes: usize, cols: usize, at: usize): void {
   const invS = v128.load(at, ROW_A);
   const k = v128.load(at, ROW_B);
-  const negK = f32x4.neg(k);
   const stride = classes << 2;
-  const whole = classes & ~3;
-  const after = g + (stride << 2);
-  const kept = v128.load(after);
-  if (whole < classes) gradTileF32x4(cols + (whole << 4), invS, negK, g + (whole << 2), stride);
-  for (let j: usize = 0; j < whole; j += 4) gradTileF32x4(cols + (j << 4), invS, negK, g + (j << 2), stride);
-  v128.store(after, kept);
+  storeGradRowsF32x4(cols, invS, f32x4.neg(k), g, classes);
   const gY = f32x4.mul(k, v128.load(at, ROW_C));
   store<f32>(g + (<usize>i32x4.extract_lane(yV, 0) << 2), f32x4.extract_lane(gY, 0));
   store<f32>(g + stride + (<usize>i32x4.extract_lane(yV, 1) << 2), f32x4.extract_lane(gY, 1));

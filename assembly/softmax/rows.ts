@@ -5,6 +5,7 @@
 import { addLanesHigh, addLanesLow } from '../math/reduce';
 import {
   expCappedF32, expCappedF32x4, expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, logF32, pmaxF32,
+  storeTransposedF32x4,
 } from '../math/vmath';
 
 // ---- shared row passes ------------------------------------------------------------------------------------
@@ -351,3 +352,33 @@ export let rowLargest: f32 = 0;
   }
   for (; j < classes; j++) store<f32>(row + (j << 2), (load<f32>(row + (j << 2)) * a) * b);
 }
+
+// ---- four rows to a vector (lanes = rows) -------------------------------------------------------------------
+
+/** Four gradient columns at c, (e invS) factor, stored transposed into four rows `stride` apart at dst. */
+// @ts-ignore: decorator
+@inline function gradTileF32x4(c: usize, invS: v128, factor: v128, dst: usize, stride: usize): void {
+  storeTransposedF32x4(
+    f32x4.mul(f32x4.mul(v128.load(c), invS), factor), f32x4.mul(f32x4.mul(v128.load(c, 16), invS), factor),
+    f32x4.mul(f32x4.mul(v128.load(c, 32), invS), factor), f32x4.mul(f32x4.mul(v128.load(c, 48), invS), factor),
+    dst, stride,
+  );
+}
+
+/**
+ * The gradient rows of a four-row group (the small-C paths of hard.ts and dfl/focal.ts): g_j = (e_j invS) factor for
+ * every column j of the tiles at `cols` (column j of the four rows at cols + 16 j), stored transposed into the four
+ * rows of `classes` floats at g. The last tile's stores run past each row: it goes first, so the rows' own tiles
+ * overwrite what lands in rows 1-3, and the 4 floats after row 3 (the next row's, or the slack) are put back.
+ */
+// @ts-ignore: decorator
+@inline export function storeGradRowsF32x4(cols: usize, invS: v128, factor: v128, g: usize, classes: usize): void {
+  const stride = classes << 2;
+  const whole = classes & ~3;
+  const after = g + (stride << 2);
+  const kept = v128.load(after);
+  if (whole < classes) gradTileF32x4(cols + (whole << 4), invS, factor, g + (whole << 2), stride);
+  for (let j: usize = 0; j < whole; j += 4) gradTileF32x4(cols + (j << 4), invS, factor, g + (j << 2), stride);
+  v128.store(after, kept);
+}
+
