@@ -78,8 +78,8 @@ export class Focal {
    * `normalized` (each loss divided by the sum of the focal terms, clamped to >= 1e-6).
    * Generalized focusing: `gamma` may be an array of C per-class exponents (EFL-style long-tail detectors):
    * element i of N x C logits uses gamma[i mod C] (C from `classes`, else classWeights / posWeight, else
-   * gamma.length); formed by the general pow, so equal entries match the scalar call to float32 rounding, not
-   * always bit for bit. `detachModulator: true` (default false) makes alpha_t (1 - p_t)^gamma a constant of the
+   * gamma.length); 0, 1/2, 1 and 2 by the scalar gamma's exact forms, 3 and 4 by products, others by the general
+   * pow: equal entries match the scalar call to float32 rounding, not always bit for bit. `detachModulator: true` (default false) makes alpha_t (1 - p_t)^gamma a constant of the
    * gradient (RT-DETR's weight.detach()): the loss is unchanged, the gradient alpha_t (1 - p_t)^gamma (p - t).
    * @returns a number for 'mean' / 'sum', a Float32Array of per-element losses for 'none'.
    * @throws TypeError for an argument of the wrong type; RangeError for lengths that disagree, a non-finite
@@ -269,8 +269,8 @@ export class Focal {
    * array of C weighs by class), gamma 2, ignoreIndex -100 (such rows give 0 loss and gradient and are not
    * counted), labelSmoothing 0, reduction 'mean' over the counted rows (or / `normalizer`; 0 when none count).
    * Generalized focusing: `gamma` may be an array of C per-class exponents: row i uses gamma[y_i] (soft targets
-   * and label smoothing: class c's term uses gamma[c]); formed by the general pow, so equal entries match the
-   * scalar call to float32 rounding. `detachModulator: true` (default false) makes alpha_y (1 - p_y)^gamma a
+   * and label smoothing: class c's term uses gamma[c]); 0, 1/2, 1 and 2 by the scalar gamma's exact forms (equal
+   * entries give the scalar call's bits), 3 and 4 by products, others by the general pow (float32 rounding). `detachModulator: true` (default false) makes alpha_y (1 - p_y)^gamma a
    * constant of the gradient: the loss is unchanged, d loss_i / d z_j = alpha_y (1 - p_y)^gamma (p_j - 1[j=y]).
    * Layouts: `{ shape, classAxis }` takes logits of any rank with the classes on any axis (NCHW: shape [N, C, H, W],
    * classAxis 1); class indices then have the shape without the class axis, soft targets and the gradient the

@@ -3,8 +3,10 @@
 // softmaxFocalLoss, varifocalLoss: the modulating factor a constant of the gradient, RT-DETR's weight.detach()).
 // Both builds against the float64 reference (test/reference.ts). A detached gradient is not the derivative of the
 // loss, so central differences do not apply: it is checked against the stopgrad formula the reference writes out.
-// A per-class gamma goes through the general pow: an array of equal values matches the scalar call to 1e-6 (the
-// scalar call may take an exact form, x x for 2, and for the sigmoid loss the tuned plain kernel), not bit for bit.
+// A per-class gamma takes the scalar gamma's exact forms for 0, 1/2, 1 and 2 (1, sqrt x, x, x x), products for 3
+// and 4, and the general pow otherwise: for the softmax loss an array of the exact forms' values gives the scalar
+// call's bits; otherwise (the sigmoid loss's scalar call takes the tuned plain kernel; a scalar 3 or 4 takes pow)
+// an array of equal values matches the scalar call to 1e-6.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createFocalPool, type Focal, type FocalPool } from '../src/index.js';
 import { builds, rng } from './engines.js';
@@ -232,7 +234,7 @@ describe.each(builds)('sigmoidFocalLoss: per-class gamma and detachModulator, $n
     }
   });
 
-  test('a per-class gamma of equal values gives the scalar call (to 1e-6: the general pow, not the exact forms)', () => {
+  test('a per-class gamma of equal values gives the scalar call (to 1e-6: the scalar call takes the tuned plain kernel)', () => {
     const random = rng(13);
     const n = 6 * 3001;
     const x = Float32Array.from({ length: n }, () => (random() - 0.5) * 20);
@@ -442,6 +444,21 @@ describe.each(builds)('softmaxFocalLoss: per-class gamma and detachModulator, $n
           expect(Math.abs(detached.grad[r * C + j]! - want), `row ${r}, class ${j}`)
             .toBeLessThanOrEqual(ELEMENT_TOLERANCE * Math.abs(want) + 1e-15 * w);
         }
+      }
+    }
+  });
+
+  test("a per-class gamma of the exact forms' values (0, 1/2, 1, 2) gives the scalar call's bits", () => {
+    const rows = 2_001;
+    const { z, y } = softmaxCase(rows, C, 61);
+    for (const g of [0, 0.5, 1, 2]) {
+      const same = new Float64Array(C).fill(g);
+      for (const detachModulator of [false, true]) {
+        const a = fl.softmaxFocalLossWithGrad(z, y, { gamma: g, detachModulator, reduction: 'none' });
+        const b = fl.softmaxFocalLossWithGrad(z, y, { gamma: same, detachModulator, reduction: 'none' });
+        const bits = (v: Float32Array): Uint32Array => new Uint32Array(v.buffer, v.byteOffset, v.length);
+        expect(bits(b.loss), `gamma ${g}, detachModulator ${detachModulator}: loss`).toEqual(bits(a.loss));
+        expect(bits(b.grad), `gamma ${g}, detachModulator ${detachModulator}: gradient`).toEqual(bits(a.grad));
       }
     }
   });

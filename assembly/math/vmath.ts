@@ -422,3 +422,44 @@ import { GAMMA_HALF, GAMMA_ONE, GAMMA_TWO, GAMMA_ZERO } from '../abi';
   if (mode == GAMMA_HALF) return f32x4.sqrt(x);
   return powF32x4(x, gamma, gHi, gLo);
 }
+
+// x^y with an exponent per element (per-class gammas, the asymmetric loss's t gammaPos + (1-t) gammaNeg): the
+// exponents of the modes as the modes compute them (0: 1, 1/2: sqrt x, 1: x, 2: x x), so that gamma [2, 2, ...]
+// gives the bits of gamma 2, and also 3: (x x) x and 4: (x x)(x x) (two roundings, no log or exp); any other
+// exponent by pow. The asymmetric loss's defaults (1 and 4) then never reach pow, ~110 vector instructions and a
+// log. The SIMD twin takes pow only for a vector with some other exponent and keeps the other lanes: the same bits.
+// @ts-ignore: decorator
+@inline export function powPerElementF32(x: f32, y: f32): f32 {
+  const x2: f32 = x * x;
+  if (y == 2) return x2;
+  if (y == 1) return x;
+  if (y == 4) return x2 * x2;
+  if (y == 0) return 1.0;
+  if (y == 3) return x2 * x;
+  if (y == 0.5) return sqrt<f32>(x);
+  const yHi = splitHighF32(y);
+  return powF32(x, y, yHi, y - yHi);
+}
+
+// @ts-ignore: decorator
+@inline export function powPerElementF32x4(x: v128, y: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const isZero = f32x4.eq(y, f32x4.splat(0));
+  const isOne = f32x4.eq(y, f32x4.splat(1.0));
+  const isThree = f32x4.eq(y, f32x4.splat(3.0));
+  const isFour = f32x4.eq(y, f32x4.splat(4.0));
+  let z = v128.bitselect(x, x2, isOne);
+  z = v128.bitselect(f32x4.mul(x2, x), z, isThree);
+  z = v128.bitselect(f32x4.mul(x2, x2), z, isFour);
+  z = v128.bitselect(f32x4.splat(1.0), z, isZero);
+  const isHalf = f32x4.eq(y, f32x4.splat(0.5));
+  z = v128.bitselect(f32x4.sqrt(x), z, isHalf);
+  const small = v128.or(
+    v128.or(v128.or(isZero, isOne), v128.or(isThree, isFour)), v128.or(isHalf, f32x4.eq(y, f32x4.splat(2.0))),
+  );
+  if (!i32x4.all_true(small)) {
+    const yHi = splitHighF32x4(y);
+    z = v128.bitselect(z, powF32x4(x, y, yHi, f32x4.sub(y, yHi)), small);
+  }
+  return z;
+}

@@ -17,7 +17,7 @@ import {
 } from '../abi';
 import {
   expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, negAbsF32x4,
-  powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4,
+  powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -126,8 +126,7 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
       if (twoGammas) {
         const t = v128.load(j, ASL_T);
         g = f32x4.add(f32x4.mul(gammaV, t), f32x4.mul(gammaNegV, f32x4.sub(one, t)));
-        const gh = splitHighF32x4(g);
-        w = powF32x4(qSafe, g, gh, f32x4.sub(g, gh));
+        w = powPerElementF32x4(qSafe, g);
       } else {
         w = powModeF32x4(qSafe, mode, gammaV, gHiV, gLoV);
       }
@@ -376,10 +375,9 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
           let g = gammaV;
           let mod = zero;
           if (variant == FOCAL && gammas) {
-            // Per-class gamma: each lane's own exponent, by the general pow (as the asymmetric loss's two gammas).
+            // Per-class gamma: each lane's own exponent (as the asymmetric loss's two gammas).
             g = v128.load(gammas + (i << 2));
-            const gh = splitHighF32x4(g);
-            mod = powF32x4(q, g, gh, f32x4.sub(g, gh));
+            mod = powPerElementF32x4(q, g);
           } else {
             mod = powModeF32x4(q, mode, gammaV, gHiV, gLoV);
           }
@@ -545,8 +543,7 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
         let mod: f32 = 0;
         if (variant == FOCAL && gammas) {
           g = load<f32>(gammas + (i << 2));
-          const gh = splitHighF32(g);
-          mod = powF32(q, g, gh, g - gh);
+          mod = powPerElementF32(q, g);
         } else {
           mod = powModeF32(q, mode, gamma, gHi, gLo);
         }
@@ -621,8 +618,7 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
         let g = gamma;
         if (twoGammas) {
           g = gamma * t + gammaNeg * tc;
-          const gh = splitHighF32(g);
-          w = powF32(q, g, gh, g - gh);
+          w = powPerElementF32(q, g);
         } else {
           w = powModeF32(q, mode, gamma, gHi, gLo);
         }

@@ -15,8 +15,8 @@ import {
   STREAM_WEIGHTS,
 } from '../abi';
 import {
-  finiteF32x4, logF32, logF32x4, powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32,
-  splitHighF32x4, transposeTileF32x4,
+  finiteF32x4, logF32, logF32x4, powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32,
+  transposeTileF32x4,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 import {
@@ -91,10 +91,9 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   let g = gamma;
   let mod: f32 = 0;
   if (gammas) {
-    // Per-class gamma: the row's exponent is its target's, by the general pow.
+    // Per-class gamma: the row's exponent is its target's.
     g = load<f32>(gammas + (<usize>load<i32>(targets + (i << 2)) << 2));
-    const gh = splitHighF32(g);
-    mod = powF32(u, g, gh, g - gh);
+    mod = powPerElementF32(u, g);
   } else {
     mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
   }
@@ -151,8 +150,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
     g = f32x4.replace_lane(g, 1, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 1) << 2)));
     g = f32x4.replace_lane(g, 2, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 2) << 2)));
     g = f32x4.replace_lane(g, 3, load<f32>(gammas + (<usize>i32x4.extract_lane(y, 3) << 2)));
-    const gh = splitHighF32x4(g);
-    mod = powF32x4(u, g, gh, f32x4.sub(g, gh));
+    mod = powPerElementF32x4(u, g);
   } else {
     mod = powModeF32x4(u, gammaMode, g, f32x4.splat(gHi), f32x4.splat(gLo));
   }

@@ -5,7 +5,7 @@ import {
   PARAM_SMOOTH_LO, STATUS_INVALID, STREAM_ACC, STREAM_CLASS_WEIGHTS, STREAM_GAMMAS, STREAM_GRAD, STREAM_INPUT, STREAM_LABELS,
   STREAM_LOSS, STREAM_SCRATCH, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { powF32, powF32x4, powModeF32, powModeF32x4, splitHighF32, splitHighF32x4 } from '../math/vmath';
+import { powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 import { log1pRecipF32, rowExpSum, rowFinite, rowMax } from './rows';
 
@@ -125,8 +125,7 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
         let mod = one;
         if (gammas) {
           gv = v128.load(gammas + (j << 2));
-          const gh = splitHighF32x4(gv);
-          mod = powF32x4(u, gv, gh, f32x4.sub(gv, gh));
+          mod = powPerElementF32x4(u, gv);
         } else {
           mod = powModeF32x4(u, gammaMode, gammaV, gHiV, gLoV);
         }
@@ -176,8 +175,7 @@ export function softmaxFocalSoft(streams: usize, rows: usize, classes: usize, ro
       let mod: f32 = 0;
       if (gammas) {
         gj = load<f32>(gammas + (j << 2));
-        const gh = splitHighF32(gj);
-        mod = powF32(u, gj, gh, gj - gh);
+        mod = powPerElementF32(u, gj);
       } else {
         mod = powModeF32(u, gammaMode, gamma, gHi, gLo);
       }

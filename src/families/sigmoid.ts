@@ -23,8 +23,9 @@ export interface SigmoidFocalOptions extends SigmoidMaskOptions, ReductionOption
   /** Focusing parameter, >= 0. Default 2; 0 gives (alpha-balanced) binary cross-entropy. Or one per class
    * (length C, each finite and >= 0: per-class focusing as long-tail detectors use it, EFL): element i of N x C
    * logits (class axis last) uses gamma[i mod C]. C is `classes`, else the length of classWeights or posWeight,
-   * else the array's own length. Formed by the general pow, so an array of equal values agrees with the scalar call
-   * to float32 rounding, not always bit for bit. Not with `reducedThreshold`. */
+   * else the array's own length. 0, 1/2, 1 and 2 by the scalar gamma's exact forms, 3 and 4 by products, others by
+   * the general pow: an array of equal values agrees with the scalar call to float32 rounding, not always bit for
+   * bit. Not with `reducedThreshold`. */
   gamma?: number | Floats;
   /** true: the modulating factor alpha_t (1 - p_t)^gamma is a constant of the gradient (stop-gradient, as RT-DETR's
    * `weight.detach()`): the loss is unchanged and the gradient is alpha_t (1 - p_t)^gamma (p - t). With

@@ -28,8 +28,8 @@ export interface SoftmaxFocalOptions extends ReductionOptions {
   alpha?: number | Floats | null;
   /** Focusing parameter, >= 0. Default 2; 0 gives (weighted) softmax cross-entropy. Or one per class (length C,
    * each finite and >= 0): row i uses gamma[y_i] (soft targets and label smoothing: class c's term uses gamma[c]).
-   * Formed by the general pow, so an array of equal values agrees with the scalar call to float32 rounding, not
-   * always bit for bit. */
+   * 0, 1/2, 1 and 2 by the scalar gamma's exact forms (an array of one of them gives the scalar call's bits), 3 and
+   * 4 by products, others by the general pow (float32 rounding). */
   gamma?: number | Floats;
   /** true: the modulating factor alpha_y (1 - p_y)^gamma is a constant of the gradient (stop-gradient, RT-DETR's
    * `weight.detach()`): the loss is unchanged and d loss / d z_j = alpha_y (1 - p_y)^gamma (p_j - 1[j = y]) (soft
@@ -117,7 +117,7 @@ export function softmaxFocalPlan(logitsArg: unknown, targetsArg: unknown, option
     alphaArg instanceof Uint16Array ? smallFloats(alphaArg, 'options.alpha', float16) : alphaArg, 'options.alpha', C,
     DEFAULTS.softmaxFocalLoss.alpha,
   );
-  // A per-class gamma: a table of C read per row (by class index) or per class (soft targets), by the general pow.
+  // A per-class gamma: a table of C read per row (by class index) or per class (soft targets), raised per row.
   const gammaArray = perClassGammas(options.gamma, given);
   const gammas = gammaArray && perClass(gammaArray, 'options.gamma', C, 'one gamma per class');
   const gamma = gammas ? 0 : gammaOption(options.gamma, 'options.gamma', DEFAULTS.softmaxFocalLoss.gamma);
