@@ -161,7 +161,9 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
       const cPos = f32x4.add(f32x4.sub(pc, f32x4.sub(uPos, bb)), f32x4.sub(clipV, bb));
       const c = v128.bitselect(cPos, cNeg, pos);
       const negAboveEps = f32x4.ge(u, epsV);
-      const logXsNeg = f32x4.add(v128.load(j, ASL_LOG_U), f32x4.div(c, u));
+      // One division by u for both the log's correction and the gradient's p (1-p) / u.
+      const invU = f32x4.div(one, u);
+      const logXsNeg = f32x4.add(v128.load(j, ASL_LOG_U), f32x4.mul(c, invU));
       const nlNeg = v128.and(v128.bitselect(f32x4.neg(logXsNeg), negLogEpsV, negAboveEps), shifted);
       const ce = f32x4.add(f32x4.mul(t, nlPos), f32x4.mul(tc, nlNeg));
       let loss = f32x4.mul(w, ce);
@@ -178,7 +180,7 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
       if (lossOut) v128.store(lossOut + base + j, loss);
       if (gradOut) {
         const dlPos = v128.and(f32x4.neg(pc), posKeep);
-        const dlNeg = v128.and(f32x4.div(f32x4.mul(p, pc), u), v128.and(shifted, negAboveEps));
+        const dlNeg = v128.and(f32x4.mul(f32x4.mul(p, pc), invU), v128.and(shifted, negAboveEps));
         const dce = f32x4.add(f32x4.mul(t, dlPos), f32x4.mul(tc, dlNeg));
         let grad: v128;
         if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
@@ -608,9 +610,10 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
         const u = select<f32>(uPos, uNeg, pos);
         const c = select<f32>(cPos, cNeg, pos);
         const negAboveEps = u >= eps;
-        const logXsNeg = logF32(u) + c / u;
+        const invU: f32 = 1.0 / u;
+        const logXsNeg = logF32(u) + c * invU;
         const nlNeg = select<f32>(select<f32>(-logXsNeg, negLogEps, negAboveEps), 0, shifted);
-        const dlNeg = select<f32>((p * pc) / u, 0, shifted && negAboveEps);
+        const dlNeg = select<f32>((p * pc) * invU, 0, shifted && negAboveEps);
         const ce = t * nlPos + tc * nlNeg;
         const dce = t * dlPos + tc * dlNeg;
         const q = t * pc + tc * dn;
