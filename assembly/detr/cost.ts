@@ -5,9 +5,13 @@
 //   pos = alpha (1-p)^gamma (-log p),   neg = (1-alpha) p^gamma (-log(1-p)),   cost = pos - neg
 // -log p = softplus(-x) and -log(1-p) = softplus(x), from e = exp(-|x|) (never overflows; no 1 - p cancellation).
 // With FLAG_COST_EPS the anchor's logs are reproduced: -log(p + eps) and -log(1 - p + eps). With s = sigmoid(-|x|)
-// (the probability at most 1/2) both are formed without cancellation: -log(s + eps) directly, and the other side
-// -log((1 - s) + eps) = -log1p(eps - s). (s below 2^-126 is subnormal and keeps only its spacing: with gamma < 1,
-// s^gamma times the eps-sized log is then inexact, a term below 1e-8 (2^-126)^gamma; see docs/losses.md.)
+// (the probability at most 1/2) and l = log1p(e) = -log(1 - s), both are formed from the exact logs and a small
+// correction, without cancellation and without a general log for all but the farthest logits:
+//   -log((1 - s) + eps) = l - log1p(eps / (1 - s)) = l - eps (1 + e)   (eps (1 + e) <= 2e-8: log1p(r) = r in float32)
+//   -log(s + eps) = (|x| + l) - log1p(eps / s)   while r = eps / s <= 1 (|x| <= ~18.4 for eps 1e-8; log1p on [0, 1]
+//                                                 by the short atanh series), else -log(s + eps) by the general log.
+// (s below 2^-126 is subnormal and keeps only its spacing: with gamma < 1, s^gamma times the eps-sized log is then
+// inexact, a term below 1e-8 (2^-126)^gamma; see docs/losses.md.)
 // The SIMD body and the scalar twin perform the same float32 operations in the same order: both builds give the
 // same bits.
 import {
@@ -16,7 +20,7 @@ import {
 } from '../abi';
 import { firstNonFinite } from '../math/elementwise';
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pF32, log1pF32x4, log1pUnitF32, log1pUnitF32x4, logF32,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32,
   logF32x4, negAbsF32x4, powModeF32, powModeF32x4, splitHighF32,
 } from '../math/vmath';
 
@@ -120,8 +124,12 @@ export function focalCostMatrix(streams: usize, queries: usize, params: usize): 
       let logLo: v128; // -log of the side at most 1/2 (sLo)
       let logHi: v128; // -log of the side at least 1/2 (sHi)
       if (withEps) {
-        logLo = f32x4.neg(logF32x4(f32x4.add(sLo, epsV)));
-        logHi = f32x4.neg(log1pF32x4(f32x4.sub(epsV, sLo)));
+        const l = log1pUnitF32x4(e);
+        logHi = f32x4.sub(l, f32x4.mul(epsV, f32x4.add(one, e)));
+        const r = f32x4.div(epsV, sLo);
+        const near = f32x4.le(r, one);
+        logLo = f32x4.sub(f32x4.add(f32x4.abs(x), l), log1pUnitF32x4(r));
+        if (!i32x4.all_true(near)) logLo = v128.bitselect(logLo, f32x4.neg(logF32x4(f32x4.add(sLo, epsV))), near);
       } else {
         const l = log1pUnitF32x4(e); // softplus(-|x|) = -log sigmoid(|x|)
         logHi = l;
@@ -149,8 +157,10 @@ export function focalCostMatrix(streams: usize, queries: usize, params: usize): 
     let logLo: f32;
     let logHi: f32;
     if (withEps) {
-      logLo = -logF32(sLo + eps);
-      logHi = -log1pF32(eps - sLo);
+      const l = log1pUnitF32(e);
+      logHi = l - eps * (1.0 + e);
+      const r: f32 = eps / sLo;
+      logLo = r <= 1.0 ? (abs<f32>(x) + l) - log1pUnitF32(r) : -logF32(sLo + eps);
     } else {
       const l = log1pUnitF32(e);
       logHi = l;
