@@ -9,7 +9,7 @@ export { softmaxFocal } from './softmax/hard';
 export { softmaxFocalSoft } from './softmax/soft';
 export { softmaxRows } from './softmax/primitives';
 export { distributionFocal } from './dfl/focal';
-export { focalCost, focalCostMatrix } from './detr/cost';
+export { focalCostMatrix } from './detr/cost';
 export { diceSums, diceGrad } from './dice/overlap';
 export { layoutGather, layoutScatter } from './layout/gather';
 export {

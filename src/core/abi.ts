@@ -16,6 +16,12 @@ export const CHUNK = 16384;
  */
 export const ROW_SLACK = 4;
 
+/**
+ * Elements per block of the DETR cost's passes (assembly/detr/cost.ts): its three scratch rows of COST_BLOCK floats
+ * are the start of the cost matrix's own buffer, which the facade stages with at least 3 COST_BLOCK floats.
+ */
+export const COST_BLOCK = 256;
+
 /** What every loss kernel returns when an element it keeps has an invalid value (the facade then locates it). */
 export const STATUS_INVALID = -1;
 

@@ -22,7 +22,6 @@ export interface Kernels {
   asymmetricFocal: ElementwiseKernel;
   binaryFocal: ElementwiseKernel;
   sigmoidMap: ElementwiseKernel;
-  focalCost: ElementwiseKernel;
   /** The whole DETR matching cost matrix (assembly/detr/cost.ts): (stream table, queries, parameter block). */
   focalCostMatrix: ElementwiseKernel;
   softmaxFocal: RowKernel;
@@ -52,7 +51,7 @@ export interface Kernels {
 /** The names of the loss kernels of each shape. */
 export type ElementwiseKernelName =
   | 'sigmoidFocal' | 'sigmoidFocalMasked' | 'sigmoidFocalStar' | 'qualityFocal' | 'varifocal' | 'polyFocal'
-  | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal' | 'focalCost';
+  | 'binaryFocal' | 'sigmoidMap' | 'asymmetricFocal';
 export type RowKernelName = 'softmaxFocal' | 'softmaxFocalSoft' | 'softmaxRows' | 'distributionFocal';
 export type RegionKernelName = 'diceSums' | 'diceGrad';
 

@@ -3,7 +3,7 @@
 // reduction. Options in; the distinct target classes found (K, often far fewer than the M targets) and each
 // target's column among them; then one kernel call (assembly/detr/cost.ts focalCostMatrix) checks the logits,
 // gathers the Q x K block, forms its costs and expands them into the Q x M matrix. Every step is linear in its size.
-import { FLAG_COST_EPS, STATUS_INVALID, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH } from '../core/abi.js';
+import { COST_BLOCK, FLAG_COST_EPS, STATUS_INVALID, STREAM_INPUT, STREAM_LABELS, STREAM_LOSS, STREAM_SCRATCH } from '../core/abi.js';
 import type { Engine } from '../core/engine.js';
 import { finiteRule, locate } from '../core/locate.js';
 import { clearStreams, gammaMode, setStream, writeParams, type KernelParams } from '../core/params.js';
@@ -116,7 +116,8 @@ export function runFocalMatchingCost(engine: Engine, logitsArg: unknown, targetC
   const distinct = picked.length;
   arena.enter('focalMatchingCost');
   try {
-    const width = Math.max(n, total, queries * distinct, distinct + targets);
+    // The cost slot is also the kernel's scratch (3 rows of COST_BLOCK) before it holds the matrix.
+    const width = Math.max(n, total, queries * distinct, distinct + targets, 3 * COST_BLOCK);
     const { slots } = arena.stage(4, width, () => `logits (${queries} x ${classes}) against ${targets} targets`);
     const [logitsAt, indexAt, tableAt, costAt] = slots as [number, number, number, number];
     arena.copyIn(logits, 0, n, logitsAt, 'logits');
