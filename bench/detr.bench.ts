@@ -1,9 +1,11 @@
 // The DETR focal matching cost: the engine (SIMD and scalar builds, compat 'detr') beside a plain TypeScript
 // transcription of Deformable-DETR's HungarianMatcher cost_class, at one image of Deformable-DETR's shape: 300 queries
 // × 80 classes against 100 targets. ns/element is per cost entry (Q × M). `npx tsx bench/detr.bench.ts` runs it alone.
-import { engineBuilds, measureCopyIn, normal, rng, runAlone, runCase, type Contender, type Output } from './harness.js';
+import {
+  engineBuilds, measureCopyIn, normal, rng, runAlone, runCase, timeInPlace, type Contender, type Output,
+} from './harness.js';
 import { focalMatchingCostPlain } from './peers/plain.js';
-import type { CopyIn, FamilyResult, Row } from './table.js';
+import type { CopyIn, FamilyResult, InPlace, Row } from './table.js';
 
 const FAMILY = 'detr';
 const QUERIES = 300;
@@ -12,7 +14,7 @@ const TARGETS = 100;
 const TOLERANCE = 1e-4;
 
 /** The cost matrix as the harness compares outputs: its sum as the "loss", the matrix entries as the "grad". */
-function asOutput(cost: Float32Array): Output {
+function asOutput(cost: Float32Array): Output & { loss: number; grad: Float32Array } {
   let sum = 0;
   for (const c of cost) sum += c;
   return { loss: sum, grad: cost };
@@ -44,7 +46,19 @@ export async function run(): Promise<FamilyResult> {
     timed: () => focalMatchingCostPlain(logits, CLASSES, targetClasses),
   });
   const rows: Row[] = await runCase({ family: FAMILY, size, elements, pass: 'forward', tolerance: TOLERANCE }, contenders);
-  return { family: FAMILY, rows, copyIn, notes };
+  // The same call writing into a caller-owned matrix (options.out, reused as a training loop would): what the new
+  // 120 kB result of every plain call costs (the allocator zeroes it; after the C heap trims, the first write to
+  // each of its pages faults), which the engine's own work does not.
+  const fl = engines[0]!.fl;
+  const out = new Float32Array(elements);
+  const reused = { ...options, out };
+  const inPlace: InPlace[] = [await timeInPlace(
+    FAMILY, size, 'forward', elements,
+    () => asOutput(fl.focalMatchingCost(logits, targetClasses, reused).slice()),
+    () => asOutput(fl.focalMatchingCost(logits, targetClasses, options)),
+    { label: 'into a reused options.out', timed: () => fl.focalMatchingCost(logits, targetClasses, reused) },
+  )];
+  return { family: FAMILY, rows, copyIn, inPlace, notes };
 }
 
 await runAlone(import.meta.url, run);

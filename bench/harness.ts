@@ -289,13 +289,14 @@ export async function runAlone(moduleUrl: string, run: () => Promise<FamilyResul
 export async function timeInPlace(
   family: string, size: string, pass: Pass, elements: number,
   inPlace: () => { loss: number; grad?: Float32Array }, copying: () => { loss: number; grad?: Float32Array },
+  how?: { label: string; timed: () => unknown },
 ): Promise<InPlace> {
   const a = copying();
   const b = inPlace();
   const sameGrad = !a.grad || (b.grad !== undefined && a.grad.every((v, i) => Object.is(v, b.grad![i])));
   if (!Object.is(a.loss, b.loss) || !sameGrad) throw new Error(`in-place ${family} ${size} ${pass} differs from the copying call`);
-  const timed = await time('engine SIMD in place', inPlace, elements);
-  process.stderr.write(`  ${family} ${size} ${pass} engine SIMD in place: ${timed.nsPerElement.toFixed(2)} ns/el\n`);
-  return { size, pass, nsPerElement: timed.nsPerElement, minNsPerElement: timed.minNsPerElement };
+  const timed = await time('engine SIMD in place', how?.timed ?? inPlace, elements);
+  process.stderr.write(`  ${family} ${size} ${pass} engine SIMD ${how?.label ?? 'in place'}: ${timed.nsPerElement.toFixed(2)} ns/el\n`);
+  return { size, pass, nsPerElement: timed.nsPerElement, minNsPerElement: timed.minNsPerElement, ...(how ? { how: how.label } : {}) };
 }
 

@@ -37,10 +37,12 @@ const TARGETS: Target[] = [
   ] satisfies Target[]),
   { family: 'sigmoid', size: '16', pass: 'forward+grad', peer: 'plain TS', atLeast: 1 },
   { family: 'sigmoid', size: '1e3', pass: 'forward+grad', peer: 'plain TS', atLeast: 5 },
-  { family: 'asymmetric', size: '64×9605', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
-  { family: 'dfl', size: '1e5×4×17', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
+  ...(['forward', 'forward+grad'] as const).flatMap((pass) => [
+    { family: 'asymmetric', size: '64×9605', pass, peer: 'plain TS', atLeast: 10 },
+    { family: 'dfl', size: '1e5×4×17', pass, peer: 'plain TS', atLeast: 10 },
+    { family: 'dice', size: '8×4×128×128', pass, peer: 'plain TS', atLeast: 10 },
+  ] satisfies Target[]),
   { family: 'detr', size: '300×80→100', pass: 'forward', peer: 'plain TS', atLeast: 10 },
-  { family: 'dice', size: '8×4×128×128', pass: 'forward+grad', peer: 'plain TS', atLeast: 10 },
 ];
 
 function suiteUrl(family: string): URL {

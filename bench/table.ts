@@ -54,20 +54,23 @@ export interface CopyIn {
 
 /**
  * The engine (SIMD) called on fl.alloc views for every array it reads and writes, so nothing is copied: what
- * a caller who fills engine memory directly gets. Its result was checked bit-identical to the copying call's.
+ * a caller who fills engine memory directly gets (or, where `how` says so, another way of calling that leaves out
+ * a cost of the plain call). Its result was checked bit-identical to the plain call's.
  */
 export interface InPlace {
   size: string;
   pass: Pass;
   nsPerElement: number;
   minNsPerElement: number;
+  /** How the call was made, when not on fl.alloc views (default: 'in place (fl.alloc views, no copies)'). */
+  how?: string;
 }
 
 export interface FamilyResult {
   family: string;
   rows: Row[];
   copyIn: CopyIn[];
-  /** Sigmoid only (fl.alloc serves the sigmoid family). */
+  /** The in-place rows (sigmoid, softmax) and the DETR cost into a reused out. */
   inPlace?: InPlace[];
   notes: string[];
 }
@@ -232,7 +235,7 @@ export function formatInPlace(results: FamilyResult[]): string {
       const copying = find(rows, p.size, p.pass, 'engine SIMD')?.[STAT];
       const vs = (other: number | undefined, label: string) =>
         (other === undefined ? '' : `, ${(other / ours).toFixed(1)}x ${label}`);
-      lines.push(`${family} ${p.size} ${p.pass}, in place (fl.alloc views, no copies): ${ns(ours)} ns/element` +
+      lines.push(`${family} ${p.size} ${p.pass}, ${p.how ?? 'in place (fl.alloc views, no copies)'}: ${ns(ours)} ns/element` +
         `${vs(plain, 'the plain TS loop')}${vs(copying, 'the copying call')}`);
     }
   }
@@ -323,7 +326,8 @@ export function formatTargets(results: FamilyResult[], targets: Target[]): strin
     const got = engine !== undefined && other !== undefined ? other / engine : undefined;
     const verdict = got === undefined ? 'not measured' : got >= atLeast ? 'met' : 'missed';
     const inPlace = results.find((r) => r.family === family)?.inPlace?.find((p) => p.size === size && p.pass === pass);
-    const inPlaceNote = inPlace && other !== undefined ? `; in place, no copies: ${(other / inPlace[STAT]).toFixed(1)}x` : '';
+    const inPlaceNote = inPlace && other !== undefined
+      ? `; ${inPlace.how ?? 'in place, no copies'}: ${(other / inPlace[STAT]).toFixed(1)}x` : '';
     return `- ${family} ${size} ${pass}, engine SIMD vs ${peer}: ${got === undefined ? '—' : `${got.toFixed(1)}x`} ` +
       `(target >= ${atLeast}x: ${verdict}${inPlaceNote})`;
   }).join('\n');
