@@ -1,10 +1,13 @@
 // The DETR focal matching cost: the engine (SIMD and scalar builds, compat 'detr') beside a plain TypeScript
-// transcription of Deformable-DETR's HungarianMatcher cost_class, at one image of Deformable-DETR's shape: 300 queries
-// × 80 classes against 100 targets. ns/element is per cost entry (Q × M). `npx tsx bench/detr.bench.ts` runs it alone.
+// transcription of Deformable-DETR's HungarianMatcher cost_class and the same in tfjs ops (cpu, wasm; the matrix read
+// back, as the solver needs it in JS), at one image of Deformable-DETR's shape: 300 queries × 80 classes against 100
+// targets. ns/element is per cost entry (Q × M). `npx tsx bench/detr.bench.ts` runs it alone.
 import {
   engineBuilds, measureCopyIn, normal, rng, runAlone, runCase, timeInPlace, type Contender, type Output,
 } from './harness.js';
+import { tfMatrixPeers } from './peers/index.js';
 import { focalMatchingCostPlain } from './peers/plain.js';
+import { focalMatchingCostTf, tf, wasmFeaturesNote } from './peers/tfjs.js';
 import type { CopyIn, FamilyResult, InPlace, Row } from './table.js';
 
 const FAMILY = 'detr';
@@ -25,6 +28,8 @@ export async function run(): Promise<FamilyResult> {
   const notes = [
     "matching cost: the anchor's alpha 0.25, gamma 2 and + 1e-8 (compat 'detr'); one image, forward only (a cost has no gradient)",
     "the cost's sum is compared as the loss and its entries as the grad column (max |diff| / max |cost|)",
+    'tfjs: every call reads the Q×M matrix back (dataSync), as the engine returns a Float32Array',
+    await wasmFeaturesNote(),
   ];
   const random = rng(0xde7);
   const logits = Float32Array.from({ length: QUERIES * CLASSES }, () => 2 * normal(random) - 3);
@@ -45,6 +50,10 @@ export async function run(): Promise<FamilyResult> {
     check: () => asOutput(focalMatchingCostPlain(logits, CLASSES, targetClasses)),
     timed: () => focalMatchingCostPlain(logits, CLASSES, targetClasses),
   });
+  contenders.push(...tfMatrixPeers(
+    () => [tf.tensor2d(logits, [QUERIES, CLASSES]), tf.tensor1d(targetClasses, 'int32')],
+    ([z, t]) => focalMatchingCostTf(z as tf.Tensor2D, t as tf.Tensor1D), asOutput,
+  ));
   const rows: Row[] = await runCase({ family: FAMILY, size, elements, pass: 'forward', tolerance: TOLERANCE }, contenders);
   // The same call writing into a caller-owned matrix (options.out, reused as a training loop would): what the new
   // 120 kB result of every plain call costs (the allocator zeroes it; after the C heap trims, the first write to

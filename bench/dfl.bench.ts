@@ -1,8 +1,11 @@
 // Distribution Focal Loss: the engine (SIMD and scalar builds) beside a plain TypeScript transcription of mmdet's
-// distribution_focal_loss, at 1e5 boxes × 4 sides × 17 bins (GFL / YOLOv8's reg_max 16), 'mean', forward and
-// forward+gradient; ns/element is per logit. `npx tsx bench/dfl.bench.ts` runs it alone.
+// distribution_focal_loss and the same in tfjs ops (cpu, wasm), at 1e5 boxes × 4 sides × 17 bins (GFL / YOLOv8's
+// reg_max 16), 'mean', forward and forward+gradient; ns/element is per logit. `npx tsx bench/dfl.bench.ts` runs it
+// alone.
 import { engineBuilds, engineContender, measureCopyIn, normal, rng, runAlone, runCase, scaled, sizeLabel, type Contender } from './harness.js';
+import { tfPeers } from './peers/index.js';
 import { distributionFocalPlain } from './peers/plain.js';
+import { distributionFocalTf, tf, wasmFeaturesNote } from './peers/tfjs.js';
 import type { CopyIn, FamilyResult, Pass, Row } from './table.js';
 
 const FAMILY = 'dfl';
@@ -20,7 +23,12 @@ function data(rows: number): { logits: Float32Array; targets: Float32Array } {
 
 export async function run(): Promise<FamilyResult> {
   const engines = await engineBuilds();
-  const notes = [`${BINS} bins, logits 2·N(0,1), targets uniform in [0, ${BINS - 1}], reduction 'mean'; ns/element per logit`];
+  const notes = [
+    `${BINS} bins, logits 2·N(0,1), targets uniform in [0, ${BINS - 1}], reduction 'mean'; ns/element per logit`,
+    'tfjs: log-softmax against the two weighted one-hots of floor(y) and floor(y) + 1, made from y in every call',
+    `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+    await wasmFeaturesNote(),
+  ];
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
   for (const sides of SIZES) {
@@ -44,6 +52,10 @@ export async function run(): Promise<FamilyResult> {
           ? () => ({ loss: distributionFocalPlain(logits, targets, BINS, grad), grad })
           : () => ({ loss: distributionFocalPlain(logits, targets, BINS) }),
       });
+      contenders.push(...tfPeers(
+        pass, () => [tf.tensor2d(logits, [sides, BINS]), tf.tensor1d(targets)],
+        ([z, y]) => distributionFocalTf(z as tf.Tensor2D, y as tf.Tensor1D),
+      ));
       rows.push(...await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders));
     }
   }

@@ -1,9 +1,12 @@
 // Dice loss: the engine (SIMD and scalar builds) beside a plain TypeScript transcription of MONAI's DiceLoss
-// (softmax, class indices, its defaults, 'mean') at 8 × 4 × 128 × 128 (N × C × H × W), forward and forward+gradient.
+// (softmax, class indices, its defaults, 'mean') and the same in tfjs ops (cpu, wasm) at 8 × 4 × 128 × 128
+// (N × C × H × W), forward and forward+gradient.
 // Both passes over memory are the floor here: every gradient needs its (item, class) sums first.
 // `npx tsx bench/dice.bench.ts` runs it alone.
 import { engineBuilds, engineContender, measureCopyIn, rng, runAlone, runCase, scaled, sizeLabel, type Contender } from './harness.js';
+import { tfPeers } from './peers/index.js';
 import { dicePlain } from './peers/plain.js';
+import { diceTf, tf, wasmFeaturesNote } from './peers/tfjs.js';
 import type { CopyIn, FamilyResult, Pass, Row } from './table.js';
 
 const FAMILY = 'dice';
@@ -20,12 +23,17 @@ function data(items: number, classes: number, positions: number): { logits: Floa
 
 export async function run(): Promise<FamilyResult> {
   const engines = await engineBuilds();
-  const notes = ["MONAI DiceLoss defaults (softmax, include_background, smooth 1e-5), class indices, 'mean'; two passes"];
+  const notes = [
+    "MONAI DiceLoss defaults (softmax, include_background, smooth 1e-5), class indices, 'mean'; two passes",
+    'tfjs: NCHW transposed to NHWC for its last-axis softmax, the one-hot of the labels made in every call',
+    `agreement tolerance ${TOLERANCE} (loss relative, gradient normwise)`,
+    await wasmFeaturesNote(),
+  ];
   const rows: Row[] = [];
   const copyIn: CopyIn[] = [];
   for (const [items, classes, positions] of SIZES) {
     const elements = items * classes * positions;
-    const shape = [items, classes, 128, positions / 128];
+    const shape: [number, number, number, number] = [items, classes, 128, positions / 128];
     const size = `${sizeLabel(items)}×${classes}×128×${positions / 128}`;
     const { logits, labels } = data(items, classes, positions);
     copyIn.push(await measureCopyIn(FAMILY, size, elements, [logits]));
@@ -42,6 +50,10 @@ export async function run(): Promise<FamilyResult> {
           ? () => ({ loss: dicePlain(logits, labels, items, classes, grad), grad })
           : () => ({ loss: dicePlain(logits, labels, items, classes) }),
       });
+      contenders.push(...tfPeers(
+        pass, () => [tf.tensor4d(logits, shape), tf.tensor3d(labels, [items, 128, positions / 128], 'int32')],
+        ([x, y]) => diceTf(x as tf.Tensor4D, y as tf.Tensor3D),
+      ));
       rows.push(...await runCase({ family: FAMILY, size, elements, pass, tolerance: TOLERANCE }, contenders));
     }
   }

@@ -5,7 +5,7 @@ import type { Contender, Output } from '../harness.js';
 import type { Pass } from '../table.js';
 import { nativeBuilds, type NativeFocal } from './native.js';
 import { sigmoidFocalPlain, sigmoidFocalPlainWithGrad, softmaxFocalPlain, softmaxFocalPlainWithGrad } from './plain.js';
-import { sigmoidFocalTf, softmaxFocalTf, tf, tfContender, type TfBackend } from './tfjs.js';
+import { sigmoidFocalTf, softmaxFocalTf, tf, tfContender, tfMatrixContender, type TfBackend } from './tfjs.js';
 
 const BACKENDS: TfBackend[] = ['cpu', 'wasm'];
 
@@ -85,4 +85,16 @@ export function softmaxPeers(
     ...limitPeers(pass, grad, (addon, g) => addon.softmaxFocal(logits, targets, classes, -1, gamma, g),
       (onnx) => onnx.softmaxOnnx(logits, targets, classes, gamma)),
   ];
+}
+
+/** tfjs-cpu and tfjs-wasm computing `loss` (see tfContender): the peers beside the plain loop of the newer losses. */
+export function tfPeers(pass: Pass, make: () => tf.Tensor[], loss: (inputs: tf.Tensor[]) => tf.Scalar): Contender[] {
+  return BACKENDS.map((backend) => tfContender(backend, pass === 'forward+grad', make, loss));
+}
+
+/** tfjs-cpu and tfjs-wasm computing a matrix, read back on every call (see tfMatrixContender). */
+export function tfMatrixPeers(
+  make: () => tf.Tensor[], compute: (inputs: tf.Tensor[]) => tf.Tensor, asOutput: (matrix: Float32Array) => Output,
+): Contender[] {
+  return BACKENDS.map((backend) => tfMatrixContender(backend, make, compute, asOutput));
 }

@@ -93,6 +93,110 @@ export function softmaxFocalTf(z: tf.Tensor2D, y: tf.Tensor1D, gamma: number): t
   return tf.mean(tf.neg(tf.mul(tf.pow(tf.sub(1, pY), gamma), logPy)));
 }
 
+/** The anchor's defaults (AsymmetricLoss.__init__). */
+const ASL = { gammaPos: 1, gammaNeg: 4, clip: 0.05, eps: 1e-8 };
+
+/**
+ * ASL's one_sided_w under disable_torch_grad_focal_loss: tfjs-core has no tf.stopGradient (nor a
+ * StopGradient kernel), so the weight is a tf.customGrad whose gradient is zero for every input; the ops inside
+ * its forward run below the tape (tfjs records only the customGrad node), as torch.set_grad_enabled(False) does.
+ */
+const aslModulator = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [xsPos, xsNeg, y] = args as [tf.Tensor, tf.Tensor, tf.Tensor];
+  const pt = tf.add(tf.mul(xsPos, y), tf.mul(xsNeg, tf.sub(1, y)));
+  const oneSidedGamma = tf.add(tf.mul(ASL.gammaPos, y), tf.mul(ASL.gammaNeg, tf.sub(1, y)));
+  return {
+    value: tf.pow(tf.sub(1, pt), oneSidedGamma),
+    gradFunc: () => [tf.zerosLike(xsPos), tf.zerosLike(xsNeg), tf.zerosLike(y)],
+  };
+}) as (xsPos: tf.Tensor, xsNeg: tf.Tensor, y: tf.Tensor) => tf.Tensor;
+
+/**
+ * Alibaba-MIIL's AsymmetricLoss (src/loss_functions/losses.py) with its defaults, line by line in tfjs ops:
+ *   xs_pos = torch.sigmoid(x); xs_neg = 1 - xs_pos
+ *   xs_neg = (xs_neg + self.clip).clamp(max=1)                      clip 0.05
+ *   los_pos = y * torch.log(xs_pos.clamp(min=self.eps))             eps 1e-8
+ *   los_neg = (1 - y) * torch.log(xs_neg.clamp(min=self.eps)); loss = los_pos + los_neg
+ *   with the gradient disabled: pt = xs_pos * y + xs_neg * (1 - y)
+ *     one_sided_w = torch.pow(1 - pt, gamma_pos * y + gamma_neg * (1 - y))      gamma_pos 1, gamma_neg 4
+ *   loss *= one_sided_w; return -loss.sum()
+ * clamp(max) and clamp(min) are tf.minimum and tf.maximum (both pass the gradient at equality, as torch's clamp).
+ * The sum goes per image (row), then over the images: tfjs-wasm's Sum kernel adds a whole row into one float32 in
+ * order (tfjs-backend-wasm/src/cc/kernels/Sum.cc), which over the 64 × 9605 terms at once drifts 3.4e-4 from the
+ * float64 sum (a sequential float32 sum in JS gives the same figure); row by row it stays near 4e-6, as torch's
+ * cascaded sum would. The extra reduction is 64 additions.
+ */
+export function asymmetricTf(x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  const xsPos = tf.sigmoid(x);
+  const xsNeg = tf.minimum(tf.add(tf.sub(1, xsPos), ASL.clip), 1);
+  const losPos = tf.mul(y, tf.log(tf.maximum(xsPos, ASL.eps)));
+  const losNeg = tf.mul(tf.sub(1, y), tf.log(tf.maximum(xsNeg, ASL.eps)));
+  const loss = tf.add(losPos, losNeg);
+  return tf.neg(tf.sum<tf.Scalar>(tf.sum(tf.mul(loss, aslModulator(xsPos, xsNeg, y)), 1)));
+}
+
+/**
+ * mmdet's distribution_focal_loss (mmdet/models/losses/gfocal_loss.py), mean over rows, in tfjs ops:
+ *   dis_left = label.long(); dis_right = dis_left + 1
+ *   weight_left = dis_right.float() - label; weight_right = label - dis_left.float()
+ *   loss = F.cross_entropy(pred, dis_left) * weight_left + F.cross_entropy(pred, dis_right) * weight_right
+ * as one cross entropy against the two-bin target distribution (the same sum): -sum(t * logSoftmax(z)), t the
+ * weighted one-hots of dis_left and dis_right, made from y on every call as the anchor does. A dis_right of bins
+ * (y = bins - 1 exactly, weight_right 0) is out of tf.oneHot's range: its row is all zeros on both backends.
+ * The one-hots stay int32 (mul casts them): tfjs-wasm's OneHot kernel writes int32 whatever the dtype asked, so
+ * tf.oneHot(i, n, 1, 0, 'float32') there holds the bits of int 1 (1.4e-45), and on/off values that are not integers
+ * become 0.
+ */
+export function distributionFocalTf(z: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
+  const bins = z.shape[1];
+  const disLeft = tf.cast(tf.floor(y), 'int32');
+  const disRight = tf.add(disLeft, tf.scalar(1, 'int32')); // a plain 1 would make it float32, which oneHot rejects
+  const weightLeft = tf.sub(tf.cast(disRight, 'float32'), y);
+  const weightRight = tf.sub(y, tf.cast(disLeft, 'float32'));
+  const target = tf.add(
+    tf.mul(tf.oneHot(disLeft, bins), tf.expandDims(weightLeft, 1)),
+    tf.mul(tf.oneHot(disRight, bins), tf.expandDims(weightRight, 1)),
+  );
+  return tf.mean(tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(z)), 1)));
+}
+
+/**
+ * MONAI's DiceLoss (monai/losses/dice.py) with softmax=True, to_onehot_y=True and its defaults, 'mean':
+ *   input = torch.softmax(input, 1); target = one_hot(target, num_classes=n_pred_ch)
+ *   reduce_axis = the spatial axes (batch=False)
+ *   intersection = sum(target * input); ground_o = sum(target); pred_o = sum(input)
+ *   f = 1 - (2 * intersection + smooth_nr) / (ground_o + pred_o + smooth_dr)       smooth 1e-5 both
+ *   torch.mean(f)
+ * tfjs's softmax works on the last axis only, so NCHW goes to NHWC first (what a tfjs user does with the
+ * layout); the one-hot of the N×H×W labels is NHWC already. The gradient flows back through the transpose.
+ */
+export function diceTf(x: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
+  const input = tf.softmax(tf.transpose(x, [0, 2, 3, 1]));
+  const target = tf.cast(tf.oneHot(labels, x.shape[1]), 'float32'); // int32 first: see distributionFocalTf
+  const reduceAxis = [1, 2];
+  const intersection = tf.sum(tf.mul(target, input), reduceAxis);
+  const groundO = tf.sum(target, reduceAxis);
+  const predO = tf.sum(input, reduceAxis);
+  const f = tf.sub(1, tf.div(tf.add(tf.mul(2, intersection), 1e-5), tf.add(tf.add(groundO, predO), 1e-5)));
+  return tf.mean(f);
+}
+
+/**
+ * Deformable-DETR's HungarianMatcher cost_class (models/matcher.py), in tfjs ops, Q×C logits to the Q×M cost:
+ *   out_prob = pred_logits.sigmoid(); alpha = 0.25; gamma = 2.0
+ *   neg_cost_class = (1 - alpha) * (out_prob ** gamma) * (-(1 - out_prob + 1e-8).log())
+ *   pos_cost_class = alpha * ((1 - out_prob) ** gamma) * (-(out_prob + 1e-8).log())
+ *   cost_class = pos_cost_class[:, tgt_ids] - neg_cost_class[:, tgt_ids]
+ */
+export function focalMatchingCostTf(logits: tf.Tensor2D, targetClasses: tf.Tensor1D): tf.Tensor2D {
+  const alpha = 0.25;
+  const gamma = 2;
+  const outProb = tf.sigmoid(logits);
+  const negCost = tf.mul(tf.mul(1 - alpha, tf.pow(outProb, gamma)), tf.neg(tf.log(tf.add(tf.sub(1, outProb), 1e-8))));
+  const posCost = tf.mul(tf.mul(alpha, tf.pow(tf.sub(1, outProb), gamma)), tf.neg(tf.log(tf.add(outProb, 1e-8))));
+  return tf.sub(tf.gather(posCost, targetClasses, 1), tf.gather(negCost, targetClasses, 1));
+}
+
 /**
  * A contender computing `loss(inputs)` on `backend`: forward, or forward+grad with respect to the first input.
  * `make` builds the input tensors (after the backend is switched, so they live in that backend).
@@ -126,6 +230,37 @@ export function tfContender(
     },
     check: () => run(true),
     timed: () => run(false),
+    teardown() {
+      for (const t of inputs) t.dispose();
+      inputs = [];
+    },
+  };
+}
+
+/**
+ * A contender for a computation returning a matrix (the DETR matching cost), forward only. Its consumer (the
+ * Hungarian solver) runs in JS, as the engine's result is a Float32Array, so the timed call reads the matrix back
+ * (dataSync); `asOutput` makes the check's Output from it exactly as the suite does for the engine.
+ */
+export function tfMatrixContender(
+  backend: TfBackend, make: () => tf.Tensor[], compute: (inputs: tf.Tensor[]) => tf.Tensor,
+  asOutput: (matrix: Float32Array) => Output,
+): Contender {
+  let inputs: tf.Tensor[] = [];
+  const read = (): Float32Array => {
+    const matrix = tf.tidy(() => compute(inputs));
+    const values = matrix.dataSync() as Float32Array;
+    matrix.dispose();
+    return values;
+  };
+  return {
+    impl: backend === 'cpu' ? 'tfjs-cpu' : 'tfjs-wasm',
+    async setup() {
+      await useBackend(backend);
+      inputs = make();
+    },
+    check: () => asOutput(read()),
+    timed: read,
     teardown() {
       for (const t of inputs) t.dispose();
       inputs = [];
