@@ -18,8 +18,8 @@ import {
 
 const ELEMENT_TOLERANCE = 1e-5;
 const REDUCTION_TOLERANCE = 1e-6;
-/** Per-class exponents: the exact forms' values (0, 1/2, 1, 2) and general ones, as float32 (the kernels' gamma). */
-const GAMMAS = [0, 0.5, 1, 2, 3.7, 0.3, 2.6].map(Math.fround);
+/** Per-class exponents: the exact forms' values (0, 1/2, 1, 2), general ones and the products' (3, 4), as float32. */
+const GAMMAS = [0, 0.5, 1, 2, 3.7, 0.3, 2.6, 3, 4].map(Math.fround);
 const C = GAMMAS.length;
 
 type Result = { loss: number | Float32Array; grad: Float32Array };
