@@ -191,6 +191,13 @@ class Data {
     return this.as(`pc:${tag}:${c}`, kind, () => this.f64(`pc:${tag}:${c}`, c, (random) => 0.25 + 2 * random()));
   }
 
+  /** DFL targets in [0, bins - 1]: uniform, 10% integers (0 and bins - 1 among them). */
+  binTargets(rows: number, bins: number, kind: Kind): Floats {
+    const key = `bin:${rows}:${bins}`;
+    return this.as(key, kind, () => this.f64(key, rows, (random) =>
+      Math.fround(random() < 0.1 ? Math.floor(random() * bins) : random() * (bins - 1))));
+  }
+
   labels(rows: number, classes: number, ignoreShare = 0, ignore = -100): Int32Array {
     return this.get(`lab:${rows}:${classes}:${ignoreShare}:${ignore}`, (random) =>
       Int32Array.from({ length: rows }, () => (random() < ignoreShare ? ignore : Math.floor(random() * classes))));
@@ -633,6 +640,32 @@ export function buildCases(): Case[] {
     call(fl, 'diceFocalLossWithGrad', d.logits(210, 'f32', 'overlap'), d.labels(70, 3), { shape: [2, 3, 5, 7], gamma: 0.5, alpha: 0.25, lambdaDice: 0.5, lambdaFocal: 2 }));
   add('diceLoss/error/label=3', ({ fl }) =>
     call(fl, 'diceLoss', d.logits(210, 'f32', 'overlap'), Int32Array.from(d.labels(70, 3) as Int32Array, (v, i) => (i === 9 ? 3 : v)), { shape: [2, 3, 5, 7] }), { error: true });
+
+  // ---- distributionFocalLoss (the row driver) and focalMatchingCost (one kernel call) -----------------------------
+  for (const m of ['distributionFocalLoss', 'distributionFocalLossWithGrad']) {
+    for (const [rows, bins] of [[0, 17], [1, 17], [7, 17], [1000, 17], [1001, 5], [300, 120]] as const) {
+      const logits = (): Floats => d.logits(rows * bins, 'f32', `dfl${bins}`);
+      for (const r of REDUCTIONS) {
+        add(`${m}/rows=${rows}/bins=${bins}/reduction=${r}`, ({ fl }) =>
+          call(fl, m, logits(), d.binTargets(rows, bins, 'f32'), { bins, reduction: r }));
+      }
+    }
+    add(`${m}/rows=1000/bins=17/weights/normalizer`, ({ fl }) =>
+      call(fl, m, d.logits(17000, 'f32', 'dfl17'), d.binTargets(1000, 17, 'f64'), { bins: 17, weights: d.weights(1000, 'f32'), normalizer: 3 }));
+    add(`${m}/boxes=250/bins=16/compat=ultralytics`, ({ fl }) =>
+      call(fl, m, d.logits(16000, 'f32', 'dfl16'), d.binTargets(1000, 16, 'f32'), { bins: 16, compat: 'ultralytics', reduction: 'none' }));
+  }
+  for (const [queries, classes, targets] of [[1, 1, 1], [7, 5, 3], [300, 80, 100], [33, 91, 500]] as const) {
+    const logits = (): Floats => d.logits(queries * classes, 'f32', 'cost');
+    const targetClasses = (): Int32Array => d.labels(targets, classes);
+    for (const [label, o] of [
+      ['default', {}], ['compat=detr', { compat: 'detr' }], ['alpha=0.6/gamma=0.5', { alpha: 0.6, gamma: 0.5 }],
+      ['gamma=3.3', { gamma: 3.3 }], ['gamma=1/compat=detr', { gamma: 1, compat: 'detr' }],
+    ] as [string, Opts][]) {
+      add(`focalMatchingCost/${queries}x${classes}->${targets}/${label}`, ({ fl }) =>
+        call(fl, 'focalMatchingCost', logits(), targetClasses(), { classes, ...o }));
+    }
+  }
 
   // ---- softmaxFocalLoss ----------------------------------------------------------------------------------------
   const SMX_SIZES: [number, number][] = [[0, 3], [1, 3], [3, 1], [5, 4], [1000, 10], [3000, 80]];
