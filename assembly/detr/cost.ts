@@ -28,10 +28,9 @@ import {
  * stream (queries x targets): every logit checked, the logits of the K distinct target classes gathered into a
  * queries x K block at the scratch stream, their costs formed there in place (costSpan), and each target's column
  * of that table copied into its place. The loss stream holds at least max(Q x M, 3 COST_BLOCK) floats: the costs'
- * scratch rows until the expansion writes it. The labels stream holds K
- * int32 class indices, then M int32 table columns (one per target). Params: alpha (in [0, 1]), gamma and its mode,
- * flags (FLAG_COST_EPS), costEps, classes, distinct (K), targets (M). Returns queries, or STATUS_INVALID when a
- * logit (of any class) is not finite.
+ * scratch rows until the expansion writes it. The labels stream holds K int32 class indices, then M int32 table
+ * columns (one per target). Params: alpha (in [0, 1]), gamma and its mode, flags (FLAG_COST_EPS), costEps, classes,
+ * distinct (K), targets (M). Returns queries, or STATUS_INVALID when a logit (of any class) is not finite.
  */
 export function focalCostMatrix(streams: usize, queries: usize, params: usize): i32 {
   const logits = load<usize>(streams, STREAM_INPUT);
