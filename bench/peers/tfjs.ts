@@ -198,16 +198,37 @@ export function focalMatchingCostTf(logits: tf.Tensor2D, targetClasses: tf.Tenso
 }
 
 /**
+ * What every tfjs contender shares: its name, a setup that switches to `backend` and then makes the input tensors
+ * (so they live in that backend), a teardown that disposes them, and the tensors in between.
+ */
+function tfInputs(backend: TfBackend, make: () => tf.Tensor[]):
+Pick<Contender, 'impl' | 'setup' | 'teardown'> & { tensors: () => tf.Tensor[] } {
+  let inputs: tf.Tensor[] = [];
+  return {
+    impl: backend === 'cpu' ? 'tfjs-cpu' : 'tfjs-wasm',
+    async setup() {
+      await useBackend(backend);
+      inputs = make();
+    },
+    teardown() {
+      for (const t of inputs) t.dispose();
+      inputs = [];
+    },
+    tensors: () => inputs,
+  };
+}
+
+/**
  * A contender computing `loss(inputs)` on `backend`: forward, or forward+grad with respect to the first input.
  * `make` builds the input tensors (after the backend is switched, so they live in that backend).
  */
 export function tfContender(
   backend: TfBackend, withGrad: boolean, make: () => tf.Tensor[], loss: (inputs: tf.Tensor[]) => tf.Scalar,
 ): Contender {
-  let inputs: tf.Tensor[] = [];
-  const valueAndGrad = tf.valueAndGrad((x: tf.Tensor) => loss([x, ...inputs.slice(1)]));
-  const forward = (): tf.Scalar => tf.tidy(() => loss(inputs));
-  const both = (): { value: tf.Scalar; grad: tf.Tensor } => tf.tidy(() => valueAndGrad(inputs[0]!));
+  const { tensors, ...lifecycle } = tfInputs(backend, make);
+  const valueAndGrad = tf.valueAndGrad((x: tf.Tensor) => loss([x, ...tensors().slice(1)]));
+  const forward = (): tf.Scalar => tf.tidy(() => loss(tensors()));
+  const both = (): { value: tf.Scalar; grad: tf.Tensor } => tf.tidy(() => valueAndGrad(tensors()[0]!));
   const run = (readGrad: boolean): Output => {
     if (!withGrad) {
       const value = forward();
@@ -222,19 +243,7 @@ export function tfContender(
     grad.dispose();
     return out;
   };
-  return {
-    impl: backend === 'cpu' ? 'tfjs-cpu' : 'tfjs-wasm',
-    async setup() {
-      await useBackend(backend);
-      inputs = make();
-    },
-    check: () => run(true),
-    timed: () => run(false),
-    teardown() {
-      for (const t of inputs) t.dispose();
-      inputs = [];
-    },
-  };
+  return { ...lifecycle, check: () => run(true), timed: () => run(false) };
 }
 
 /**
@@ -246,26 +255,14 @@ export function tfMatrixContender(
   backend: TfBackend, make: () => tf.Tensor[], compute: (inputs: tf.Tensor[]) => tf.Tensor,
   asOutput: (matrix: Float32Array) => Output,
 ): Contender {
-  let inputs: tf.Tensor[] = [];
+  const { tensors, ...lifecycle } = tfInputs(backend, make);
   const read = (): Float32Array => {
-    const matrix = tf.tidy(() => compute(inputs));
+    const matrix = tf.tidy(() => compute(tensors()));
     const values = matrix.dataSync() as Float32Array;
     matrix.dispose();
     return values;
   };
-  return {
-    impl: backend === 'cpu' ? 'tfjs-cpu' : 'tfjs-wasm',
-    async setup() {
-      await useBackend(backend);
-      inputs = make();
-    },
-    check: () => asOutput(read()),
-    timed: read,
-    teardown() {
-      for (const t of inputs) t.dispose();
-      inputs = [];
-    },
-  };
+  return { ...lifecycle, check: () => asOutput(read()), timed: read };
 }
 
 export { tf };
