@@ -102,11 +102,12 @@ function distributionFocalRowsF32x4(
   let s3L = f64x2.splat(0);
   let s3H = f64x2.splat(0);
   let tiesV = i32x4.splat(0);
-  // The exp pass alone over every column of the tiles (the last tile's lanes past the row too, unused), eight
-  // vectors per iteration: a short loop the core overlaps well (as rows.ts's expCappedVectors).
-  const tiles = (classes + 3) & ~3;
+  // The exp pass alone over the row's columns, eight vectors per iteration: a short loop the core overlaps well (as
+  // rows.ts's expCappedVectors). The last tile's columns past the row are left as they are (EXPS keeps an earlier
+  // group's values there, or 0): the gradient's transposes write them past the rows, where the next row's gradient
+  // or the restored slack replaces them (storeGradRowsF32x4), and nothing else reads them.
   let t: usize = 0;
-  for (; t + 8 <= tiles; t += 8) {
+  for (; t + 8 <= classes; t += 8) {
     const c = cols + (t << 4);
     const x0 = v128.load(c);
     const x1 = v128.load(c, 16);
@@ -126,7 +127,7 @@ function distributionFocalRowsF32x4(
     v128.store(e, expNonPositiveF32x4(f32x4.sub(x6, mV)), 96);
     v128.store(e, expNonPositiveF32x4(f32x4.sub(x7, mV)), 112);
   }
-  for (; t < tiles; t++) v128.store(exps + (t << 4), expNonPositiveF32x4(f32x4.sub(v128.load(cols + (t << 4)), mV)));
+  for (; t < classes; t++) v128.store(exps + (t << 4), expNonPositiveF32x4(f32x4.sub(v128.load(cols + (t << 4)), mV)));
   let j: usize = 0;
   for (; j + 4 <= classes; j += 4) {
     const c = cols + (j << 4);
