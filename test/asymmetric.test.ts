@@ -228,6 +228,8 @@ describe.each(builds)('asymmetricLoss, $name build', ({ name: build, create }) =
   });
 
   test('finite gradients for extreme logits, p at the clip, and gamma in (0, 1) with the modulator attached', () => {
+    // eps 1e-40 (below float32's normal range) with clip 0 lets u = 1 - p be subnormal (88.7 < x < 104) and count:
+    // 1 / u overflows there, which the kernel must not multiply by (it did: 0 * inf in the loss, inf in the gradient).
     const clip = 0.05;
     const atClip = Math.log(clip / (1 - clip)); // p = clip: 1 - p_t = 0 for a negative
     const xs: number[] = [];
@@ -236,8 +238,8 @@ describe.each(builds)('asymmetricLoss, $name build', ({ name: build, create }) =
     const x = Float32Array.from(xs.flatMap((v) => [v, v, v, v]));
     const t = Float32Array.from(xs.flatMap(() => [0, 1, 1e-30, 0.5]));
     for (const [gammaPos, gammaNeg] of [[0.5, 0.5], [0.3, 0.7], [0.01, 0.2], [1, 4], [0, 0.5]] as const) {
-      for (const c of [0, clip]) {
-        const o = { gammaPos, gammaNeg, clip: c, eps: 1e-8, detachModulator: false };
+      for (const [c, eps] of [[0, 1e-8], [clip, 1e-8], [0, 1e-40]] as const) {
+        const o = { gammaPos, gammaNeg, clip: c, eps, detachModulator: false };
         for (const reduction of ['none', 'sum'] as const) {
           const { loss, grad } = fl.asymmetricLossWithGrad(x, t, { ...o, reduction });
           if (typeof loss === 'number') expect(Number.isFinite(loss)).toBe(true);

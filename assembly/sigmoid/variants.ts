@@ -16,8 +16,8 @@ import {
   STREAM_GAMMAS, STREAM_LOSS, STREAM_MASK, STREAM_POS_WEIGHTS, STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
 import {
-  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, negAbsF32x4,
-  powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32,
+  expNonPositiveF32, expNonPositiveF32x4, finiteF32x4, log1pUnitF32, log1pUnitF32x4, logF32, logF32x4, MIN_NORMAL,
+  negAbsF32x4, powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32,
 } from '../math/vmath';
 import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
 
@@ -161,9 +161,14 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
       const cPos = f32x4.add(f32x4.sub(pc, f32x4.sub(uPos, bb)), f32x4.sub(clipV, bb));
       const c = v128.bitselect(cPos, cNeg, pos);
       const negAboveEps = f32x4.ge(u, epsV);
-      // One division by u for both the log's correction and the gradient's p (1-p) / u.
+      // One division by u for both the log's correction and the gradient's p (1-p) / u, except where u is
+      // subnormal (clip 0 and an eps below 2^-126 let it count): 1 / u overflows there, and those lanes divide.
       const invU = f32x4.div(one, u);
-      const logXsNeg = f32x4.add(v128.load(j, ASL_LOG_U), f32x4.mul(c, invU));
+      const tinyU = f32x4.lt(u, f32x4.splat(MIN_NORMAL));
+      const anyTinyU = v128.any_true(tinyU);
+      let cOverU = f32x4.mul(c, invU);
+      if (anyTinyU) cOverU = v128.bitselect(f32x4.div(c, u), cOverU, tinyU);
+      const logXsNeg = f32x4.add(v128.load(j, ASL_LOG_U), cOverU);
       const nlNeg = v128.and(v128.bitselect(f32x4.neg(logXsNeg), negLogEpsV, negAboveEps), shifted);
       const ce = f32x4.add(f32x4.mul(t, nlPos), f32x4.mul(tc, nlNeg));
       let loss = f32x4.mul(w, ce);
@@ -180,7 +185,10 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
       if (lossOut) v128.store(lossOut + base + j, loss);
       if (gradOut) {
         const dlPos = v128.and(f32x4.neg(pc), posKeep);
-        const dlNeg = v128.and(f32x4.mul(f32x4.mul(p, pc), invU), v128.and(shifted, negAboveEps));
+        const ppc = f32x4.mul(p, pc);
+        let ppcOverU = f32x4.mul(ppc, invU);
+        if (anyTinyU) ppcOverU = v128.bitselect(f32x4.div(ppc, u), ppcOverU, tinyU);
+        const dlNeg = v128.and(ppcOverU, v128.and(shifted, negAboveEps));
         const dce = f32x4.add(f32x4.mul(t, dlPos), f32x4.mul(tc, dlNeg));
         let grad: v128;
         if (detach || (mode == GAMMA_ZERO && !twoGammas)) {
@@ -611,9 +619,10 @@ const ASL_W: usize = memory.data(ASL_BLOCK_BYTES, 16); // w = q^g
         const c = select<f32>(cPos, cNeg, pos);
         const negAboveEps = u >= eps;
         const invU: f32 = 1.0 / u;
-        const logXsNeg = logF32(u) + c * invU;
+        const tinyU = u < MIN_NORMAL; // 1 / u overflows: divide (see the SIMD part)
+        const logXsNeg = logF32(u) + (tinyU ? c / u : c * invU);
         const nlNeg = select<f32>(select<f32>(-logXsNeg, negLogEps, negAboveEps), 0, shifted);
-        const dlNeg = select<f32>((p * pc) * invU, 0, shifted && negAboveEps);
+        const dlNeg = select<f32>(tinyU ? (p * pc) / u : (p * pc) * invU, 0, shifted && negAboveEps);
         const ce = t * nlPos + tc * nlNeg;
         const dce = t * dlPos + tc * dlNeg;
         const q = t * pc + tc * dn;
