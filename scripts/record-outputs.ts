@@ -641,6 +641,22 @@ export function buildCases(): Case[] {
   add('diceLoss/error/label=3', ({ fl }) =>
     call(fl, 'diceLoss', d.logits(210, 'f32', 'overlap'), Int32Array.from(d.labels(70, 3) as Int32Array, (v, i) => (i === 9 ? 3 : v)), { shape: [2, 3, 5, 7] }), { error: true });
 
+  // ---- per-class gamma (powPerElementF32x4: exact forms, products, pow in one vector) and detachModulator ----------
+  const PER_CLASS_GAMMA = [0, 0.5, 1, 2, 3, 4, 2.5, 0.3];
+  for (const m of ['sigmoidFocalLossWithGrad', 'softmaxFocalLossWithGrad']) {
+    const sigmoid = m.startsWith('sigmoid');
+    const C = PER_CLASS_GAMMA.length;
+    for (const detachModulator of [false, true]) {
+      for (const r of REDUCTIONS) {
+        add(`${m}/rows=1000/C=8/gamma=per-class/detachModulator=${detachModulator}/reduction=${r}`, ({ fl }) => (sigmoid
+          ? call(fl, m, d.logits(8000, 'f32'), d.binaryTargets(8000, 'f32'), { gamma: PER_CLASS_GAMMA, detachModulator, reduction: r })
+          : call(fl, m, d.logits(8000, 'f32', 'smx8'), d.labels(1000, C), { gamma: PER_CLASS_GAMMA, detachModulator, reduction: r })));
+      }
+    }
+  }
+  add('softmaxFocalLoss/rows=1000/C=8/gamma=per-class/soft', ({ fl }) =>
+    call(fl, 'softmaxFocalLoss', d.logits(8000, 'f32', 'smx8'), d.soft(1000, 8, 'f32', true), { gamma: PER_CLASS_GAMMA, classes: 8, reduction: 'none' }));
+
   // ---- distributionFocalLoss (the row driver) and focalMatchingCost (one kernel call) -----------------------------
   for (const m of ['distributionFocalLoss', 'distributionFocalLossWithGrad']) {
     for (const [rows, bins] of [[0, 17], [1, 17], [7, 17], [1000, 17], [1001, 5], [300, 120]] as const) {
