@@ -14,9 +14,11 @@ import {
   PARAM_GRAD_SCALE, STATUS_INVALID, STREAM_ACC, STREAM_GRAD, STREAM_INPUT, STREAM_LOSS, STREAM_SCRATCH,
   STREAM_TARGETS, STREAM_WEIGHTS,
 } from '../abi';
-import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
+import { addToLane } from '../math/reduce';
 import { expNonPositiveF32x4, finiteF32x4, logF32x4 } from '../math/vmath';
-import { log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2, storeGradRowsF32x4 } from '../softmax/rows';
+import {
+  columnSumsF32x4, log1pRecipF32, rowExpSum, rowFinite, rowMax, scaleRow2, storeGradRowsF32x4,
+} from '../softmax/rows';
 
 // Rows of 4 to TILED_MAX_CLASSES bins go four to a vector in the SIMD build (lanes = rows: distributionFocalRowsF32x4),
 // their columns in COLS (column j of the four rows at COLS + 16 j).
@@ -92,16 +94,6 @@ function distributionFocalRowsF32x4(
     }
   }
   const mV = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
-  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
-  let s0L = f64x2.splat(0);
-  let s0H = f64x2.splat(0);
-  let s1L = f64x2.splat(0);
-  let s1H = f64x2.splat(0);
-  let s2L = f64x2.splat(0);
-  let s2H = f64x2.splat(0);
-  let s3L = f64x2.splat(0);
-  let s3H = f64x2.splat(0);
-  let tiesV = i32x4.splat(0);
   // The exp pass alone over the row's columns, eight vectors per iteration: a short loop the core overlaps well (as
   // rows.ts's expCappedVectors). The last tile's columns past the row are left as they are (EXPS keeps an earlier
   // group's values there, or 0): the gradient's transposes write them past the rows, where the next row's gradient
@@ -128,60 +120,8 @@ function distributionFocalRowsF32x4(
     v128.store(e, expNonPositiveF32x4(f32x4.sub(x7, mV)), 112);
   }
   for (; t < classes; t++) v128.store(exps + (t << 4), expNonPositiveF32x4(f32x4.sub(v128.load(cols + (t << 4)), mV)));
-  let j: usize = 0;
-  for (; j + 4 <= classes; j += 4) {
-    const c = cols + (j << 4);
-    const x0 = v128.load(c);
-    const x1 = v128.load(c, 16);
-    const x2 = v128.load(c, 32);
-    const x3 = v128.load(c, 48);
-    const e0 = v128.load(exps + (j << 4));
-    const e1 = v128.load(exps + (j << 4), 16);
-    const e2 = v128.load(exps + (j << 4), 32);
-    const e3 = v128.load(exps + (j << 4), 48);
-    const t0 = f32x4.eq(x0, mV);
-    const t1 = f32x4.eq(x1, mV);
-    const t2 = f32x4.eq(x2, mV);
-    const t3 = f32x4.eq(x3, mV);
-    tiesV = i32x4.sub(i32x4.sub(tiesV, i32x4.add(t0, t1)), i32x4.add(t2, t3)); // a true lane is -1
-    const r0 = v128.andnot(e0, t0);
-    const r1 = v128.andnot(e1, t1);
-    const r2 = v128.andnot(e2, t2);
-    const r3 = v128.andnot(e3, t3);
-    s0L = addLanesLow(s0L, r0);
-    s0H = addLanesHigh(s0H, r0);
-    s1L = addLanesLow(s1L, r1);
-    s1H = addLanesHigh(s1H, r1);
-    s2L = addLanesLow(s2L, r2);
-    s2H = addLanesHigh(s2H, r2);
-    s3L = addLanesLow(s3L, r3);
-    s3H = addLanesHigh(s3H, r3);
-  }
-  // The last classes % 4 columns, in lanes 0, 1, 2 (rowExpSum's masked tail adds +0 in the others: no change).
-  for (; j < classes; j++) {
-    const c = cols + (j << 4);
-    const x = v128.load(c);
-    const e = v128.load(exps + (j << 4));
-    const t = f32x4.eq(x, mV);
-    tiesV = i32x4.sub(tiesV, t);
-    const rest = v128.andnot(e, t);
-    const lane = j & 3;
-    if (lane == 0) {
-      s0L = addLanesLow(s0L, rest);
-      s0H = addLanesHigh(s0H, rest);
-    } else if (lane == 1) {
-      s1L = addLanesLow(s1L, rest);
-      s1H = addLanesHigh(s1H, rest);
-    } else {
-      s2L = addLanesLow(s2L, rest);
-      s2H = addLanesHigh(s2H, rest);
-    }
-  }
-  const extra = i32x4.sub(tiesV, i32x4.splat(1));
-  const rL = f64x2.add(f64x2.add(f64x2.add(s0L, s1L), f64x2.add(s2L, s3L)), f64x2.convert_low_i32x4_s(extra));
-  const rH = f64x2.add(f64x2.add(f64x2.add(s0H, s1H), f64x2.add(s2H, s3H)),
-    f64x2.convert_low_i32x4_s(v128.shuffle<i32>(extra, extra, 2, 3, 0, 1)));
-  const rV = v128.shuffle<f32>(f32x4.demote_f64x2_zero(rL), f32x4.demote_f64x2_zero(rH), 0, 1, 4, 5);
+  // r: the sums of e_j without the maxima, plus the maxima less one (rowExpSum's, bit for bit).
+  const rV = columnSumsF32x4(exps, classes, cols, mV, true);
   const one = f32x4.splat(1);
   const invSV = f32x4.div(one, f32x4.add(one, rV));
   let bad = <i32>!i32x4.all_true(okV);

@@ -18,10 +18,10 @@ import {
   finiteF32x4, logF32, logF32x4, powModeF32, powModeF32x4, powPerElementF32, powPerElementF32x4, splitHighF32,
   transposeTileF32x4,
 } from '../math/vmath';
-import { addLanesHigh, addLanesLow, addToLane } from '../math/reduce';
+import { addToLane } from '../math/reduce';
 import {
-  EXP_PASS_MAX, EXP_PASS_MIN, expCappedVectors, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest, scaleRow2,
-  storeGradRowsF32x4,
+  columnSumsF32x4, EXP_PASS_MAX, EXP_PASS_MIN, expCappedVectors, log1pRecipF32, rowExpSumExcept, rowFinite, rowLargest,
+  scaleRow2, storeGradRowsF32x4,
 } from './rows';
 
 // How far (in logit units) the class-index kernel lets the target's logit sit below the row's max and still
@@ -200,50 +200,7 @@ const ROW_BY_MAX: i32 = 2; // taken again by the max m: A = e_y + r, B = r, C = 
   store<f32>(cols + (<usize>i32x4.extract_lane(yV, 1) << 4), 0, 4);
   store<f32>(cols + (<usize>i32x4.extract_lane(yV, 2) << 4), 0, 8);
   store<f32>(cols + (<usize>i32x4.extract_lane(yV, 3) << 4), 0, 12);
-  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
-  let s0L = f64x2.splat(0);
-  let s0H = f64x2.splat(0);
-  let s1L = f64x2.splat(0);
-  let s1H = f64x2.splat(0);
-  let s2L = f64x2.splat(0);
-  let s2H = f64x2.splat(0);
-  let s3L = f64x2.splat(0);
-  let s3H = f64x2.splat(0);
-  let j: usize = 0;
-  for (; j + 4 <= classes; j += 4) {
-    const c = cols + (j << 4);
-    const e0 = v128.load(c);
-    const e1 = v128.load(c, 16);
-    const e2 = v128.load(c, 32);
-    const e3 = v128.load(c, 48);
-    s0L = addLanesLow(s0L, e0);
-    s0H = addLanesHigh(s0H, e0);
-    s1L = addLanesLow(s1L, e1);
-    s1H = addLanesHigh(s1H, e1);
-    s2L = addLanesLow(s2L, e2);
-    s2H = addLanesHigh(s2H, e2);
-    s3L = addLanesLow(s3L, e3);
-    s3H = addLanesHigh(s3H, e3);
-  }
-  // The last classes % 4 columns, in lanes 0, 1, 2 (the row pass's masked tail adds +0 in the others: no change).
-  if (j < classes) {
-    const e0 = v128.load(cols + (j << 4));
-    s0L = addLanesLow(s0L, e0);
-    s0H = addLanesHigh(s0H, e0);
-    if (j + 1 < classes) {
-      const e1 = v128.load(cols + (j << 4), 16);
-      s1L = addLanesLow(s1L, e1);
-      s1H = addLanesHigh(s1H, e1);
-    }
-    if (j + 2 < classes) {
-      const e2 = v128.load(cols + (j << 4), 32);
-      s2L = addLanesLow(s2L, e2);
-      s2H = addLanesHigh(s2H, e2);
-    }
-  }
-  const sumL = f64x2.add(f64x2.add(s0L, s1L), f64x2.add(s2L, s3L));
-  const sumH = f64x2.add(f64x2.add(s0H, s1H), f64x2.add(s2H, s3H));
-  const r = v128.shuffle<f32>(f32x4.demote_f64x2_zero(sumL), f32x4.demote_f64x2_zero(sumH), 0, 1, 4, 5);
+  const r = columnSumsF32x4(cols, classes, 0, f32x4.splat(0), false); // the row pass's order (rows.ts)
   if (!i32x4.all_true(f32x4.le(f32x4.sub(mV, shift), f32x4.splat(SHIFT_LIMIT)))) return TILED_FALLBACK;
   v128.store(at, i32x4.splat(ROW_BY_TARGET), ROW_KIND);
   v128.store(at, r, ROW_A);

@@ -382,3 +382,92 @@ export let rowLargest: f32 = 0;
   v128.store(after, kept);
 }
 
+
+/**
+ * r of a four-row group (the small-C paths of hard.ts and dfl/focal.ts), lanes = rows: the float64 sum of the
+ * columns at `cols` (column j of the four rows at cols + 16 j) in the row passes' order, lane j mod 4 of each row in
+ * j order, the last classes % 4 columns in lanes 0, 1, 2 (the row pass's masked tail adds +0 in the others), then
+ * (s0 + s1) + (s2 + s3), demoted to float32. With `skipMax` (a constant: DFL's rowExpSum), a column's lanes whose
+ * logit (the same column at `logits`) equals the row's max `maxV` are left out and the row's count of them, less
+ * one, is added before the demotion: rowExpSum's r, the maxima's 1s other than one. Without it (hard.ts, whose
+ * e_y is already 0 in its place), `logits` and `maxV` are not read.
+ */
+// @ts-ignore: decorator
+@inline export function columnSumsF32x4(cols: usize, classes: usize, logits: usize, maxV: v128, skipMax: bool): v128 {
+  // Eight float64 accumulators: lane l (class j mod 4) of rows 0, 1 (low) and of rows 2, 3 (high).
+  let s0L = f64x2.splat(0);
+  let s0H = f64x2.splat(0);
+  let s1L = f64x2.splat(0);
+  let s1H = f64x2.splat(0);
+  let s2L = f64x2.splat(0);
+  let s2H = f64x2.splat(0);
+  let s3L = f64x2.splat(0);
+  let s3H = f64x2.splat(0);
+  let tiesV = i32x4.splat(0);
+  let j: usize = 0;
+  for (; j + 4 <= classes; j += 4) {
+    const at = j << 4;
+    let e0 = v128.load(cols + at);
+    let e1 = v128.load(cols + at, 16);
+    let e2 = v128.load(cols + at, 32);
+    let e3 = v128.load(cols + at, 48);
+    if (skipMax) {
+      const t0 = f32x4.eq(v128.load(logits + at), maxV);
+      const t1 = f32x4.eq(v128.load(logits + at, 16), maxV);
+      const t2 = f32x4.eq(v128.load(logits + at, 32), maxV);
+      const t3 = f32x4.eq(v128.load(logits + at, 48), maxV);
+      tiesV = i32x4.sub(i32x4.sub(tiesV, i32x4.add(t0, t1)), i32x4.add(t2, t3)); // a true lane is -1
+      e0 = v128.andnot(e0, t0);
+      e1 = v128.andnot(e1, t1);
+      e2 = v128.andnot(e2, t2);
+      e3 = v128.andnot(e3, t3);
+    }
+    s0L = addLanesLow(s0L, e0);
+    s0H = addLanesHigh(s0H, e0);
+    s1L = addLanesLow(s1L, e1);
+    s1H = addLanesHigh(s1H, e1);
+    s2L = addLanesLow(s2L, e2);
+    s2H = addLanesHigh(s2H, e2);
+    s3L = addLanesLow(s3L, e3);
+    s3H = addLanesHigh(s3H, e3);
+  }
+  if (j < classes) {
+    const at = j << 4;
+    let e0 = v128.load(cols + at);
+    if (skipMax) {
+      const t0 = f32x4.eq(v128.load(logits + at), maxV);
+      tiesV = i32x4.sub(tiesV, t0);
+      e0 = v128.andnot(e0, t0);
+    }
+    s0L = addLanesLow(s0L, e0);
+    s0H = addLanesHigh(s0H, e0);
+    if (j + 1 < classes) {
+      let e1 = v128.load(cols + at, 16);
+      if (skipMax) {
+        const t1 = f32x4.eq(v128.load(logits + at, 16), maxV);
+        tiesV = i32x4.sub(tiesV, t1);
+        e1 = v128.andnot(e1, t1);
+      }
+      s1L = addLanesLow(s1L, e1);
+      s1H = addLanesHigh(s1H, e1);
+    }
+    if (j + 2 < classes) {
+      let e2 = v128.load(cols + at, 32);
+      if (skipMax) {
+        const t2 = f32x4.eq(v128.load(logits + at, 32), maxV);
+        tiesV = i32x4.sub(tiesV, t2);
+        e2 = v128.andnot(e2, t2);
+      }
+      s2L = addLanesLow(s2L, e2);
+      s2H = addLanesHigh(s2H, e2);
+    }
+  }
+  let sumL = f64x2.add(f64x2.add(s0L, s1L), f64x2.add(s2L, s3L));
+  let sumH = f64x2.add(f64x2.add(s0H, s1H), f64x2.add(s2H, s3H));
+  if (skipMax) {
+    const extra = i32x4.sub(tiesV, i32x4.splat(1));
+    sumL = f64x2.add(sumL, f64x2.convert_low_i32x4_s(extra));
+    sumH = f64x2.add(sumH, f64x2.convert_low_i32x4_s(v128.shuffle<i32>(extra, extra, 2, 3, 0, 1)));
+  }
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(sumL), f32x4.demote_f64x2_zero(sumH), 0, 1, 4, 5);
+}
