@@ -456,7 +456,6 @@ describe.each(builds)('softmaxFocalLoss: per-class gamma and detachModulator, $n
       for (const detachModulator of [false, true]) {
         const a = fl.softmaxFocalLossWithGrad(z, y, { gamma: g, detachModulator, reduction: 'none' });
         const b = fl.softmaxFocalLossWithGrad(z, y, { gamma: same, detachModulator, reduction: 'none' });
-        const bits = (v: Float32Array): Uint32Array => new Uint32Array(v.buffer, v.byteOffset, v.length);
         expect(bits(b.loss), `gamma ${g}, detachModulator ${detachModulator}: loss`).toEqual(bits(a.loss));
         expect(bits(b.grad), `gamma ${g}, detachModulator ${detachModulator}: gradient`).toEqual(bits(a.grad));
       }
